@@ -1,0 +1,255 @@
+"""Layout: detector fragments -> written lines -> columns, reading order and paragraphs.
+
+Pure numpy functions over axis-aligned boxes ``[x0, y0, x1, y1]`` (the page is deskewed before this
+runs), so they can be tested with tables of boxes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["LineGroup", "group_lines", "reading_order", "assign_paragraphs", "LayoutParams"]
+
+
+@dataclass(frozen=True)
+class LayoutParams:
+    # A fragment continues a line when its left edge's midpoint is within this many line heights of
+    # the line's centre line, extended ...
+    max_center_offset: float = 0.4
+    # ... and the horizontal gap between them is at most this many line heights.
+    max_h_gap: float = 1.8
+    # A row of fragments aligned like a table row (receipt items and prices) joins across any gap
+    # when the offset is at most this.
+    table_center_offset: float = 0.25
+    # A column gutter is at least this many median line heights wide.
+    min_gutter: float = 1.5
+    # Gap between lines (in median line heights) beyond which a new paragraph starts.
+    paragraph_gap: float = 1.0
+
+
+@dataclass
+class LineGroup:
+    """A written line made of one or more detector fragments."""
+
+    members: list[int]  # indices into the fragment list, left to right
+    box: np.ndarray  # [x0, y0, x1, y1] union
+    column: int = 0
+    paragraph: int = 0
+    block: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def height(self) -> float:
+        return float(self.box[3] - self.box[1])
+
+
+def _v_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Vertical overlap of two boxes as a fraction of the smaller height."""
+    inter = min(a[3], b[3]) - max(a[1], b[1])
+    smaller = max(1e-6, min(a[3] - a[1], b[3] - b[1]))
+    return max(0.0, inter) / smaller
+
+
+def _as_quads(boxes: np.ndarray) -> np.ndarray:
+    """Accept N x 4 axis-aligned boxes or N x 4 x 2 quadrilaterals (tl, tr, br, bl)."""
+    arr = np.asarray(boxes, dtype=np.float64)
+    if arr.size == 0:
+        return arr.reshape(0, 4, 2)
+    if arr.ndim == 2:
+        x0, y0, x1, y1 = arr.T
+        return np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
+                         np.stack([x0, y1], 1)], 1)
+    return arr.reshape(-1, 4, 2)
+
+
+def group_lines(boxes: np.ndarray, params: LayoutParams = LayoutParams()) -> list[LineGroup]:
+    """Chain fragments left to right into written lines.
+
+    ``boxes`` are axis-aligned ``[x0, y0, x1, y1]`` or quadrilaterals. A fragment continues a line
+    when its left edge's midpoint lies on the line's last fragment's centre line, extended (so lines
+    that drift up or down across the page keep their pieces together and close lines stay apart), the
+    two have similar heights, and the gap between them is small or the row is aligned like a table.
+    """
+    quads = _as_quads(boxes)
+    if len(quads) == 0:
+        return []
+    axis = np.stack([quads[:, :, 0].min(1), quads[:, :, 1].min(1), quads[:, :, 0].max(1), quads[:, :, 1].max(1)], 1)
+    mid_l = (quads[:, 0] + quads[:, 3]) / 2
+    mid_r = (quads[:, 1] + quads[:, 2]) / 2
+    heights = np.linalg.norm(quads[:, 3] - quads[:, 0], axis=1)
+    med_h = float(np.median(heights))
+    order = np.argsort(mid_l[:, 0], kind="stable")
+    lines: list[list[int]] = []
+    for i in order:
+        best, best_score = -1, 0.0
+        for li, members in enumerate(lines):
+            j = members[-1]
+            hi, hj = heights[i], heights[j]
+            if not 0.5 < hi / max(1.0, hj) < 2.0:
+                continue  # a much taller or shorter fragment: a neighbour's piece, a mark, a stamp
+            h = max(1.0, min(hi, hj))
+            gap = mid_l[i, 0] - mid_r[j, 0]
+            if gap < -0.5 * h:
+                continue  # overlapping horizontally: stacked, not a continuation
+            dx = mid_r[j, 0] - mid_l[j, 0]
+            slope = (mid_r[j, 1] - mid_l[j, 1]) / dx if dx > 1 else 0.0
+            expected_y = mid_r[j, 1] + slope * max(gap, 0.0)
+            dy = abs(mid_l[i, 1] - expected_y) / h
+            if dy > params.max_center_offset:
+                continue
+            near = gap <= params.max_h_gap * max(h, 0.7 * med_h)
+            table_row = dy <= params.table_center_offset
+            if not (near or table_row):
+                continue
+            score = 1 - dy - 0.05 * max(0.0, gap) / max(1.0, med_h)
+            if score > best_score:
+                best, best_score = li, score
+        if best >= 0:
+            lines[best].append(int(i))
+        else:
+            lines.append([int(i)])
+    groups = []
+    for members in lines:
+        sub = axis[members]
+        box = np.array([sub[:, 0].min(), sub[:, 1].min(), sub[:, 2].max(), sub[:, 3].max()])
+        groups.append(LineGroup(members=members, box=box))
+    return _split_far_fragments(groups, axis, med_h, params)
+
+
+def _split_far_fragments(groups: list[LineGroup], boxes: np.ndarray, med_h: float,
+                         params: LayoutParams) -> list[LineGroup]:
+    """Keep table rows joined, but split a line at a gutter that other lines respect (columns)."""
+    if len(groups) < 4:
+        return groups
+    # x-coverage of "near-joined" material: a gutter is an x-range crossed by no fragment.
+    cover = _coverage(boxes)
+    out: list[LineGroup] = []
+    for g in groups:
+        parts = [[g.members[0]]]
+        for a, b in zip(g.members, g.members[1:]):
+            gap_lo, gap_hi = boxes[a][2], boxes[b][0]
+            gap = gap_hi - gap_lo
+            h = max(1.0, min(boxes[a][3] - boxes[a][1], boxes[b][3] - boxes[b][1]))
+            if gap > params.max_h_gap * max(h, 0.7 * med_h) and _is_gutter(cover, gap_lo, gap_hi):
+                parts.append([b])
+            else:
+                parts[-1].append(b)
+        for members in parts:
+            sub = boxes[members]
+            out.append(LineGroup(members=members,
+                                 box=np.array([sub[:, 0].min(), sub[:, 1].min(), sub[:, 2].max(), sub[:, 3].max()])))
+    return out
+
+
+def _coverage(boxes: np.ndarray) -> np.ndarray:
+    x_max = int(np.ceil(boxes[:, 2].max())) + 2
+    cover = np.zeros(x_max, dtype=np.int32)
+    for b in boxes:
+        cover[int(b[0]) : int(np.ceil(b[2])) + 1] += 1
+    return cover
+
+
+def _is_gutter(cover: np.ndarray, lo: float, hi: float) -> bool:
+    """Whether some x inside (lo, hi) is covered by no fragment at all, page-wide."""
+    seg = cover[int(np.ceil(lo)) + 1 : int(hi)]
+    return seg.size > 0 and int(seg.min()) == 0
+
+
+def reading_order(groups: list[LineGroup], params: LayoutParams = LayoutParams()) -> list[LineGroup]:
+    """Order lines: columns left to right, full-width lines (headings, footers) between them.
+
+    A gutter is looked for among the lines narrower than 60% of the region (a heading crossing the
+    gutter must not hide it); lines that cross the gutter split the region into bands top to bottom,
+    and each band is read column by column, recursively. Sets ``column`` and ``block`` on each group.
+    """
+    if not groups:
+        return []
+    med_h = float(np.median([g.height for g in groups])) or 1.0
+    ordered: list[LineGroup] = []
+    state = {"block": 0}
+
+    def emit(items: list[LineGroup], column: int) -> None:
+        for g in sorted(items, key=lambda g: (g.box[1] + g.box[3]) / 2):
+            g.column, g.block = column, state["block"]
+            ordered.append(g)
+        state["block"] += 1
+
+    def visit(items: list[LineGroup], column: int, depth: int) -> int:
+        """Emit ``items`` in reading order; returns the number of columns used."""
+        cut = _find_gutter(items, params.min_gutter * med_h) if depth < 8 else None
+        if cut is None:
+            emit(items, column)
+            return 1
+        items = sorted(items, key=lambda g: (g.box[1] + g.box[3]) / 2)
+        band: list[LineGroup] = []
+        width = 1
+        for g in items:
+            if g.box[0] < cut < g.box[2]:  # crosses the gutter: a heading or footer
+                if band:
+                    width = max(width, _visit_band(band, cut, column, depth))
+                    band = []
+                emit([g], column)
+            else:
+                band.append(g)
+        if band:
+            width = max(width, _visit_band(band, cut, column, depth))
+        return width
+
+    def _visit_band(band: list[LineGroup], cut: float, column: int, depth: int) -> int:
+        left = [g for g in band if (g.box[0] + g.box[2]) / 2 < cut]
+        right = [g for g in band if (g.box[0] + g.box[2]) / 2 >= cut]
+        used = visit(left, column, depth + 1) if left else 0
+        used += visit(right, column + max(used, 1), depth + 1) if right else 0
+        return used
+
+    visit(groups, 0, 0)
+    return ordered
+
+
+def _find_gutter(items: list[LineGroup], min_gap: float) -> float | None:
+    """The x of a vertical gutter separating at least two lines on each side, or None."""
+    if len(items) < 4:
+        return None
+    x0 = min(g.box[0] for g in items)
+    x1 = max(g.box[2] for g in items)
+    narrow = [g for g in items if (g.box[2] - g.box[0]) < 0.6 * (x1 - x0)]
+    if len(narrow) < 4:
+        return None
+    intervals = sorted((g.box[0], g.box[2]) for g in narrow)
+    best, best_gap = None, min_gap
+    reach = intervals[0][1]
+    for lo, hi in intervals[1:]:
+        if lo - reach > best_gap:
+            best, best_gap = (reach + lo) / 2, lo - reach
+        reach = max(reach, hi)
+    if best is None:
+        return None
+    left = sum(1 for g in narrow if g.box[2] <= best)
+    right = sum(1 for g in narrow if g.box[0] >= best)
+    if left < 2 or right < 2:
+        return None
+    # Side-by-side fragments aligned row by row are a table, not columns.
+    lefts = [g for g in narrow if g.box[2] <= best]
+    rights = [g for g in narrow if g.box[0] >= best]
+    aligned = sum(1 for a in lefts if any(_v_overlap(a.box, b.box) > 0.7 for b in rights))
+    if aligned > 0.6 * len(lefts):
+        return None
+    return best
+
+
+def assign_paragraphs(ordered: list[LineGroup], params: LayoutParams = LayoutParams()) -> None:
+    """Number paragraphs in reading order: a new one at a column change or a large vertical gap."""
+    if not ordered:
+        return
+    med_h = float(np.median([g.height for g in ordered])) or 1.0
+    gaps = [b.box[1] - a.box[3] for a, b in zip(ordered, ordered[1:]) if b.column == a.column]
+    typical = float(np.median(gaps)) if gaps else 0.0
+    para = 0
+    ordered[0].paragraph = 0
+    for prev, cur in zip(ordered, ordered[1:]):
+        gap = cur.box[1] - prev.box[3]
+        if cur.column != prev.column or gap > max(typical, 0.0) + params.paragraph_gap * med_h:
+            para += 1
+        cur.paragraph = para

@@ -1,0 +1,240 @@
+"""The PP-OCRv6 models shipped inside the ``rapidocr`` wheel, run directly on onnxruntime.
+
+We load the ONNX files from the installed package and never go through rapidocr's own loader, so no
+download path is reachable. Sessions are created once and only ever ``run()``: onnxruntime allows that
+from several threads at once, so one ``PaddleModels`` serves every engine and thread.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .exceptions import MissingDependencyError
+
+__all__ = ["PaddleModels", "Detection", "Reading", "get_models", "model_dir"]
+
+DET_MODEL = "PP-OCRv6_det_small.onnx"
+REC_MODEL = "PP-OCRv6_rec_small.onnx"
+CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
+REC_HEIGHT = 48
+
+
+def model_dir() -> Path:
+    """The folder of ONNX models inside the installed rapidocr wheel (never imported, never run)."""
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            "the rapidocr package (which ships the PP-OCRv6 models) is not installed",
+            hint="pip install rapidocr==3.10.0",
+        )
+    folder = Path(list(spec.submodule_search_locations)[0]) / "models"
+    for name in (DET_MODEL, REC_MODEL, CLS_MODEL):
+        path = folder / name
+        if not path.is_file() or path.stat().st_size < 1024:
+            raise MissingDependencyError(
+                f"model file {path} is missing from the rapidocr wheel",
+                hint="reinstall it: pip install --force-reinstall rapidocr==3.10.0",
+            )
+    return folder
+
+
+@dataclass
+class Detection:
+    """One text region found by the detector, in the coordinates of the image given to ``detect``."""
+
+    box: np.ndarray  # 4 x 2 float32, clockwise from top-left
+    score: float
+
+
+@dataclass
+class Reading:
+    """What the recogniser read in one crop."""
+
+    text: str
+    confidence: float  # mean probability of the emitted characters, 0..1
+    char_x: list[float]  # centre of each character, as a fraction of the crop width (0..1)
+    char_conf: list[float]
+
+
+def _session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.enable_cpu_mem_arena = False
+    opts.log_severity_level = 3
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+class PaddleModels:
+    """Detection, 0/180 orientation classification and recognition, loaded once."""
+
+    def __init__(self, folder: Path | None = None, threads: int | None = None) -> None:
+        folder = folder or model_dir()
+        threads = threads or int(os.environ.get("INKREAD_THREADS", "0")) or (os.cpu_count() or 2)
+        self.det = _session(folder / DET_MODEL, threads)
+        self.rec = _session(folder / REC_MODEL, threads)
+        self.cls = _session(folder / CLS_MODEL, threads)
+        meta = self.rec.get_modelmeta().custom_metadata_map
+        chars = meta["character"].splitlines()
+        # index 0 is the CTC blank; the model's last class is a space.
+        self.charset: list[str] = ["<blank>"] + chars + [" "]
+        self._masks: dict[str, np.ndarray] = {}
+        self._mask_lock = threading.Lock()
+
+    # ----- character sets -------------------------------------------------------------------
+    def class_mask(self, script: str) -> np.ndarray:
+        """A boolean mask over the recogniser's classes allowed for a script (always keeps blank)."""
+        with self._mask_lock:
+            mask = self._masks.get(script)
+            if mask is None:
+                mask = np.array([_allowed(c, script) for c in self.charset], dtype=bool)
+                mask[0] = True
+                self._masks[script] = mask
+            return mask
+
+    # ----- detection ------------------------------------------------------------------------
+    def detection_map(self, image: np.ndarray, side: int) -> tuple[np.ndarray, float, float]:
+        """Run the detector on ``image`` (RGB) resized so its longer side is about ``side`` pixels.
+
+        Returns the probability map (at the resized size) and the x / y scale from map to image.
+        """
+        h, w = image.shape[:2]
+        ratio = side / max(h, w)
+        rh = max(32, int(round(h * ratio / 32)) * 32)
+        rw = max(32, int(round(w * ratio / 32)) * 32)
+        resized = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR)
+        x = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
+        x = x.transpose(2, 0, 1)[None]
+        pred = self.det.run(None, {self.det.get_inputs()[0].name: x})[0][0, 0]
+        return pred, w / rw, h / rh
+
+    # ----- orientation ----------------------------------------------------------------------
+    def upside_down(self, crops: list[np.ndarray], threshold: float = 0.9) -> list[bool]:
+        """For each line crop, whether the classifier is confident it is rotated by 180 degrees."""
+        out: list[bool] = []
+        for start in range(0, len(crops), 8):
+            batch = crops[start : start + 8]
+            imgs = np.stack([_resize_pad(c, 48, 192) for c in batch])
+            probs = self.cls.run(None, {self.cls.get_inputs()[0].name: imgs})[0]
+            out.extend(bool(p[1] > threshold and p[1] > p[0]) for p in probs)
+        return out
+
+    # ----- recognition ----------------------------------------------------------------------
+    def recognize(self, crops: list[np.ndarray], mask: np.ndarray | None = None,
+                  batch_size: int = 8) -> list[Reading]:
+        """Read each crop (RGB, one text line) with greedy CTC decoding over the allowed classes."""
+        order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
+        results: list[Reading | None] = [None] * len(crops)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            ratios = [crops[i].shape[1] / max(1, crops[i].shape[0]) for i in idx]
+            width = max(320, int(math.ceil(REC_HEIGHT * max(ratios) / 8)) * 8)
+            batch = np.zeros((len(idx), 3, REC_HEIGHT, width), dtype=np.float32)
+            widths = []
+            for j, i in enumerate(idx):
+                norm, rw = _rec_input(crops[i], width)
+                batch[j, :, :, :rw] = norm
+                widths.append(rw)
+            probs = self.rec.run(None, {self.rec.get_inputs()[0].name: batch})[0]
+            for j, i in enumerate(idx):
+                frames = probs.shape[1]
+                used = max(1, int(round(frames * widths[j] / width)))
+                results[i] = self._decode(probs[j, :used], mask)
+        return [r for r in results if r is not None]
+
+    def frame_probs(self, crop: np.ndarray) -> np.ndarray:
+        """Per-frame class probabilities (T x C) of one crop, for decoders that need them."""
+        width = max(320, int(math.ceil(REC_HEIGHT * crop.shape[1] / max(1, crop.shape[0]) / 8)) * 8)
+        norm, rw = _rec_input(crop, width)
+        batch = np.zeros((1, 3, REC_HEIGHT, width), dtype=np.float32)
+        batch[0, :, :, :rw] = norm
+        probs = self.rec.run(None, {self.rec.get_inputs()[0].name: batch})[0][0]
+        used = max(1, int(round(probs.shape[0] * rw / width)))
+        return probs[:used]
+
+    def _decode(self, probs: np.ndarray, mask: np.ndarray | None) -> Reading:
+        if mask is not None:
+            probs = np.where(mask[None, :], probs, 0.0)
+        best = probs.argmax(axis=1)
+        best_p = probs[np.arange(len(best)), best]
+        chars: list[str] = []
+        xs: list[float] = []
+        confs: list[float] = []
+        prev = 0
+        n = len(best)
+        for t, k in enumerate(best):
+            if k != 0 and k != prev:
+                chars.append(self.charset[k])
+                xs.append((t + 0.5) / n)
+                confs.append(float(best_p[t]))
+            prev = k
+        # Leading/trailing spaces carry no information.
+        while chars and chars[0] == " ":
+            chars.pop(0), xs.pop(0), confs.pop(0)
+        while chars and chars[-1] == " ":
+            chars.pop(), xs.pop(), confs.pop()
+        conf = float(np.mean(confs)) if confs else 0.0
+        return Reading("".join(chars), conf, xs, confs)
+
+
+def _rec_input(crop: np.ndarray, max_width: int) -> tuple[np.ndarray, int]:
+    h, w = crop.shape[:2]
+    rw = min(max_width, max(1, int(math.ceil(REC_HEIGHT * w / max(1, h)))))
+    resized = cv2.resize(crop, (rw, REC_HEIGHT), interpolation=cv2.INTER_AREA if h > REC_HEIGHT else cv2.INTER_LINEAR)
+    norm = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
+    return norm.transpose(2, 0, 1), rw
+
+
+def _resize_pad(crop: np.ndarray, height: int, width: int) -> np.ndarray:
+    h, w = crop.shape[:2]
+    rw = min(width, max(1, int(math.ceil(height * w / max(1, h)))))
+    resized = cv2.resize(crop, (rw, height))
+    norm = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
+    out = np.zeros((3, height, width), dtype=np.float32)
+    out[:, :, :rw] = norm.transpose(2, 0, 1)
+    return out
+
+
+def _allowed(ch: str, script: str) -> bool:
+    """Whether the recogniser may emit ``ch`` when reading ``script``."""
+    if len(ch) != 1:
+        return False
+    cp = ord(ch)
+    if cp < 0x250:  # ASCII, Latin-1, Latin Extended-A/B: every script keeps these (numbers, codes)
+        return True
+    if script == "latin":
+        return (
+            0x1E00 <= cp <= 0x1EFF  # Latin Extended Additional (Vietnamese)
+            or 0x2000 <= cp <= 0x206F  # general punctuation: dashes, quotes, bullets
+            or 0x20A0 <= cp <= 0x20CF  # currency
+            or cp in (0x2122, 0x2116, 0x2190, 0x2192, 0x2610, 0x2611, 0x2612, 0x2713, 0x2714, 0x25CF, 0x25AA,
+                      0x25A0, 0x25A1, 0x00B0)
+            or 0x0300 <= cp <= 0x036F  # combining marks
+            or 0x2C60 <= cp <= 0x2C7F or 0xA720 <= cp <= 0xA7FF  # Latin Extended-C/D
+        )
+    return True  # han / japanese: the whole model
+
+
+_MODELS: PaddleModels | None = None
+_MODELS_LOCK = threading.Lock()
+
+
+def get_models() -> PaddleModels:
+    """The process-wide models, loaded on first use."""
+    global _MODELS
+    if _MODELS is None:
+        with _MODELS_LOCK:
+            if _MODELS is None:
+                _MODELS = PaddleModels()
+    return _MODELS

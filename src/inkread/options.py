@@ -1,0 +1,111 @@
+"""Recognition options: plain, frozen, serialisable values shared by the API, the CLI and the service."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import Enum
+from typing import Any
+
+from .exceptions import OcrException
+from .languages import Language
+
+__all__ = ["RecognitionMode", "Toggle", "PreprocessOptions", "RecognitionOptions"]
+
+
+class RecognitionMode(str, Enum):
+    """What kind of writing to expect. AUTO decides per page."""
+
+    AUTO = "auto"
+    PRINTED = "printed"
+    HANDWRITTEN = "handwritten"
+
+    @classmethod
+    def parse(cls, value: "RecognitionMode | str") -> "RecognitionMode":
+        if isinstance(value, RecognitionMode):
+            return value
+        key = str(value).strip().lower()
+        aliases = {"print": "printed", "handwriting": "handwritten", "hw": "handwritten", "hwt": "handwritten"}
+        key = aliases.get(key, key)
+        try:
+            return cls(key)
+        except ValueError:
+            raise OcrException(
+                f"unknown recognition mode {value!r}", hint="use one of: auto, printed, handwritten"
+            ) from None
+
+
+class Toggle(str, Enum):
+    """A preprocessing switch: AUTO lets the engine decide from the image."""
+
+    AUTO = "auto"
+    ON = "on"
+    OFF = "off"
+
+    @classmethod
+    def parse(cls, value: "Toggle | bool | str | None") -> "Toggle":
+        if isinstance(value, Toggle):
+            return value
+        if value is None:
+            return cls.AUTO
+        if isinstance(value, bool):
+            return cls.ON if value else cls.OFF
+        key = str(value).strip().lower()
+        key = {"true": "on", "yes": "on", "1": "on", "false": "off", "no": "off", "0": "off"}.get(key, key)
+        try:
+            return cls(key)
+        except ValueError:
+            raise OcrException(f"unknown switch value {value!r}", hint="use auto, on or off") from None
+
+
+@dataclass(frozen=True)
+class PreprocessOptions:
+    """Each step AUTO by default: applied when the image looks like it needs it."""
+
+    upscale: Toggle = Toggle.AUTO  # enlarge when the text is small
+    contrast: Toggle = Toggle.AUTO  # CLAHE on low-contrast images
+    denoise: Toggle = Toggle.OFF  # median filter
+    binarize: Toggle = Toggle.OFF  # Sauvola/Otsu
+    deskew: Toggle = Toggle.AUTO  # rotate small skews away
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, Toggle.parse(getattr(self, f.name)))
+
+
+@dataclass(frozen=True)
+class RecognitionOptions:
+    mode: RecognitionMode = RecognitionMode.AUTO
+    language: Language = Language.ENGLISH
+    pages: tuple[int, ...] | None = None  # 0-based page indices; None = all
+    preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)
+    detect_checkboxes: bool = True
+    pdf_dpi: int = 300
+    max_pixels: int = 120_000_000
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", RecognitionMode.parse(self.mode))
+        object.__setattr__(self, "language", Language.parse(self.language))
+        if self.pages is not None:
+            object.__setattr__(self, "pages", tuple(int(p) for p in self.pages))
+        if isinstance(self.preprocess, dict):
+            object.__setattr__(self, "preprocess", PreprocessOptions(**self.preprocess))
+
+    def updated(self, **changes: Any) -> "RecognitionOptions":
+        """A copy with ``changes``; preprocessing switches may be given by name (``binarize=True``)."""
+        pre_names = {f.name for f in fields(PreprocessOptions)}
+        pre_changes = {k: changes.pop(k) for k in list(changes) if k in pre_names}
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise OcrException(f"unknown option(s): {', '.join(sorted(unknown))}")
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if pre_changes:
+            changes["preprocess"] = replace(self.preprocess, **pre_changes)
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["mode"] = self.mode.value
+        d["language"] = self.language.value
+        d["pages"] = list(self.pages) if self.pages is not None else None
+        d["preprocess"] = {k: Toggle(v).value for k, v in d["preprocess"].items()}
+        return d

@@ -1,0 +1,243 @@
+"""One page through the local pipeline: preprocess -> detect -> layout -> recognise -> result lines.
+
+Stage functions take plain values and return plain values; nothing here keeps per-call state, so the
+same models serve any number of threads.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from .detect import DetectParams, boxes_from_map
+from .layout import LayoutParams, LineGroup, assign_paragraphs, group_lines, reading_order
+from .models import PaddleModels, Reading
+from .options import RecognitionMode, RecognitionOptions, Toggle
+from .preprocess import Transform, prepare, skew_angle
+from .result import Line, Page, Word
+
+__all__ = ["ModeProfile", "PROFILES", "recognize_page"]
+
+
+@dataclass(frozen=True)
+class ModeProfile:
+    """Everything a recognition mode changes, chosen by measurement on the dev set (bench/RESULTS.md)."""
+
+    detect: DetectParams
+    layout: LayoutParams
+    min_confidence: float  # lines read with less confidence than this are dropped as noise
+    trim: float  # fraction of the box height trimmed off the top and bottom of each crop
+
+
+PROFILES: dict[RecognitionMode, ModeProfile] = {
+    RecognitionMode.PRINTED: ModeProfile(
+        detect=DetectParams(thresh=0.3, box_thresh=0.5, unclip_ratio=1.6),
+        layout=LayoutParams(max_h_gap=1.5),
+        min_confidence=0.5,
+        trim=0.0,
+    ),
+    RecognitionMode.HANDWRITTEN: ModeProfile(
+        detect=DetectParams(thresh=0.3, box_thresh=0.5, unclip_ratio=1.6),
+        layout=LayoutParams(max_h_gap=2.5),
+        min_confidence=0.35,
+        trim=0.0,
+    ),
+}
+PROFILES[RecognitionMode.AUTO] = PROFILES[RecognitionMode.HANDWRITTEN]
+
+
+def _detect(models: PaddleModels, image: np.ndarray, params: DetectParams) -> list[tuple[np.ndarray, float]]:
+    """Detect at a scale where text is neither tiny nor huge for the detector (automatic upscaling)."""
+    h, w = image.shape[:2]
+    side = min(max(h, w), params.side) if max(h, w) >= 320 else max(320, max(h, w))
+    prob, sx, sy = models.detection_map(image, side)
+    boxes = boxes_from_map(prob, sx, sy, params, (w, h))
+    if boxes:
+        heights = [np.linalg.norm(b[3] - b[0]) / sy for b, _ in boxes]  # in map pixels
+        med = float(np.median(heights))
+        if med < 16:  # small text: look again at a larger scale
+            bigger = int(min(4096, side * 24 / max(med, 4)))
+            if bigger > side * 1.25:
+                prob, sx, sy = models.detection_map(image, bigger)
+                boxes = boxes_from_map(prob, sx, sy, params, (w, h))
+    return boxes
+
+
+def _rotation(angle_deg: float, center: tuple[float, float]) -> np.ndarray:
+    """2x3 matrix rotating points by ``angle_deg`` (counter-clockwise, image y down) about ``center``."""
+    return cv2.getRotationMatrix2D(center, -angle_deg, 1.0)
+
+
+def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+    return pts @ m[:, :2].T + m[:, 2]
+
+
+def _crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Warp the quadrilateral (tl, tr, br, bl) to an upright rectangle."""
+    quad = quad.astype(np.float32)
+    width = int(round(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))))
+    height = int(round(max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1]))))
+    width, height = max(width, 2), max(height, 2)
+    dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(quad, dst)
+    return cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _is_single_line(groups: list[LineGroup], height: int) -> bool:
+    """A tight crop of one written line: the image is barely taller than its text."""
+    if not groups:
+        return False
+    tallest = max(g.height for g in groups)
+    if height > 2.6 * tallest:
+        return False
+    # every pair of lines overlaps vertically (fragments of one line, split by the detector)
+    lo = max(g.box[1] for g in groups)
+    hi = min(g.box[3] for g in groups)
+    return hi - lo > -0.2 * tallest
+
+
+def recognize_page(image: np.ndarray, options: RecognitionOptions, models: PaddleModels,
+                   index: int = 0, timings: dict[str, float] | None = None) -> Page:
+    """Recognise one page image (RGB, EXIF applied); boxes in the returned page refer to ``image``."""
+    timings = timings if timings is not None else {}
+    t0 = time.perf_counter()
+    mode = options.mode
+    profile = PROFILES[mode]
+    work, to_input, _steps = prepare(image, options.preprocess)
+    t1 = time.perf_counter()
+    detections = _detect(models, work, profile.detect)
+    t2 = time.perf_counter()
+    wh, ww = work.shape[:2]
+
+    # Deskew in box space: lay the boxes out in an upright frame; crops come from `work` directly.
+    angle = 0.0
+    if options.preprocess.deskew is not Toggle.OFF and detections:
+        found = skew_angle([b for b, _ in detections])
+        if 0.3 <= abs(found) <= 20 or options.preprocess.deskew is Toggle.ON:
+            angle = found
+    to_upright = _rotation(-angle, (ww / 2, wh / 2))
+    quads = [b.astype(np.float64) for b, _ in detections]
+    upright = np.array([_apply(to_upright, q) for q in quads]).reshape(-1, 4, 2)
+    if len(upright):
+        lo, hi = upright.min(axis=1), upright.max(axis=1)
+        aligned = np.concatenate([lo, hi], axis=1)  # x0, y0, x1, y1
+    else:
+        aligned = np.zeros((0, 4))
+
+    # Vertical text (margin notes, spines) is read on its own, turned upright, after the page's lines.
+    heights = aligned[:, 3] - aligned[:, 1]
+    widths = aligned[:, 2] - aligned[:, 0]
+    typical_h = float(np.median(heights)) if len(heights) else 0.0
+    vertical = (heights > 2.0 * widths) & (heights > 2.5 * typical_h)
+    if len(vertical) and vertical.all():
+        vertical[:] = False  # a page of only vertical text: read its boxes as they are
+    keep = np.flatnonzero(~vertical)
+    groups = group_lines(upright[keep], profile.layout)
+    for g in groups:
+        g.members = [int(keep[i]) for i in g.members]
+
+    if _is_single_line(groups, wh) or (not groups and ww >= 1.5 * wh and wh <= 400):
+        # A tight crop of one line: the recogniser reads the whole image better than any detection.
+        whole = np.array([[0, 0], [ww, 0], [ww, wh], [0, wh]], dtype=np.float64)
+        line_groups = [LineGroup(members=[0], box=np.array([0, 0, ww, wh], dtype=np.float64))]
+        quads, crops, angle = [whole], [work.copy()], 0.0
+    else:
+        line_groups = reading_order(groups, profile.layout)
+        assign_paragraphs(line_groups, profile.layout)
+        last_para = max((g.paragraph for g in line_groups), default=-1)
+        for k, i in enumerate(np.flatnonzero(vertical)):
+            # bottom-to-top text turned clockwise; the orientation classifier fixes the other case
+            quads[i] = quads[i][[3, 0, 1, 2]]
+            line_groups.append(LineGroup(members=[int(i)], box=aligned[i].copy(), paragraph=last_para + 1 + k))
+        crops = [_crop_quad(work, _trimmed(q, profile.trim)) for q in quads]
+    t3 = time.perf_counter()
+
+    flipped = models.upside_down(crops) if crops else []
+    crops = [np.ascontiguousarray(c[::-1, ::-1]) if f else c for c, f in zip(crops, flipped)]
+    mask = models.class_mask(options.language.info.script)
+    readings = models.recognize(crops, mask) if crops else []
+    t4 = time.perf_counter()
+
+    lines: list[Line] = []
+    for g in line_groups:
+        parts = []
+        for i in g.members:
+            reading = readings[i]
+            if not reading.text.strip() or reading.confidence < profile.min_confidence:
+                continue
+            poly = to_input.apply(quads[i][[2, 3, 0, 1]] if flipped[i] else quads[i])
+            parts.append((reading, poly))
+        if not parts:
+            continue
+        words = [w for reading, poly in parts for w in _words(reading, poly)]
+        text = " ".join(reading.text for reading, _ in parts)
+        conf = sum(r.confidence * len(r.text) for r, _ in parts) / max(1, sum(len(r.text) for r, _ in parts))
+        corners = np.array([[g.box[0], g.box[1]], [g.box[2], g.box[1]], [g.box[2], g.box[3]], [g.box[0], g.box[3]]])
+        if len(g.members) == 1:
+            poly = parts[0][1]
+        else:
+            poly = to_input.apply(_apply(cv2.invertAffineTransform(to_upright), corners))
+        lines.append(Line(text=text, bbox=[(float(x), float(y)) for x, y in poly], confidence=conf,
+                          words=words, paragraph=g.paragraph, column=g.column))
+    _renumber_paragraphs(lines)
+    timings["preprocess"] = timings.get("preprocess", 0.0) + (t1 - t0)
+    timings["detect"] = timings.get("detect", 0.0) + (t2 - t1)
+    timings["layout"] = timings.get("layout", 0.0) + (t3 - t2)
+    timings["recognize"] = timings.get("recognize", 0.0) + (t4 - t3)
+    height, width = image.shape[:2]
+    return Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle)
+
+
+def _trimmed(quad: np.ndarray, fraction: float) -> np.ndarray:
+    """Move the top and bottom edges of a (tl, tr, br, bl) quad inwards by ``fraction`` of its height."""
+    if fraction == 0:
+        return quad
+    q = quad.copy()
+    down_l, down_r = (quad[3] - quad[0]) * fraction, (quad[2] - quad[1]) * fraction
+    q[0] += down_l
+    q[1] += down_r
+    q[2] -= down_r
+    q[3] -= down_l
+    return q
+
+
+def _renumber_paragraphs(lines: list[Line]) -> None:
+    mapping: dict[int, int] = {}
+    for line in lines:
+        line.paragraph = mapping.setdefault(line.paragraph, len(mapping))
+
+
+def _words(reading: Reading, poly: np.ndarray) -> list[Word]:
+    """Split a line reading into words, placing each along the line polygon by its characters' x."""
+    poly = np.asarray(poly, dtype=np.float64)
+    words: list[Word] = []
+    current: list[int] = []
+
+    def flush() -> None:
+        if not current:
+            return
+        n = len(reading.char_x)
+        left = reading.char_x[current[0]]
+        right = reading.char_x[current[-1]]
+        # extend half a character on each side
+        step = 0.5 / max(1, n)
+        a, b = max(0.0, left - step), min(1.0, right + step)
+        top = poly[0] + (poly[1] - poly[0]) * np.array([a, b])[:, None]
+        bottom = poly[3] + (poly[2] - poly[3]) * np.array([a, b])[:, None]
+        box = [tuple(top[0]), tuple(top[1]), tuple(bottom[1]), tuple(bottom[0])]
+        text = "".join(reading.text[i] for i in current)
+        conf = float(np.mean([reading.char_conf[i] for i in current]))
+        words.append(Word(text=text, bbox=[(float(x), float(y)) for x, y in box], confidence=conf))
+        current.clear()
+
+    for i, ch in enumerate(reading.text):
+        if ch.isspace():
+            flush()
+        else:
+            current.append(i)
+    flush()
+    return words

@@ -1,0 +1,172 @@
+"""The result tree: OcrResult > Page > Paragraph/Line > Word, all coordinates in original-image pixels."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Word", "Line", "Page", "OcrResult"]
+
+Polygon = list[tuple[float, float]]  # clockwise from top-left, original-image pixels
+
+
+def _poly_json(poly: Polygon) -> list[list[float]]:
+    return [[round(float(x), 1), round(float(y), 1)] for x, y in poly]
+
+
+def _poly_from_json(data: Any) -> Polygon:
+    return [(float(x), float(y)) for x, y in data]
+
+
+@dataclass
+class Word:
+    text: str
+    bbox: Polygon
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "bbox": _poly_json(self.bbox), "confidence": round(self.confidence, 4)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Word":
+        return cls(text=d["text"], bbox=_poly_from_json(d["bbox"]), confidence=float(d["confidence"]))
+
+
+@dataclass
+class Line:
+    text: str
+    bbox: Polygon
+    confidence: float
+    words: list[Word] = field(default_factory=list)
+    paragraph: int = 0  # index of the paragraph (block) this line belongs to, in reading order
+    column: int = 0
+    handwritten: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "bbox": _poly_json(self.bbox),
+            "confidence": round(self.confidence, 4),
+            "paragraph": self.paragraph,
+            "column": self.column,
+            "words": [w.to_dict() for w in self.words],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Line":
+        return cls(
+            text=d["text"],
+            bbox=_poly_from_json(d["bbox"]),
+            confidence=float(d["confidence"]),
+            words=[Word.from_dict(w) for w in d.get("words", [])],
+            paragraph=int(d.get("paragraph", 0)),
+            column=int(d.get("column", 0)),
+        )
+
+
+@dataclass
+class Page:
+    index: int
+    width: int
+    height: int
+    lines: list[Line] = field(default_factory=list)
+    mode: str = "auto"  # the mode actually used for this page (AUTO resolved)
+    angle: float = 0.0  # rotation the engine found and removed (degrees)
+
+    @property
+    def paragraphs(self) -> list[list[Line]]:
+        groups: dict[int, list[Line]] = {}
+        for line in self.lines:
+            groups.setdefault(line.paragraph, []).append(line)
+        return [groups[k] for k in sorted(groups)]
+
+    @property
+    def text(self) -> str:
+        """One line per written line, a blank line between paragraphs."""
+        return "\n\n".join("\n".join(l.text for l in para) for para in self.paragraphs)
+
+    @property
+    def confidence(self) -> float:
+        return _mean_confidence(self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "width": self.width,
+            "height": self.height,
+            "mode": self.mode,
+            "angle": round(self.angle, 2),
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "lines": [l.to_dict() for l in self.lines],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Page":
+        return cls(
+            index=int(d["index"]),
+            width=int(d["width"]),
+            height=int(d["height"]),
+            lines=[Line.from_dict(l) for l in d.get("lines", [])],
+            mode=d.get("mode", "auto"),
+            angle=float(d.get("angle", 0.0)),
+        )
+
+
+def _mean_confidence(lines: list[Line]) -> float:
+    """Character-weighted mean confidence; 0.0 when nothing was read."""
+    total = sum(len(l.text) for l in lines)
+    if total == 0:
+        return 0.0
+    return sum(l.confidence * len(l.text) for l in lines) / total
+
+
+@dataclass
+class OcrResult:
+    pages: list[Page]
+    language: str
+    mode: str
+    source: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The whole document: pages separated by a form feed line, like Tesseract's output."""
+        return "\n\f\n".join(p.text for p in self.pages) if len(self.pages) > 1 else (
+            self.pages[0].text if self.pages else "")
+
+    @property
+    def lines(self) -> list[Line]:
+        return [l for p in self.pages for l in p.lines]
+
+    @property
+    def confidence(self) -> float:
+        return _mean_confidence(self.lines)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "language": self.language,
+            "mode": self.mode,
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "pages": [p.to_dict() for p in self.pages],
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "OcrResult":
+        return cls(
+            pages=[Page.from_dict(p) for p in d.get("pages", [])],
+            language=d.get("language", ""),
+            mode=d.get("mode", ""),
+            source=d.get("source", ""),
+            timings={k: float(v) for k, v in d.get("timings", {}).items()},
+        )
