@@ -108,7 +108,13 @@ install_package() {
     fi
     log "pip install -e '.[test]' (this can take a few minutes the first time)"
     rm -f "$HASH_FILE"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+    local pip_log="$VENV/.inkread-setup-pip.log"
+    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]' \
+        >"$pip_log" 2>&1; then
+        tail -n 40 "$pip_log" >&2
+        log "ERROR: pip install failed (full log: $pip_log)"
+        exit 1
+    fi
     printf '%s\n' "$want" > "$HASH_FILE"
 }
 

@@ -30,6 +30,7 @@ class ModeProfile:
     layout: LayoutParams
     min_confidence: float  # lines read with less confidence than this are dropped as noise
     trim: float  # fraction of the box height trimmed off the top and bottom of each crop
+    line_margin: float  # an image that is one tight line is cropped to its ink plus this margin; 0 = as is
 
 
 PROFILES: dict[RecognitionMode, ModeProfile] = {
@@ -38,12 +39,14 @@ PROFILES: dict[RecognitionMode, ModeProfile] = {
         layout=LayoutParams(max_h_gap=1.5),
         min_confidence=0.5,
         trim=0.0,
+        line_margin=0.0,
     ),
     RecognitionMode.HANDWRITTEN: ModeProfile(
         detect=DetectParams(thresh=0.3, box_thresh=0.5, unclip_ratio=1.6),
         layout=LayoutParams(max_h_gap=2.5),
         min_confidence=0.35,
-        trim=0.0,
+        trim=0.08,
+        line_margin=0.1,
     ),
 }
 PROFILES[RecognitionMode.AUTO] = PROFILES[RecognitionMode.HANDWRITTEN]
@@ -144,7 +147,8 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
         # A tight crop of one line: the recogniser reads the whole image better than any detection.
         whole = np.array([[0, 0], [ww, 0], [ww, wh], [0, wh]], dtype=np.float64)
         line_groups = [LineGroup(members=[0], box=np.array([0, 0, ww, wh], dtype=np.float64))]
-        quads, crops, angle = [whole], [work.copy()], 0.0
+        quads, angle = [whole], 0.0
+        crops = [_fit_line(work, profile.line_margin)]
     else:
         line_groups = reading_order(groups, profile.layout)
         assign_paragraphs(line_groups, profile.layout)
@@ -156,10 +160,8 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
         crops = [_crop_quad(work, _trimmed(q, profile.trim)) for q in quads]
     t3 = time.perf_counter()
 
-    flipped = models.upside_down(crops) if crops else []
-    crops = [np.ascontiguousarray(c[::-1, ::-1]) if f else c for c, f in zip(crops, flipped)]
     mask = models.class_mask(options.language.info.script)
-    readings = models.recognize(crops, mask) if crops else []
+    readings, flipped = _read_upright(models, crops, mask)
     t4 = time.perf_counter()
 
     lines: list[Line] = []
@@ -190,6 +192,47 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
     timings["recognize"] = timings.get("recognize", 0.0) + (t4 - t3)
     height, width = image.shape[:2]
     return Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle)
+
+
+def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarray) -> tuple[list[Reading], list[bool]]:
+    """Read each crop; where the orientation classifier suspects it is upside down, read it both
+    ways and keep the more confident reading (the classifier alone misjudges handwriting)."""
+    if not crops:
+        return [], []
+    readings = models.recognize(crops, mask)
+    suspects = [i for i, f in enumerate(models.upside_down(crops)) if f]
+    flipped = [False] * len(crops)
+    if suspects:
+        turned = models.recognize([np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects], mask)
+        for i, reading in zip(suspects, turned):
+            if reading.confidence > readings[i].confidence:
+                readings[i], flipped[i] = reading, True
+    return readings, flipped
+
+
+def _fit_line(image: np.ndarray, margin: float) -> np.ndarray:
+    """Crop a one-line image vertically to its ink, so the text fills the height the recogniser
+    expects; ``trim`` then cuts that fraction of the ink band's height off top and bottom (long
+    ascenders and descenders confuse the recogniser more than they help it)."""
+    if margin <= 0:
+        return image.copy()
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    rows = ink.sum(axis=1).astype(np.float64)
+    total = rows.sum()
+    h = image.shape[0]
+    if total <= 0:
+        return image.copy()
+    q = 0.02  # ignore the faintest 2% of ink at each end (stray strokes of the lines around)
+    cum = np.cumsum(rows) / total
+    top = int(np.searchsorted(cum, q))
+    bottom = int(np.searchsorted(cum, 1 - q)) + 1
+    band = bottom - top
+    top = max(0, int(top - margin * band))
+    bottom = min(h, int(bottom + margin * band))
+    if bottom - top < 0.3 * h:
+        return image.copy()
+    return image[top:bottom].copy()
 
 
 def _trimmed(quad: np.ndarray, fraction: float) -> np.ndarray:
