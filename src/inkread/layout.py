@@ -25,8 +25,8 @@ class LayoutParams:
     table_center_offset: float = 0.25
     # A column gutter is at least this many median line heights wide.
     min_gutter: float = 1.5
-    # Gap between lines (in median line heights) beyond which a new paragraph starts.
-    paragraph_gap: float = 1.0
+    # Distance between line centres, in typical line pitches, beyond which a new paragraph starts.
+    paragraph_pitch: float = 1.6
 
 
 @dataclass
@@ -240,16 +240,21 @@ def _find_gutter(items: list[LineGroup], min_gap: float) -> float | None:
 
 
 def assign_paragraphs(ordered: list[LineGroup], params: LayoutParams = LayoutParams()) -> None:
-    """Number paragraphs in reading order: a new one at a column change or a large vertical gap."""
+    """Number paragraphs in reading order: a new one at a column change, or where the distance
+    between two lines' centres exceeds ``paragraph_pitch`` times the page's typical line pitch
+    (detector boxes are grown and overlap, so gaps between boxes say little; pitch is robust)."""
     if not ordered:
         return
+    centres = [(g.box[1] + g.box[3]) / 2 for g in ordered]
+    pitches = [b - a for (a, ga), (b, gb) in zip(zip(centres, ordered), zip(centres[1:], ordered[1:]))
+               if ga.column == gb.column and b > a]
     med_h = float(np.median([g.height for g in ordered])) or 1.0
-    gaps = [b.box[1] - a.box[3] for a, b in zip(ordered, ordered[1:]) if b.column == a.column]
-    typical = float(np.median(gaps)) if gaps else 0.0
+    typical = float(np.median(pitches)) if len(pitches) >= 2 else max(pitches, default=med_h) * 2
     para = 0
     ordered[0].paragraph = 0
-    for prev, cur in zip(ordered, ordered[1:]):
-        gap = cur.box[1] - prev.box[3]
-        if cur.column != prev.column or gap > max(typical, 0.0) + params.paragraph_gap * med_h:
+    for k in range(1, len(ordered)):
+        prev, cur = ordered[k - 1], ordered[k]
+        pitch = centres[k] - centres[k - 1]
+        if cur.column != prev.column or pitch > params.paragraph_pitch * typical:
             para += 1
         cur.paragraph = para

