@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from .detect import DetectParams, boxes_from_map
+from .marks import Checkbox, find_checkboxes, normalise_bullet
 from .layout import LayoutParams, LineGroup, assign_paragraphs, group_lines, reading_order
 from .models import PaddleModels, Reading
 from .options import RecognitionMode, RecognitionOptions, Toggle
@@ -164,8 +165,9 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
     readings, flipped = _read_upright(models, crops, mask)
     t4 = time.perf_counter()
 
+    boxes_for = _attach_checkboxes(work, line_groups, to_upright) if options.detect_checkboxes else {}
     lines: list[Line] = []
-    for g in line_groups:
+    for gi, g in enumerate(line_groups):
         parts = []
         for i in g.members:
             reading = readings[i]
@@ -176,7 +178,10 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
         if not parts:
             continue
         words = [w for reading, poly in parts for w in _words(reading, poly)]
-        text = " ".join(reading.text for reading, _ in parts)
+        text = normalise_bullet(" ".join(reading.text for reading, _ in parts))
+        box = boxes_for.get(gi)
+        if box is not None:
+            text = _with_checkbox(text, words, box, to_input)
         conf = sum(r.confidence * len(r.text) for r, _ in parts) / max(1, sum(len(r.text) for r, _ in parts))
         corners = np.array([[g.box[0], g.box[1]], [g.box[2], g.box[1]], [g.box[2], g.box[3]], [g.box[0], g.box[3]]])
         if len(g.members) == 1:
@@ -192,6 +197,41 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
     timings["recognize"] = timings.get("recognize", 0.0) + (t4 - t3)
     height, width = image.shape[:2]
     return Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle)
+
+
+def _attach_checkboxes(work: np.ndarray, groups: list[LineGroup], to_upright: np.ndarray) -> dict[int, Checkbox]:
+    """Checkboxes drawn at the start of a line, keyed by the line's index."""
+    if len(groups) < 1:
+        return {}
+    line_h = float(np.median([g.height for g in groups]))
+    found = find_checkboxes(work, 0.7 * line_h)
+    attached: dict[int, Checkbox] = {}
+    for cb in found:
+        x0, y0, x1, y1 = cb.box
+        cx, cy = _apply(to_upright, np.array([[(x0 + x1) / 2, (y0 + y1) / 2]]))[0]
+        size = x1 - x0
+        best, best_dx = None, 3.0 * line_h
+        for gi, g in enumerate(groups):
+            if not (g.box[1] <= cy <= g.box[3]):
+                continue
+            dx = g.box[0] - (cx - size / 2)  # the box starts at or just left of the line
+            if -0.5 * size <= dx < best_dx and g.box[0] <= cx + 0.5 * size + 3.0 * line_h:
+                best, best_dx = gi, dx
+        if best is not None and best not in attached:
+            attached[best] = cb
+    return attached
+
+
+def _with_checkbox(text: str, words: list[Word], cb: Checkbox, to_input: Transform) -> str:
+    """Prefix the checkbox marker; drop a first "word" that is the recogniser's reading of the box."""
+    (bx0, _), (bx1, _) = to_input.apply(np.array([[cb.box[0], cb.box[1]], [cb.box[2], cb.box[3]]]))
+    if words:
+        xs = [p[0] for p in words[0].bbox]
+        overlap = min(bx1, max(xs)) - max(bx0, min(xs))
+        if overlap > 0.5 * (max(xs) - min(xs)) and len(words[0].text) <= 3:
+            text = text[len(words[0].text):].lstrip()
+            words.pop(0)
+    return f"{cb.marker} {text}".rstrip()
 
 
 def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarray) -> tuple[list[Reading], list[bool]]:

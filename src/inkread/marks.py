@@ -1,0 +1,71 @@
+"""List markers the recogniser cannot spell: drawn checkboxes, and bullet glyphs normalised.
+
+Checkboxes are found as small, square, closed outlines in the binarised page; a box with ink inside
+is ticked. Each is attached to the text line that starts just right of it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["Checkbox", "find_checkboxes", "normalise_bullet"]
+
+_BULLETS = re.compile(r"^[·∙●•◦○▪■►‣⁃]\s*")
+
+
+@dataclass(frozen=True)
+class Checkbox:
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in the searched image's pixels
+    checked: bool
+
+    @property
+    def marker(self) -> str:
+        return "[x]" if self.checked else "[ ]"
+
+
+def find_checkboxes(image: np.ndarray, line_height: float) -> list[Checkbox]:
+    """Square outlines between 0.4 and 1.6 line heights wide, with a thin border."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                   max(15, int(line_height) | 1), 15)
+    # Adaptive thresholding hollows out large solid shapes; judge the inside on a global threshold.
+    _, solid = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    lo, hi = 0.4 * line_height, 1.6 * line_height
+    found: list[Checkbox] = []
+    for k, contour in enumerate(contours):
+        if hierarchy[0][k][3] != -1:  # only outer contours
+            continue
+        x, y, w, h = cv2.boundingRect(contour)
+        if not (lo <= w <= hi and lo <= h <= hi and 0.75 <= w / h <= 1.33):
+            continue
+        approx = cv2.approxPolyDP(contour, 0.08 * cv2.arcLength(contour, True), True)
+        if len(approx) != 4 or not cv2.isContourConvex(approx):
+            continue
+        area = cv2.contourArea(contour)
+        if area < 0.7 * w * h:
+            continue  # not a filled-in square outline
+        # The border must be thin: the interior (inset by a quarter) is mostly paper or a tick.
+        inset = max(2, int(0.2 * min(w, h)))
+        inner = solid[y + inset : y + h - inset, x + inset : x + w - inset]
+        if inner.size == 0:
+            continue
+        fill = inner.mean() / 255
+        if fill > 0.6:
+            continue  # a solid blob (a filled bullet or square), not a box
+        found.append(Checkbox(box=(float(x), float(y), float(x + w), float(y + h)), checked=fill > 0.08))
+    return found
+
+
+def normalise_bullet(text: str) -> str:
+    """Bullet glyphs read in many shapes come out as one "•" followed by a space."""
+    m = _BULLETS.match(text)
+    if m and len(text) > m.end():
+        return "• " + text[m.end():]
+    return text
