@@ -51,6 +51,8 @@ def find_checkboxes(image: np.ndarray, line_height: float) -> list[Checkbox]:
         area = cv2.contourArea(contour)
         if area < 0.7 * w * h:
             continue  # not a filled-in square outline
+        if not _straight_sides(solid[y : y + h, x : x + w]):
+            continue  # round or open letters (O, D, 0, C) fill their box too, but not along all sides
         # The border must be thin: the interior (inset by a quarter) is mostly paper or a tick.
         inset = max(2, int(0.2 * min(w, h)))
         inner = solid[y + inset : y + h - inset, x + inset : x + w - inset]
@@ -61,6 +63,15 @@ def find_checkboxes(image: np.ndarray, line_height: float) -> list[Checkbox]:
             continue  # a solid blob (a filled bullet or square), not a box
         found.append(Checkbox(box=(float(x), float(y), float(x + w), float(y + h)), checked=fill > 0.08))
     return found
+
+
+def _straight_sides(patch: np.ndarray, coverage: float = 0.85) -> bool:
+    """Ink runs along the whole length of all four sides of the patch (within a thin strip)."""
+    h, w = patch.shape
+    t = max(2, int(round(0.15 * min(w, h))))
+    ink = patch > 0
+    sides = (ink[:t].any(axis=0), ink[-t:].any(axis=0), ink[:, :t].any(axis=1), ink[:, -t:].any(axis=1))
+    return all(side.mean() >= coverage for side in sides)
 
 
 def normalise_bullet(text: str) -> str:

@@ -1,0 +1,72 @@
+"""Languages: every way a user may name one, and what is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+import inkread as ocr
+from inkread.exceptions import OcrException, UnsupportedLanguageError
+from inkread.languages import Language, LanguageInfo, language_info, supported_languages
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("fr", Language.FRENCH), ("FR", Language.FRENCH), (" French ", Language.FRENCH),
+    ("french", Language.FRENCH), ("FRENCH", Language.FRENCH), ("fra", Language.FRENCH),
+    ("fre", Language.FRENCH), (Language.FRENCH, Language.FRENCH), (Language.FRA, Language.FRENCH),
+    ("sv", Language.SWEDISH), ("swedish", Language.SWEDISH), ("swe", Language.SWEDISH),
+    ("en", Language.ENGLISH), ("eng", Language.ENGLISH), ("English", Language.ENGLISH),
+    ("de", Language.GERMAN), ("ger", Language.GERMAN), ("deu", Language.GERMAN),
+    ("zh", Language.CHINESE), ("ch", Language.CHINESE), ("zh-CN", Language.CHINESE), ("chinese", Language.CHINESE),
+    ("chi_sim", Language.CHINESE), ("zh-tw", Language.CHINESE_TRADITIONAL), ("chinese_cht", Language.CHINESE_TRADITIONAL),
+    ("Chinese (traditional)", Language.CHINESE_TRADITIONAL),
+    ("ja", Language.JAPANESE), ("japan", Language.JAPANESE), ("jp", Language.JAPANESE),
+    ("nb", Language.NORWEGIAN), ("nn", Language.NORWEGIAN), ("Norwegian", Language.NORWEGIAN),
+    ("sr", Language.SERBIAN_LATIN), ("rs_latin", Language.SERBIAN_LATIN), ("Serbian (Latin)", Language.SERBIAN_LATIN),
+    ("serbian_latin", Language.SERBIAN_LATIN), ("fil", Language.TAGALOG), ("Kurdish", Language.KURDISH),
+    ("vi", Language.VIETNAMESE), ("vie", Language.VIETNAMESE),
+])
+def test_parse(given, expected):
+    assert Language.parse(given) is expected
+
+
+def test_three_letter_members_are_aliases():
+    assert Language.ENG is Language.ENGLISH and Language.SWE is Language.SWEDISH and Language.CHI is Language.CHINESE
+    assert Language.FRENCH == "fr"  # a str enum: compares equal to its code
+
+
+@pytest.mark.parametrize("language", list(Language), ids=lambda l: l.value)
+def test_every_language_has_info_and_every_spelling_parses(language):
+    info = language.info
+    assert isinstance(info, LanguageInfo)
+    assert info.code == language.value
+    assert info.name and language.english_name == info.name
+    assert info.script in {"latin", "han", "japanese"}
+    assert info.iso3 and info.rapidocr
+    for spelling in (info.code, info.name, info.name.upper(), info.iso3, info.rapidocr, language.name):
+        assert Language.parse(spelling) is language, spelling
+    assert language_info(language.value) == info
+
+
+def test_supported_languages_lists_each_language_once_english_first():
+    infos = supported_languages()
+    assert infos[0].code == "en"
+    assert [i.code for i in infos] == [l.value for l in Language]
+    assert len({i.code for i in infos}) == len(infos) >= 50
+    assert ocr.supported_languages() == infos
+
+
+@pytest.mark.parametrize("bad", ["klingon", "", "xx", "french!", "en_GB_x"])
+def test_unsupported_language_names_the_supported_ones(bad):
+    with pytest.raises(UnsupportedLanguageError) as info:
+        Language.parse(bad)
+    err = info.value
+    assert isinstance(err, OcrException)
+    assert repr(bad) in err.message
+    assert "fr (French)" in str(err) and "sv (Swedish)" in str(err) and "en (English)" in str(err)
+    assert err.exit_code == 10
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"fr"])
+def test_non_string_language_is_refused(bad):
+    with pytest.raises(UnsupportedLanguageError):
+        Language.parse(bad)
