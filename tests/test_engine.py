@@ -178,7 +178,7 @@ def test_one_shot_recognize_equals_the_engine(synth_data_dir):
 
 # ----- input kinds -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["bytes", "file object", "PIL image", "numpy array", "pathlib.Path"])
+@pytest.mark.parametrize("kind", ["bytes", "file object", "PIL image", "numpy array"])
 def test_every_input_kind_gives_the_same_text(kind, note_path, readme_result):
     if kind == "bytes":
         source = note_path.read_bytes()
@@ -186,15 +186,13 @@ def test_every_input_kind_gives_the_same_text(kind, note_path, readme_result):
         source = io.BytesIO(note_path.read_bytes())
     elif kind == "PIL image":
         source = Image.open(note_path)
-    elif kind == "numpy array":
-        source = np.asarray(Image.open(note_path).convert("RGB"))
     else:
-        source = note_path
+        source = np.asarray(Image.open(note_path).convert("RGB"))
     result = ocr.recognize(source, mode=ocr.RecognitionMode.HANDWRITTEN, language=ocr.Language.SWEDISH)
     assert result.text == readme_result.text
     page, ref = result.pages[0], readme_result.pages[0]
     assert (page.width, page.height) == (ref.width, ref.height)
-    assert [l.bbox for l in page.lines] == pytest.approx([l.bbox for l in ref.lines])
+    np.testing.assert_allclose(np.array([l.bbox for l in page.lines]), np.array([l.bbox for l in ref.lines]))
 
 
 def test_pdf_of_the_note(tmp_path, note_path, note_truth):
@@ -364,7 +362,7 @@ def test_result_round_trips_through_dict_and_json(readme_result):
     assert back.text == readme_result.text
     assert len(back.lines) == len(readme_result.lines)
     for a, b in zip(back.lines, readme_result.lines):
-        assert a.bbox == pytest.approx(b.bbox, abs=0.051)
+        np.testing.assert_allclose(np.array(a.bbox), np.array(b.bbox), atol=0.051)
         assert [w.text for w in a.words] == [w.text for w in b.words]
         assert a.paragraph == b.paragraph
 
