@@ -132,7 +132,7 @@ class PaddleModels:
 
     # ----- recognition ----------------------------------------------------------------------
     def recognize(self, crops: list[np.ndarray], mask: np.ndarray | None = None,
-                  batch_size: int = 8) -> list[Reading]:
+                  batch_size: int = 6) -> list[Reading]:
         """Read each crop (RGB, one text line) with greedy CTC decoding over the allowed classes."""
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
         results: list[Reading | None] = [None] * len(crops)
@@ -164,10 +164,15 @@ class PaddleModels:
         return probs[:used]
 
     def _decode(self, probs: np.ndarray, mask: np.ndarray | None) -> Reading:
-        if mask is not None:
-            probs = np.where(mask[None, :], probs, 0.0)
-        best = probs.argmax(axis=1)
-        best_p = probs[np.arange(len(best)), best]
+        if mask is not None and not mask.all():
+            allowed = np.flatnonzero(mask)  # a view of the allowed columns only: no full-size copy
+            sub = probs[:, allowed]
+            pick = sub.argmax(axis=1)
+            best = allowed[pick]
+            best_p = sub[np.arange(len(pick)), pick]
+        else:
+            best = probs.argmax(axis=1)
+            best_p = probs[np.arange(len(best)), best]
         chars: list[str] = []
         xs: list[float] = []
         confs: list[float] = []

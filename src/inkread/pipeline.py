@@ -63,7 +63,7 @@ def _detect(models: PaddleModels, image: np.ndarray, params: DetectParams) -> li
         heights = [np.linalg.norm(b[3] - b[0]) / sy for b, _ in boxes]  # in map pixels
         med = float(np.median(heights))
         if med < 16:  # small text: look again at a larger scale
-            bigger = int(min(4096, side * 24 / max(med, 4)))
+            bigger = int(min(3200, side * 20 / max(med, 4)))
             if bigger > side * 1.25:
                 prob, sx, sy = models.detection_map(image, bigger)
                 boxes = boxes_from_map(prob, sx, sy, params, (w, h))
