@@ -100,10 +100,6 @@ def test_group_lines(case, params):
         np.testing.assert_allclose(g.box, union)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG layout._split_far_fragments: item/price rows of a receipt with no line crossing the gap "
-    "(a crop of just the items) are split at the gap as if it were a column gutter, although "
-    "reading_order's _find_gutter calls row-aligned fragments a table: every row becomes two lines"))
 def test_receipt_rows_without_full_width_line_stay_joined():
     boxes = [b for pair in zip(ITEMS, PRICES) for b in pair]
     groups = group_lines(np.asarray(boxes, dtype=float), PRINT)
@@ -179,10 +175,6 @@ def test_table_of_short_aligned_cells_is_read_row_by_row():
     assert {g.column for g in ordered} == {0}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG layout._find_gutter: two columns of text whose lines share the same baselines (the usual "
-    "case for printed two-column pages: same font, same leading) are taken for a table and read "
-    "row by row, interleaving the columns"))
 def test_two_printed_columns_with_aligned_lines_are_read_column_by_column():
     right_aligned = _rows(6, 400, 700, 100, 40)
     ordered = _layout(LEFT + right_aligned, PRINT)
@@ -215,10 +207,6 @@ def test_assign_paragraphs(case):
     assert [g.paragraph for g in ordered] == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG layout.assign_paragraphs: the 'typical' line pitch is the median of all pitches, so when "
-    "half or more of the gaps are paragraph gaps (a heading and two-line paragraphs, a short note) "
-    "the blank lines are taken as the normal pitch and no paragraph is found"))
 @pytest.mark.parametrize("tops, expected", [
     ([100, 180, 220, 300, 340], [0, 1, 1, 2, 2]),  # heading, blank, 2 lines, blank, 2 lines
     ([100, 180, 220, 300], [0, 1, 1, 2]),  # heading, blank, 2 lines, blank, 1 line

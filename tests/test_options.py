@@ -83,10 +83,6 @@ def test_updated_refuses_unknown_options():
         RecognitionOptions().updated(mode="sideways")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG options.RecognitionOptions.updated: None means 'not given' for top-level options "
-    "(mode=None keeps the mode) but a preprocessing switch given as None is reset to AUTO, so "
-    "engine.recognize(img, binarize=None) silently drops an engine default of binarize=ON"))
 def test_updated_none_keeps_preprocessing_switches():
     base = RecognitionOptions().updated(binarize="on", upscale="off")
     assert base.updated(binarize=None, upscale=None) == base

@@ -132,7 +132,8 @@ def _split_far_fragments(groups: list[LineGroup], boxes: np.ndarray, med_h: floa
             gap_lo, gap_hi = boxes[a][2], boxes[b][0]
             gap = gap_hi - gap_lo
             h = max(1.0, min(boxes[a][3] - boxes[a][1], boxes[b][3] - boxes[b][1]))
-            if gap > params.max_h_gap * max(h, 0.7 * med_h) and _is_gutter(cover, gap_lo, gap_hi):
+            if (gap > params.max_h_gap * max(h, 0.7 * med_h) and _is_gutter(cover, gap_lo, gap_hi)
+                    and _columns_not_table(boxes, gap_lo, gap_hi)):
                 parts.append([b])
             else:
                 parts[-1].append(b)
@@ -141,6 +142,20 @@ def _split_far_fragments(groups: list[LineGroup], boxes: np.ndarray, med_h: floa
             out.append(LineGroup(members=members,
                                  box=np.array([sub[:, 0].min(), sub[:, 1].min(), sub[:, 2].max(), sub[:, 3].max()])))
     return out
+
+
+def _columns_not_table(boxes: np.ndarray, lo: float, hi: float) -> bool:
+    """Whether the material left and right of a gap reads like two text columns (pieces of similar
+    width) rather than a table (wide item names beside short prices or quantities)."""
+    widths = boxes[:, 2] - boxes[:, 0]
+    left = widths[boxes[:, 2] <= lo + 1]
+    right = widths[boxes[:, 0] >= hi - 1]
+    if len(left) == 0 or len(right) == 0:
+        return False
+    ratio = float(np.median(right)) / max(1.0, float(np.median(left)))
+    # Column lines hold many words; table cells a few characters.
+    height = float(np.median(boxes[:, 3] - boxes[:, 1]))
+    return 0.5 <= ratio <= 2.0 and min(np.median(left), np.median(right)) >= 5 * height
 
 
 def _coverage(boxes: np.ndarray) -> np.ndarray:
@@ -230,11 +245,9 @@ def _find_gutter(items: list[LineGroup], min_gap: float) -> float | None:
     right = sum(1 for g in narrow if g.box[0] >= best)
     if left < 2 or right < 2:
         return None
-    # Side-by-side fragments aligned row by row are a table, not columns.
-    lefts = [g for g in narrow if g.box[2] <= best]
-    rights = [g for g in narrow if g.box[0] >= best]
-    aligned = sum(1 for a in lefts if any(_v_overlap(a.box, b.box) > 0.7 for b in rights))
-    if aligned > 0.6 * len(lefts):
+    # Side-by-side pieces aligned row by row, wide beside narrow, are a table, not columns.
+    boxes = np.array([g.box for g in items])
+    if not _columns_not_table(boxes, best - best_gap / 2, best + best_gap / 2):
         return None
     return best
 
@@ -249,7 +262,9 @@ def assign_paragraphs(ordered: list[LineGroup], params: LayoutParams = LayoutPar
     pitches = [b - a for (a, ga), (b, gb) in zip(zip(centres, ordered), zip(centres[1:], ordered[1:]))
                if ga.column == gb.column and b > a]
     med_h = float(np.median([g.height for g in ordered])) or 1.0
-    typical = float(np.median(pitches)) if len(pitches) >= 2 else max(pitches, default=med_h) * 2
+    # The lower quartile, not the median: in a short note half the gaps may be paragraph gaps.
+    typical = (float(np.percentile(pitches, 25, method="lower")) if len(pitches) >= 2
+               else max(pitches, default=med_h) * 2)
     para = 0
     ordered[0].paragraph = 0
     for k in range(1, len(ordered)):

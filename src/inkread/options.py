@@ -94,6 +94,7 @@ class RecognitionOptions:
         """A copy with ``changes``; preprocessing switches may be given by name (``binarize=True``)."""
         pre_names = {f.name for f in fields(PreprocessOptions)}
         pre_changes = {k: changes.pop(k) for k in list(changes) if k in pre_names}
+        pre_changes = {k: v for k, v in pre_changes.items() if v is not None}  # None: not given
         unknown = set(changes) - {f.name for f in fields(self)}
         if unknown:
             raise OcrException(f"unknown option(s): {', '.join(sorted(unknown))}")
