@@ -181,6 +181,15 @@ def test_two_printed_columns_with_aligned_lines_are_read_column_by_column():
     assert [i for g in ordered for i in g.members] == list(range(12))
 
 
+
+def test_two_columns_of_short_lines_with_offset_rows_are_read_column_by_column():
+    left = _rows(6, 10, 110, 100, 40)  # "milk", "eggs", ... about 3 line heights wide
+    right = _rows(6, 400, 520, 120, 40)  # another list, half a pitch lower
+    ordered = _layout(left + right, HW)
+    assert [i for g in ordered for i in g.members] == list(range(12))
+    assert [g.column for g in ordered] == [0] * 6 + [1] * 6
+
+
 # ----- assign_paragraphs -----------------------------------------------------------------------
 
 def _at(tops, height=30.0, x0=10.0, x1=500.0):
@@ -213,6 +222,33 @@ def test_assign_paragraphs(case):
 ], ids=["heading+2+2", "heading+2+1"])
 def test_assign_paragraphs_short_note(tops, expected):
     ordered = _layout(_at(tops), HW)
+    assert [g.paragraph for g in ordered] == expected
+
+
+
+@pytest.mark.parametrize("tops, expected", [
+    ([100, 200], [0, 1]),  # "Groceries", blank, "milk and eggs": pitch 3.3 line heights
+    ([100, 200, 300], [0, 1, 2]),
+], ids=["heading+1", "1+1+1"])
+def test_assign_paragraphs_when_every_gap_is_blank(tops, expected):
+    ordered = _layout(_at(tops), HW)
+    assert [g.paragraph for g in ordered] == expected
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), n=st.integers(2, 14), pitch=st.floats(40, 80))
+def test_paragraph_breaks_are_exactly_the_blank_lines(data, n, pitch):
+    """Lines with a slightly irregular pitch (+-10%) are one paragraph; a blank line (a pitch of 2.2 or
+    more) starts a new one, even when up to half the gaps are blank lines."""
+    gaps = data.draw(st.sets(st.integers(1, n - 1), max_size=(n - 1) // 2), label="gaps")
+    tops, y = [], 100.0
+    for k in range(n):
+        if k:
+            wobble = data.draw(st.floats(0.9, 1.1))
+            y += pitch * wobble * (data.draw(st.floats(2.2, 3.5)) if k in gaps else 1.0)
+        tops.append(y)
+    ordered = _layout(_at(tops), HW)
+    expected = [sum(1 for g in gaps if g <= k) for k in range(n)]
     assert [g.paragraph for g in ordered] == expected
 
 

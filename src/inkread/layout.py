@@ -245,9 +245,13 @@ def _find_gutter(items: list[LineGroup], min_gap: float) -> float | None:
     right = sum(1 for g in narrow if g.box[0] >= best)
     if left < 2 or right < 2:
         return None
-    # Side-by-side pieces aligned row by row, wide beside narrow, are a table, not columns.
+    # Side-by-side pieces aligned row by row are a table, unless they are long lines of similar
+    # width (two printed columns set with the same leading).
+    lefts = [g for g in narrow if g.box[2] <= best]
+    rights = [g for g in narrow if g.box[0] >= best]
+    aligned = sum(1 for a in lefts if any(_v_overlap(a.box, b.box) > 0.7 for b in rights))
     boxes = np.array([g.box for g in items])
-    if not _columns_not_table(boxes, best - best_gap / 2, best + best_gap / 2):
+    if aligned > 0.6 * len(lefts) and not _columns_not_table(boxes, best - best_gap / 2, best + best_gap / 2):
         return None
     return best
 
@@ -263,8 +267,8 @@ def assign_paragraphs(ordered: list[LineGroup], params: LayoutParams = LayoutPar
                if ga.column == gb.column and b > a]
     med_h = float(np.median([g.height for g in ordered])) or 1.0
     # The lower quartile, not the median: in a short note half the gaps may be paragraph gaps.
-    typical = (float(np.percentile(pitches, 25, method="lower")) if len(pitches) >= 2
-               else max(pitches, default=med_h) * 2)
+    # Never more than 2 line heights: when every gap is a blank line, the pitches alone cannot tell.
+    typical = min(float(np.percentile(pitches, 25, method="lower")) if pitches else 2 * med_h, 2.0 * med_h)
     para = 0
     ordered[0].paragraph = 0
     for k in range(1, len(ordered)):
