@@ -31,132 +31,40 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+# Light: no model, no OCR package, no numpy. The runners, aggregation and table helpers are
+# inkread's own (`inkread eval` uses the same ones).
+from inkread.evaluate import MODES, SYSTEMS
+from inkread.evaluate import aggregate as _aggregate_rows
+from inkread.evaluate import fmt_num as _num
+from inkread.evaluate import fmt_pct as _pct
+from inkread.evaluate import markdown_table as _table
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 DEFAULT_OUT_DIR = REPO / "bench" / "out"
-SYSTEMS = ("inkread", "rapidocr", "tesseract")
 DEFAULT_KINDS = ("hw-page", "print-page")
-TESSERACT_LANGS = {"en": "eng", "fr": "fra", "de": "deu", "sv": "swe", "es": "spa", "it": "ita",
-                   "nl": "nld", "pt": "por"}
 
 
 # =============================================================================== worker side
-# Nothing here imports inkread (or anything heavy) unless the worker runs that system, so each
-# worker's peak RSS is its own system's.
+# Nothing here loads a model or an OCR package (only the light inkread.evaluate, ~10 MB) unless
+# the worker runs that system, so each worker's peak RSS is its own system's.
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-class _Runner:
-    name = ""
+def _make_runner(job: dict[str, Any]):
+    # The runners live in inkread.evaluate (shared with `inkread eval`); importing that module
+    # loads no model and no OCR package until the runner for this worker's system is built.
+    from inkread.evaluate import make_runner
 
-    def recognize(self, sample: dict[str, Any]) -> str:
-        raise NotImplementedError
-
-
-class InkreadRunner(_Runner):
-    name = "inkread"
-
-    def __init__(self, mode: str) -> None:
-        import inkread as ocr
-
-        self.ocr = ocr
-        self.mode = mode
-        self.engine = ocr.OcrEngine()
-        for hook in ("warmup", "load"):  # load models now if the engine offers it
-            method = getattr(self.engine, hook, None)
-            if callable(method):
-                method()
-                break
-
-    def _mode_for(self, kind: str):
-        modes = self.ocr.RecognitionMode
-        if self.mode == "matched":
-            if kind.startswith("hw-"):
-                return modes.HANDWRITTEN
-            if kind.startswith("print-"):
-                return modes.PRINTED
-        return modes.AUTO
-
-    def recognize(self, sample: dict[str, Any]) -> str:
-        result = self.engine.recognize(
-            sample["image_path"], mode=self._mode_for(sample["kind"]),
-            language=sample["language"] or None,
-        )
-        if hasattr(result, "text"):
-            return str(result.text)
-        if isinstance(result, (list, tuple)):  # one result per page
-            return "\n".join(str(page.text) for page in result)
-        return str(result)
+    return make_runner(job["system"], mode=job["inkread_mode"], tesseract=job["tesseract"],
+                       timeout=job["timeout"])
 
 
-class RapidOcrRunner(_Runner):
-    """Raw RapidOCR: one detected box = one line, boxes sorted by their top edge."""
-
-    name = "rapidocr"
-
-    def __init__(self) -> None:
-        from rapidocr import RapidOCR
-
-        self.engine = RapidOCR()
-
-    def recognize(self, sample: dict[str, Any]) -> str:
-        out = self.engine(sample["image_path"])
-        boxes = getattr(out, "boxes", None)
-        texts = getattr(out, "txts", None)
-        if boxes is None or texts is None or len(texts) == 0:
-            return ""
-        keyed = []
-        for box, text in zip(boxes, texts):
-            ys = [float(point[1]) for point in box]
-            xs = [float(point[0]) for point in box]
-            keyed.append((min(ys), min(xs), str(text)))
-        keyed.sort(key=lambda item: (item[0], item[1]))
-        return "\n".join(text for _, _, text in keyed)
-
-
-class TesseractRunner(_Runner):
-    """The tesseract binary, one process per image (--psm 3 for pages, --psm 7 for lines)."""
-
-    name = "tesseract"
-
-    def __init__(self, binary: str, timeout: float) -> None:
-        self.binary = binary
-        self.timeout = timeout
-        proc = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, check=True)
-        self.installed = {line.strip() for line in proc.stdout.splitlines()[1:] if line.strip()}
-
-    def lang_for(self, language: str) -> str:
-        lang = TESSERACT_LANGS.get((language or "en").lower(), "eng")
-        if lang not in self.installed:
-            raise RuntimeError(
-                f"tesseract language {lang!r} not installed (apt-get install tesseract-ocr-{lang})"
-            )
-        return lang
-
-    def recognize(self, sample: dict[str, Any]) -> str:
-        psm = "7" if sample["kind"].endswith("-line") else "3"
-        cmd = [self.binary, sample["image_path"], "stdout", "-l", self.lang_for(sample["language"]),
-               "--psm", psm]
-        proc = subprocess.run(cmd, capture_output=True, timeout=self.timeout)
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"tesseract exited {proc.returncode}: {proc.stderr.decode('utf-8', 'replace')[-500:]}"
-            )
-        text = proc.stdout.decode("utf-8", "replace").replace("\f", "\n")
-        return "\n".join(line for line in text.splitlines() if line.strip())
-
-
-def _make_runner(job: dict[str, Any]) -> _Runner:
-    system = job["system"]
-    if system == "inkread":
-        return InkreadRunner(job["inkread_mode"])
-    if system == "rapidocr":
-        return RapidOcrRunner()
-    if system == "tesseract":
-        return TesseractRunner(job["tesseract"], job["timeout"])
-    raise ValueError(f"unknown system {system!r}")
+def _recognize(runner: Any, sample: dict[str, Any]) -> str:
+    return runner.recognize(sample["image_path"], kind=sample["kind"],
+                            language=sample["language"] or None)
 
 
 def _rss_kb() -> tuple[int, int]:
@@ -178,7 +86,7 @@ def worker_main(job_path: str, out_path: str) -> int:
         try:
             runner = _make_runner(job)
             if job["warmup"] and samples:  # first inference (lazy init, caches) counts as loading
-                runner.recognize(samples[0])
+                _recognize(runner, samples[0])
         except BaseException as exc:  # noqa: BLE001 - report any load failure to the parent
             emit({"type": "load_error", "error": f"{type(exc).__name__}: {exc}",
                   "traceback": traceback.format_exc()})
@@ -194,7 +102,7 @@ def worker_main(job_path: str, out_path: str) -> int:
             text = ""
             t0 = time.perf_counter()
             try:
-                text = runner.recognize(sample)
+                text = _recognize(runner, sample)
             except Exception as exc:  # noqa: BLE001 - one bad sample must not stop the run
                 error = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500]
             seconds = time.perf_counter() - t0
@@ -230,7 +138,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="first N samples per kind")
     parser.add_argument("--jobs", type=int, default=1,
                         help="workers run at once (>1 skews the timings: only 2 cores here)")
-    parser.add_argument("--inkread-mode", choices=("auto", "matched"), default="matched",
+    parser.add_argument("--inkread-mode", choices=MODES, default="matched",
                         help="matched: HANDWRITTEN for hw-*, PRINTED for print-*")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false",
                         help="do not run the first sample once before timing (counted as load)")
@@ -354,45 +262,15 @@ def _run_worker(system: str, kind: str, samples: list, args: argparse.Namespace,
     return result
 
 
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
 def _aggregate(rows: list[dict[str, Any]], failed: bool = False) -> dict[str, Any]:
     if failed:
         return {"n": len(rows), "failed": True, "cer": None, "wer": None, "line_cer": None,
                 "count_match": None, "order_ok": None, "seconds": None, "errors": len(rows)}
-    return {
-        "failed": False,
-        "n": len(rows),
-        "cer": _mean([r["cer"] for r in rows]),
-        "wer": _mean([r["wer"] for r in rows]),
-        "line_cer": _mean([r["line_cer"] for r in rows]),
-        "count_match": _mean([1.0 if r["count_match"] else 0.0 for r in rows]),
-        "order_ok": _mean([1.0 if r["order_ok"] else 0.0 for r in rows]),
-        "seconds": _mean([r["seconds"] for r in rows if r["seconds"] is not None]),
-        "errors": sum(1 for r in rows if r["error"]),
-    }
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    return {"failed": False, **_aggregate_rows(rows)}
 
 
 def _mb(kb: int) -> str:
     return f"{kb / 1024:.0f}" if kb else "–"
-
-
-def _table(header: list[str], rows: list[list[str]], text_columns: int = 2) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i < text_columns else "---:" for i in range(len(header)))
-             + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def _tsv(value: Any) -> str:

@@ -242,6 +242,68 @@ register_command(Command(
 ))
 
 
+def _eval_arguments(parser: argparse.ArgumentParser) -> None:
+    from .evaluate import add_arguments
+
+    add_arguments(parser)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from .evaluate import run
+
+    return run(args)
+
+
+register_command(Command(
+    name="eval",
+    help="score inkread on images with ground-truth .txt (CER/WER report)",
+    add_arguments=_eval_arguments,
+    run=_run_eval,
+))
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    from .service.commands import add_serve_arguments
+
+    add_serve_arguments(parser)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from .service.commands import run_serve
+
+    return run_serve(args)
+
+
+def _clients_arguments(parser: argparse.ArgumentParser) -> None:
+    from .service.commands import add_clients_arguments
+
+    add_clients_arguments(parser)
+
+
+def _run_clients(args: argparse.Namespace) -> int:
+    from .service.commands import run_clients
+
+    return run_clients(args)
+
+
+register_command(Command(
+    name="serve",
+    help="run the OCR web service (API, Aspose-compatible API, web page)",
+    add_arguments=_serve_arguments,
+    run=_run_serve,
+    description="Run the OCR web service: token endpoint, /v1 API, Aspose OCR Cloud v5 API, web page at /.",
+))
+
+register_command(Command(
+    name="clients",
+    help="manage the web service's API clients (add, list, revoke)",
+    add_arguments=_clients_arguments,
+    run=_run_clients,
+    description="Manage the web service's API clients: 'add NAME' prints a new id and secret once; "
+                "'list'; 'revoke ID'.",
+))
+
+
 # ----------------------------------------------------------------------------------------------
 # The recognition parser
 
@@ -275,10 +337,15 @@ commands:
 
 where results go:
   one file            its text on stdout (a JSON object with --format json)
-  several files/DIR   each text under a '==> path <==' header (a JSON array with --format json)
+  several files/DIR   each text under a '==> path <==' header (a JSON array with --format json;
+                      one document with all the pages with --format hocr|alto|pdf)
   -o OUT              OUT is a directory (it exists, ends in '/', or several inputs without a
-                      .txt/.json name): one OUT/<name>.txt|.json per input, folder structure kept;
-                      otherwise OUT is one file, format taken from its suffix (.json -> json).
+                      known suffix): one OUT/<name>.txt|.json|.hocr|.xml|.pdf|.md per input, folder
+                      structure kept; otherwise OUT is one file, format taken from its suffix
+                      (.json, .hocr/.html -> hocr, .xml/.alto -> alto, .pdf, .md; else text).
+                      pdf: a searchable PDF (the page images with an invisible text layer).
+  --overlay IMG.png   also draw each page's recognised lines and their text, to check by eye
+                      (several pages: IMG-1.png, IMG-2.png ...).
                       Files are written atomically; an input is never overwritten.
   Folders are read recursively in natural order; hidden files are skipped. A bad file is
   reported on stderr and the others are still read.
@@ -291,6 +358,8 @@ examples:
   inkread --mode printed --lang fr --pages 1-3 letter.pdf
   inkread scans/ -o texts/
   inkread page.png --format json | jq .text
+  inkread scan.pdf -o scan-searchable.pdf
+  inkread note.jpg -o note.md --overlay note-check.png
 """
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -322,8 +391,11 @@ examples:
         pre.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=None, help=text)
 
     out = parser.add_argument_group("output")
-    out.add_argument("--format", "-f", choices=("text", "json"), default=None,
-                     help="text (default) or json; inferred from -o OUT's suffix when not given")
+    out.add_argument("--format", "-f", choices=("text", "json", "hocr", "alto", "pdf", "md"), default=None,
+                     help="text (default), json, hocr, alto (ALTO XML v4), pdf (searchable) or md "
+                          "(Markdown); inferred from -o OUT's suffix when not given")
+    out.add_argument("--overlay", metavar="IMG", help="also write the page image with the recognised "
+                     "lines drawn and labelled (IMG-1.png, IMG-2.png ... for several pages)")
     out.add_argument("--output", "-o", metavar="OUT", help="write to this file or directory")
     out.add_argument("--recursive", action=argparse.BooleanOptionalAction, default=True,
                      help="search folders recursively (default: yes)")
@@ -338,7 +410,9 @@ examples:
 
 
 def _suffix_format(path: Path) -> str | None:
-    return {".json": "json", ".txt": "text"}.get(path.suffix.lower())
+    from .export.formats import format_for_path
+
+    return format_for_path(path)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -389,15 +463,15 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``path`` via a temporary file in the same folder and a rename."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = path.stat().st_mode & 0o7777 if path.is_file() else _default_mode()
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(text.encode("utf-8") if isinstance(text, str) else text)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, mode)
@@ -420,11 +494,25 @@ def _render_json(result: Any) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
 
 
+def _render(fmt: str, result: Any, path: Path, pdf_dpi: float) -> str | bytes:
+    """One input's result as a whole file in ``fmt`` (the page images are read again for pdf)."""
+    if fmt == "json":
+        return _render_json(result) + "\n"
+    if fmt == "text":
+        return _render_text(result)
+    from .export import export
+
+    try:
+        return export(result, fmt, images=path, pdf_dpi=pdf_dpi) if fmt == "pdf" else export(result, fmt)
+    except (OcrException, OSError, ValueError) as error:
+        raise OutputError(f"cannot make the {fmt} output for {path}: {error_line(error)}") from error
+
+
 class _Sink:
     """Where results go: stdout (streamed), one file (written at the end), or one file each."""
 
     def __init__(self, reporter: _Reporter, fmt: str, multi: bool, target: Path | None,
-                 per_file: dict[Path, Path] | None) -> None:
+                 per_file: dict[Path, Path] | None, pdf_dpi: float = 300) -> None:
         self.reporter = reporter
         self.fmt = fmt
         self.multi = multi
@@ -432,6 +520,9 @@ class _Sink:
         self.per_file = per_file  # input path -> output path
         self.count = 0
         self.buffer: list[str] = []
+        self.pdf_dpi = pdf_dpi  # PDF inputs were rendered at this dpi (to render them again for pdf)
+        self.documents: list[Any] = []  # hocr/alto: every result, written as one document at the end
+        self.pdf: Any = None  # pdf: the searchable PDF being built, a page at a time
 
     def _emit(self, text: str) -> None:
         if self.target is not None:
@@ -445,8 +536,18 @@ class _Sink:
 
     def add(self, path: Path, result: Any) -> None:
         if self.per_file is not None:
-            render = _render_json(result) + "\n" if self.fmt == "json" else _render_text(result)
-            write_atomic(self.per_file[path], render)
+            write_atomic(self.per_file[path], _render(self.fmt, result, path, self.pdf_dpi))
+        elif self.fmt == "pdf":
+            from .export import SearchablePdf
+
+            if self.pdf is None:
+                self.pdf = SearchablePdf()
+            try:
+                self.pdf.add_result(result, images=path, pdf_dpi=self.pdf_dpi)
+            except (OcrException, OSError, ValueError) as error:
+                raise OutputError(f"cannot add {path} to the PDF: {error_line(error)}") from error
+        elif self.fmt in ("hocr", "alto"):
+            self.documents.append(result)
         elif self.fmt == "json":
             body = _render_json(result)
             if self.multi:
@@ -454,6 +555,12 @@ class _Sink:
             else:
                 body += "\n"
             self._emit(body)
+        elif self.fmt == "md":
+            from .export import to_markdown
+
+            if self.multi:
+                self._emit(("\n" if self.count else "") + f"<!-- ==> {path} <== -->\n\n")
+            self._emit(to_markdown(result))
         else:
             if self.multi:
                 self._emit(("\n" if self.count else "") + f"==> {path} <==\n")
@@ -463,7 +570,13 @@ class _Sink:
     def finish(self) -> None:
         if self.per_file is None and self.multi and self.fmt == "json":
             self._emit(("\n" if self.count else "") + "]\n")
-        if self.target is not None and self.count:
+        if self.documents:
+            from .export import export
+
+            self._emit(export(self.documents, self.fmt))  # type: ignore[arg-type]
+        if self.pdf is not None and self.target is not None and self.count:
+            write_atomic(self.target, self.pdf.to_bytes())
+        elif self.target is not None and self.count:
             write_atomic(self.target, "".join(self.buffer))
 
 
@@ -507,7 +620,11 @@ def _trust_pixel_limit(max_pixels: int) -> None:
 def _plan_sink(args: argparse.Namespace, files: Sequence[Any], reporter: _Reporter) -> _Sink:
     multi = len(args.inputs) > 1 or any(os.path.isdir(p) for p in args.inputs)
     inputs = [f.path for f in files]
+    if args.overlay is not None:
+        _check_not_input(Path(args.overlay), inputs)
     if args.output is None:
+        if args.format == "pdf":
+            raise CliError("--format pdf writes a file", hint="give -o OUT.pdf")
         return _Sink(reporter, args.format or "text", multi, None, None)
     out = Path(args.output)
     is_dir = out.is_dir() or args.output.endswith(("/", os.sep)) or (multi and _suffix_format(out) is None)
@@ -515,17 +632,20 @@ def _plan_sink(args: argparse.Namespace, files: Sequence[Any], reporter: _Report
         if out.exists() and not out.is_file():
             raise CliError(f"cannot write {out}: it exists and is not a regular file")
         _check_not_input(out, inputs)
-        return _Sink(reporter, args.format or _suffix_format(out) or "text", multi, out, None)
+        return _Sink(reporter, args.format or _suffix_format(out) or "text", multi, out, None, args.dpi)
     if out.exists() and not out.is_dir():
         raise CliError(f"-o {out}: several inputs need a directory, but {out} is a file",
-                       hint="give a directory, or a .json/.txt name for one combined file")
+                       hint="give a directory, or a name with a format's suffix (.txt, .json, .hocr, "
+                            ".xml, .pdf, .md) for one combined file")
     fmt = args.format or "text"
     readable = [f for f in files if not f.path.is_dir()]
-    names = _output_names([f.relative for f in readable], ".json" if fmt == "json" else ".txt")
+    from .export.formats import EXTENSIONS
+
+    names = _output_names([f.relative for f in readable], EXTENSIONS[fmt])
     per_file = {f.path: out / name for f, name in zip(readable, names)}
     for target in per_file.values():
         _check_not_input(target, inputs)
-    return _Sink(reporter, fmt, multi, None, per_file)
+    return _Sink(reporter, fmt, multi, None, per_file, args.dpi)
 
 
 def _progress(args: argparse.Namespace, total: int) -> Any:
@@ -545,6 +665,23 @@ def _batch_exit_code(codes: Sequence[int], total: int) -> int:
     return EXIT_SOME_FAILED
 
 
+def _write_overlays(args: argparse.Namespace, path: Path, result: Any, start: int, multi: bool,
+                    files: Sequence[Any]) -> int:
+    """Draw ``--overlay`` images for one input; returns how many were written."""
+    from .export import overlay_paths, save_overlays
+
+    numbered = True if multi else None
+    for target in overlay_paths(args.overlay, len(result.pages), start=start, numbered=numbered):
+        for f in files:
+            if _same_file(target, f.path):
+                raise OutputError(f"refusing to write the overlay {target}: it is the input file {f.path}")
+    try:
+        save_overlays(result, args.overlay, images=path, pdf_dpi=args.dpi, start=start, numbered=numbered)
+    except (OcrException, OSError, ValueError) as error:
+        raise OutputError(f"cannot write the overlay for {path}: {error_line(error)}") from error
+    return len(result.pages)
+
+
 def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
     from .batch import iter_results, walk_inputs
     from .engine import OcrEngine
@@ -554,6 +691,7 @@ def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
     sink = _plan_sink(args, files, reporter)
     engine = OcrEngine()  # one engine (and one model load) for the whole batch
     codes: list[int] = []
+    overlays = 0  # overlay images written so far (they are numbered across inputs)
     reporter.bar = _progress(args, len(files))
     try:
         sink.start()
@@ -565,6 +703,8 @@ def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
             else:
                 try:
                     sink.add(item.path, item.result)
+                    if args.overlay is not None:
+                        overlays += _write_overlays(args, item.path, item.result, overlays, sink.multi, files)
                 except OutputError as error:
                     codes.append(reporter.error(error))
             if reporter.bar is not None:
