@@ -19,6 +19,9 @@ import numpy as np
 
 from .exceptions import MissingDependencyError
 
+if False:  # typing only
+    from .decode import Lexicon
+
 __all__ = ["PaddleModels", "Detection", "Reading", "get_models", "model_dir"]
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
@@ -132,8 +135,9 @@ class PaddleModels:
 
     # ----- recognition ----------------------------------------------------------------------
     def recognize(self, crops: list[np.ndarray], mask: np.ndarray | None = None,
-                  batch_size: int = 6) -> list[Reading]:
-        """Read each crop (RGB, one text line) with greedy CTC decoding over the allowed classes."""
+                  batch_size: int = 6, lexicon: "Lexicon | None" = None) -> list[Reading]:
+        """Read each crop (RGB, one text line) over the allowed classes: greedy CTC decoding, or a
+        lexicon-guided beam search when a ``lexicon`` is given."""
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
         results: list[Reading | None] = [None] * len(crops)
         for start in range(0, len(order), batch_size):
@@ -150,7 +154,7 @@ class PaddleModels:
             for j, i in enumerate(idx):
                 frames = probs.shape[1]
                 used = max(1, int(round(frames * widths[j] / width)))
-                results[i] = self._decode(probs[j, :used], mask)
+                results[i] = self._decode(probs[j, :used], mask, lexicon)
         return [r for r in results if r is not None]
 
     def frame_probs(self, crop: np.ndarray) -> np.ndarray:
@@ -163,7 +167,22 @@ class PaddleModels:
         used = max(1, int(round(probs.shape[0] * rw / width)))
         return probs[:used]
 
-    def _decode(self, probs: np.ndarray, mask: np.ndarray | None) -> Reading:
+    def _decode(self, probs: np.ndarray, mask: np.ndarray | None, lexicon: "Lexicon | None" = None) -> Reading:
+        if lexicon is not None:
+            from .decode import beam_decode
+
+            classes = np.flatnonzero(mask) if mask is not None else np.arange(probs.shape[1])
+            text, conf, frames = beam_decode(probs[:, classes], classes, self.charset, lexicon)
+            n = len(probs)
+            chars = list(text)
+            xs = [(t + 0.5) / n for t in frames]
+            best = probs.max(axis=1)
+            confs = [float(best[t]) for t in frames]
+            while chars and chars[0] == " ":
+                chars.pop(0), xs.pop(0), confs.pop(0)
+            while chars and chars[-1] == " ":
+                chars.pop(), xs.pop(), confs.pop()
+            return Reading("".join(chars), float(np.mean(confs)) if confs else 0.0, xs, confs)
         if mask is not None and not mask.all():
             allowed = np.flatnonzero(mask)  # a view of the allowed columns only: no full-size copy
             sub = probs[:, allowed]

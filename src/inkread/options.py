@@ -79,6 +79,7 @@ class RecognitionOptions:
     pages: tuple[int, ...] | None = None  # 0-based page indices; None = all
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)
     detect_checkboxes: bool = True
+    lexicon: bool = True  # decode with the language's word list (wordfreq) inside the beam search
     pdf_dpi: int = 300
     max_pixels: int = 120_000_000
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from .decode import Lexicon, get_lexicon
 from .detect import DetectParams, boxes_from_map
 from .marks import Checkbox, find_checkboxes, normalise_bullet
 from .layout import LayoutParams, LineGroup, assign_paragraphs, group_lines, reading_order
@@ -162,7 +163,8 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
     t3 = time.perf_counter()
 
     mask = models.class_mask(options.language.info.script)
-    readings, flipped = _read_upright(models, crops, mask)
+    lexicon = get_lexicon(options.language.value) if options.lexicon else None
+    readings, flipped = _read_upright(models, crops, mask, lexicon)
     t4 = time.perf_counter()
 
     boxes_for = _attach_checkboxes(work, line_groups, to_upright) if options.detect_checkboxes else {}
@@ -234,16 +236,18 @@ def _with_checkbox(text: str, words: list[Word], cb: Checkbox, to_input: Transfo
     return f"{cb.marker} {text}".rstrip()
 
 
-def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarray) -> tuple[list[Reading], list[bool]]:
+def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarray,
+                  lexicon: Lexicon | None = None) -> tuple[list[Reading], list[bool]]:
     """Read each crop; where the orientation classifier suspects it is upside down, read it both
     ways and keep the more confident reading (the classifier alone misjudges handwriting)."""
     if not crops:
         return [], []
-    readings = models.recognize(crops, mask)
+    readings = models.recognize(crops, mask, lexicon=lexicon)
     suspects = [i for i, f in enumerate(models.upside_down(crops)) if f]
     flipped = [False] * len(crops)
     if suspects:
-        turned = models.recognize([np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects], mask)
+        turned = models.recognize([np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects], mask,
+                                  lexicon=lexicon)
         for i, reading in zip(suspects, turned):
             if reading.confidence > readings[i].confidence:
                 readings[i], flipped[i] = reading, True
