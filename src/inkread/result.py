@@ -170,3 +170,60 @@ class OcrResult:
             source=d.get("source", ""),
             timings={k: float(v) for k, v in d.get("timings", {}).items()},
         )
+
+    # ----- output formats (see inkread.export) -------------------------------------------------
+    def save(self, path: Any, format: str | None = None, *, images: Any = None, **options: Any) -> Any:
+        """Write to ``path`` as text, json, hocr, alto, pdf or md (default: from the suffix:
+        .txt .json .hocr/.html .xml/.alto .pdf .md). A PDF needs the page images: ``images=`` the
+        file, one image, or one per page; by default ``self.source`` is read again. Returns the path."""
+        from . import export
+
+        return export.save(self, path, format, images=images, **options)
+
+    def to_text(self) -> str:
+        """The plain text (same as :attr:`text`)."""
+        return self.text
+
+    def to_hocr(self) -> str:
+        """hOCR (XHTML): ocr_page > ocr_carea > ocr_par > ocr_line > ocrx_word, pixel bboxes."""
+        from .export import to_hocr
+
+        return to_hocr(self)
+
+    def to_alto(self) -> str:
+        """ALTO XML v4 (validates against ``inkread/export/schemas/alto-4-3.xsd``)."""
+        from .export import to_alto
+
+        return to_alto(self)
+
+    def to_markdown(self) -> str:
+        """Markdown: paragraphs, bullet/numbered lists, ``- [ ]`` / ``- [x]`` checkboxes."""
+        from .export import to_markdown
+
+        return to_markdown(self)
+
+    def to_pdf_bytes(self, images: Any = None, **options: Any) -> bytes:
+        """A searchable PDF: the page images with an invisible text layer (see ``save``)."""
+        from .export.pdf import to_pdf_bytes
+
+        return to_pdf_bytes(self, images, **options)
+
+    def render_overlay(self, path: Any = None, *, images: Any = None, page: int | None = None,
+                       **options: Any) -> Any:
+        """The page image with each line's polygon and text drawn, for checking by eye.
+
+        Returns a PIL image (``page=`` picks one page, 0-based position in :attr:`pages`; default
+        the first), or saves every page when ``path`` is given (``out.png``, or ``out-1.png``,
+        ``out-2.png`` ... for several pages) and returns the list of images."""
+        from . import export
+
+        if path is not None and page is None:
+            return export.render_overlays(self, path, images=images, **options)
+        one = OcrResult(pages=[self.pages[page or 0]], language=self.language, mode=self.mode,
+                        source=self.source)
+        if images is not None and isinstance(images, (list, tuple)) and len(images) == len(self.pages):
+            images = [images[page or 0]]
+        image = export.render_overlays(one, None, images=images, **options)[0]
+        if path is not None:
+            image.save(path)
+        return image

@@ -1,0 +1,140 @@
+"""Finding the page images again for the outputs that show them (searchable PDF, overlay)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..result import OcrResult, Page
+
+__all__ = ["PageRaster", "iter_page_images", "DEFAULT_DPI"]
+
+#: Resolution assumed for an image that does not say (page size in the PDF = pixels / dpi).
+DEFAULT_DPI = 300.0
+
+
+@dataclass
+class PageRaster:
+    image: np.ndarray  # H x W x 3 uint8 RGB (or H x W gray)
+    dpi: float  # pixels per inch of ``image``
+
+
+def _check_fit(page: Page, arr: np.ndarray, what: str) -> None:
+    h, w = arr.shape[:2]
+    if not (page.width and page.height and w and h):
+        return
+    if abs((w / h) / (page.width / page.height) - 1.0) > 0.02:
+        raise ValueError(
+            f"{what} is {w}x{h} pixels but page {page.index + 1} was recognised at "
+            f"{page.width}x{page.height}: not the same page image"
+        )
+
+
+def _to_array(image: Any) -> np.ndarray:
+    if isinstance(image, Image.Image):
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        return np.asarray(image)
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"page images must be uint8 arrays, got {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        arr = arr[..., :3]
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3):
+        raise TypeError(f"a page image must be H x W or H x W x 3, got shape {arr.shape}")
+    return arr
+
+
+def _pil_dpi(image: Image.Image) -> float | None:
+    dpi = image.info.get("dpi")
+    try:
+        value = float(dpi[0]) if dpi else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    if value is None or value < 10:
+        return None
+    return round(value) if abs(value - round(value)) < 0.01 else value
+
+
+def _from_item(item: Any, page: Page, pdf_dpi: float | None) -> PageRaster:
+    from ..io import PageImage
+
+    if isinstance(item, PageRaster):
+        return item
+    if isinstance(item, PageImage):
+        return PageRaster(item.image, float(item.dpi or DEFAULT_DPI))
+    if isinstance(item, Image.Image):
+        return PageRaster(_to_array(item), float(_pil_dpi(item) or DEFAULT_DPI))
+    if isinstance(item, np.ndarray):
+        return PageRaster(_to_array(item), DEFAULT_DPI)
+    # a path / bytes of a single-page image (or the page of a document with the same index)
+    return _load(item, page, pdf_dpi)
+
+
+def _load(source: Any, page: Page, pdf_dpi: float | None) -> PageRaster:
+    from .. import io as inkio
+
+    limit = max(inkio.MAX_PIXELS_DEFAULT, 4 * page.width * page.height)
+    dpi: Any = float(pdf_dpi or DEFAULT_DPI)  # load_pages takes any positive dpi, not only int
+    loaded = inkio.load_pages(source, pages=[page.index], max_pixels=limit, pdf_dpi=dpi)[0]
+    if loaded.format == "pdf" and page.width and loaded.width != page.width and pdf_dpi is None:
+        # recognised at another --dpi: render again at the resolution that gives the page's size
+        dpi = dpi * page.width / loaded.width
+        loaded = inkio.load_pages(source, pages=[page.index], max_pixels=limit, pdf_dpi=dpi)[0]
+    return PageRaster(loaded.image, float(loaded.dpi or DEFAULT_DPI))
+
+
+def iter_page_images(result: OcrResult, images: Any = None, *,
+                     pdf_dpi: float | None = None) -> Iterator[tuple[Page, PageRaster]]:
+    """``(page, raster)`` for each page of ``result``, loading one page at a time.
+
+    ``images`` may be: ``None`` (reload ``result.source`` when it is a file path); a path, bytes or
+    binary file of the recognised document (each page is loaded again by its index; PDF pages at
+    ``pdf_dpi``, or at the resolution that reproduces the recognised page size); one image (numpy
+    array, PIL image or :class:`~inkread.io.PageImage`) for a one-page result; or a sequence with
+    one such image (or path) per page.
+    """
+    from ..io import PageImage
+
+    pages = result.pages
+    if images is None:
+        src = result.source
+        if src and not src.startswith("<") and os.path.isfile(src):
+            images = src
+        else:
+            raise ValueError(
+                "this output needs the page images: pass images=<the file, or one image per page> "
+                f"(the result's source {src!r} is not a file that can be read again)"
+            )
+    single = isinstance(images, (np.ndarray, Image.Image, PageImage, PageRaster))
+    if single or (isinstance(images, Sequence) and not isinstance(images, (str, bytes, bytearray))):
+        items = [images] if single else list(images)
+        if len(items) != len(pages):
+            raise ValueError(f"got {len(items)} page image(s) for {len(pages)} page(s)")
+        for page, item in zip(pages, items):
+            raster = _from_item(item, page, pdf_dpi)
+            _check_fit(page, raster.image, f"the image for page {page.index + 1}")
+            yield page, raster
+        return
+    if hasattr(images, "read"):  # a file object: read it once, load each page from the bytes
+        images = images.read()
+    if isinstance(images, bytearray):
+        images = bytes(images)
+    for page in pages:
+        raster = _load(images, page, pdf_dpi)
+        _check_fit(page, raster.image, f"page {page.index + 1} of {_name(images)}")
+        yield page, raster
+
+
+def _name(source: Any) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return "<bytes>" if isinstance(source, bytes) else type(source).__name__
+
