@@ -1,0 +1,164 @@
+"""``inkread serve`` and ``inkread clients``: argument parsers and runners.
+
+Kept free of heavy imports (FastAPI, uvicorn, the models) so ``inkread --help`` stays fast; each
+runner imports what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["add_serve_arguments", "run_serve", "add_clients_arguments", "run_clients", "SERVE_HELP",
+           "CLIENTS_HELP"]
+
+SERVE_HELP = "run the OCR web service (HTTP API, Aspose-compatible API and web page)"
+CLIENTS_HELP = "manage the service's API clients (add, list, revoke)"
+
+_DB_HELP = "database: an SQLite file or a postgresql:// URL (default: $INKREAD_DB or ~/.local/share/inkread/service.db)"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def _default_workers() -> int:
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    parser.add_argument("--db", default=None, help=_DB_HELP)
+    parser.add_argument("--workers", type=_non_negative_int, default=_default_workers(), metavar="N",
+                        help="recognition threads (default: half the CPU cores, 1..4; 0: only accept tasks, "
+                             "for a replica whose work other replicas do)")
+    parser.add_argument("--max-upload-mb", type=_positive_float, default=20.0, metavar="MB",
+                        help="largest accepted file (default: 20)")
+    parser.add_argument("--max-queue", type=_positive_int, default=1000, metavar="N",
+                        help="queued tasks beyond which new ones get 503 (default: 1000)")
+    parser.add_argument("--max-queue-per-client", type=_positive_int, default=200, metavar="N",
+                        help="queued tasks per client beyond which new ones get 429 (default: 200)")
+    parser.add_argument("--result-ttl", type=_positive_float, default=24 * 3600, metavar="SECONDS",
+                        help="how long finished results are kept (default: 86400 = 24 h)")
+    parser.add_argument("--token-ttl", type=_positive_int, default=3600, metavar="SECONDS",
+                        help="access token lifetime (default: 3600)")
+    parser.add_argument("--lease", type=_positive_float, default=30.0, metavar="SECONDS",
+                        help="a running task whose server stops renewing it for this long is run again "
+                             "elsewhere (default: 30)")
+    parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .app import ServiceSettings, serve
+
+    settings = ServiceSettings(
+        db=args.db,
+        workers=args.workers,
+        max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        max_queue=args.max_queue,
+        max_queue_per_client=args.max_queue_per_client,
+        result_ttl=args.result_ttl,
+        token_ttl=args.token_ttl,
+        lease_seconds=args.lease,
+    )
+    return serve(settings, host=args.host, port=args.port, log_level=args.log_level)
+
+
+def add_clients_arguments(parser: argparse.ArgumentParser) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=_DB_HELP)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    parser.add_argument("--db", default=None, help=_DB_HELP)
+    parser.add_argument("--json", action="store_true", default=False, help="print JSON")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = sub.add_parser("add", parents=[common], help="register a client; prints its id and secret once")
+    add.add_argument("name", help="a name for people (e.g. the app or person using it)")
+    sub.add_parser("list", parents=[common], help="list clients (never their secrets)")
+    revoke = sub.add_parser("revoke", parents=[common], help="revoke a client: its tokens stop working at once")
+    revoke.add_argument("id", help="the client id")
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def run_clients(args: argparse.Namespace) -> int:
+    from ..cli import CliError
+    from .auth import create_client
+    from .store import default_db, open_store
+
+    store = open_store(args.db or default_db())
+    try:
+        if args.action == "add":
+            name = args.name.strip()
+            if not name:
+                raise CliError("the client name is empty")
+            record, secret = create_client(store, name)
+            if args.json:
+                _print_json({"client_id": record.id, "client_secret": secret, "name": record.name})
+            else:
+                sys.stdout.write(
+                    f"client id:     {record.id}\n"
+                    f"client secret: {secret}\n"
+                    "The secret is shown only now: keep it safe. Trade both for a token at POST /connect/token.\n")
+            return 0
+        if args.action == "list":
+            clients = store.list_clients()
+            if args.json:
+                _print_json([c.public() for c in clients])
+                return 0
+            rows = [("ID", "NAME", "CREATED", "STATUS")] + [
+                (c.id, c.name, _when(c.created_at), f"revoked {_when(c.revoked_at)}" if c.revoked else "active")
+                for c in clients
+            ]
+            widths = [max(len(r[i]) for r in rows) for i in range(3)]
+            sys.stdout.write("".join("  ".join(cell.ljust(w) for cell, w in zip(r[:3], widths)) + "  " + r[3] + "\n"
+                                     for r in rows))
+            return 0
+        # revoke
+        if not store.revoke_client(args.id):
+            raise CliError(f"no client with id {args.id!r}", hint="see 'inkread clients list'")
+        if args.json:
+            _print_json({"client_id": args.id, "revoked": True})
+        else:
+            sys.stdout.write(f"revoked {args.id}\n")
+        return 0
+    finally:
+        store.close()
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")

@@ -1,0 +1,68 @@
+"""Accepted tasks survive the server: ``inkread serve`` in a subprocess, killed with SIGKILL while it
+works, started again on the same database: every accepted task completes, none twice."""
+
+from __future__ import annotations
+
+import httpx
+from service_helpers import ServerProcess, get_token, handwritten_title, printed_lines, wait_task, words_of
+
+from inkread.service.auth import create_client
+from inkread.service.store import open_store
+
+
+def test_kill_9_and_restart_completes_every_accepted_task(tmp_path):
+    db = str(tmp_path / "service.db")
+    store = open_store(db)
+    record, secret = create_client(store, "restart")
+    store.close()
+    log = tmp_path / "server.log"
+    first = ServerProcess(db, extra=["--workers", "1", "--lease", "1.5"], log=log).start()
+    try:
+        token = get_token(first.url, record.id, secret)
+        headers = {"Authorization": f"Bearer {token}"}
+        images = [handwritten_title(), printed_lines()] * 2
+        ids = []
+        with httpx.Client(base_url=first.url, headers=headers, timeout=60) as c:
+            for i, image in enumerate(images):
+                r = c.post("/v1/tasks", files={"file": (f"{i}.img", image, "application/octet-stream")})
+                assert r.status_code == 202, r.text
+                ids.append(r.json()["id"])
+            # kill it while it is working on the first task
+            at_kill = wait_task(c, ids[0], timeout=60, done=lambda b: b["status"] != "queued")
+            first.kill()
+        queued_at_kill = store_counts(db)
+    finally:
+        first.kill()
+
+    second = ServerProcess(db, port=first.port, extra=["--workers", "1", "--lease", "1.5"], log=log).start()
+    try:
+        # the old token still works: the signing key lives in the database
+        with httpx.Client(base_url=second.url, headers=headers, timeout=60) as c:
+            results = [wait_task(c, task_id, timeout=90) for task_id in ids]
+    finally:
+        second.terminate()
+    assert [r["status"] for r in results] == ["done"] * len(ids), [r["error"] for r in results]
+    for r, image in zip(results, images):
+        if image == images[0]:
+            assert words_of(r["result"]["text"]) == {"saturday", "errands"}
+        else:
+            assert "community library" in r["result"]["text"]
+    if at_kill["status"] == "running":  # it was interrupted: run again after its lease ran out
+        assert results[0]["attempts"] == 2
+    assert queued_at_kill["queued"] >= 2  # and there was queued work the new server picked up
+    assert sum(r["attempts"] for r in results) <= len(ids) + 2  # only interrupted work ran again
+    # the clean stop of the second server left nothing running
+    store = open_store(db)
+    try:
+        assert store.count_tasks("running") == 0 and store.count_tasks("queued") == 0
+    finally:
+        store.close()
+
+
+
+def store_counts(db: str) -> dict[str, int]:
+    store = open_store(db)
+    try:
+        return {s: store.count_tasks(s) for s in ("queued", "running", "done")}
+    finally:
+        store.close()
