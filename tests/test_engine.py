@@ -394,3 +394,20 @@ def test_exceptions_all_lists_every_exception_class():
         assert str(err) == "message (do this)" and isinstance(cls.exit_code, int)
     codes = [getattr(exceptions, n).exit_code for n in exceptions.__all__]
     assert len(set(codes)) == len(codes)  # one exit code per kind of error
+
+
+def test_blank_slivers_are_read_fast_and_empty():
+    """A blank 3 x 4000 image once became a 64000-pixel-wide recogniser input (seconds of work)."""
+    import time
+
+    import numpy as np
+
+    import inkread as ocr
+
+    engine = ocr.OcrEngine()
+    engine.recognize(np.full((40, 40, 3), 255, np.uint8))  # models loaded outside the timing
+    for shape in [(3, 4000), (2, 2000), (4000, 3)]:
+        start = time.perf_counter()
+        result = engine.recognize(np.full(shape + (3,), 255, np.uint8))
+        assert result.text == ""
+        assert time.perf_counter() - start < 1.0

@@ -28,6 +28,9 @@ DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 REC_HEIGHT = 48
+# Widest recogniser input: 100 characters' worth. A crop of a more extreme shape (a 4000 x 3 sliver)
+# is squeezed to this width instead of becoming a 64000-pixel-wide tensor.
+MAX_REC_WIDTH = 4800
 
 
 def model_dir() -> Path:
@@ -143,7 +146,7 @@ class PaddleModels:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             ratios = [crops[i].shape[1] / max(1, crops[i].shape[0]) for i in idx]
-            width = max(320, int(math.ceil(REC_HEIGHT * max(ratios) / 8)) * 8)
+            width = min(MAX_REC_WIDTH, max(320, int(math.ceil(REC_HEIGHT * max(ratios) / 8)) * 8))
             batch = np.zeros((len(idx), 3, REC_HEIGHT, width), dtype=np.float32)
             widths = []
             for j, i in enumerate(idx):
@@ -159,7 +162,7 @@ class PaddleModels:
 
     def frame_probs(self, crop: np.ndarray) -> np.ndarray:
         """Per-frame class probabilities (T x C) of one crop, for decoders that need them."""
-        width = max(320, int(math.ceil(REC_HEIGHT * crop.shape[1] / max(1, crop.shape[0]) / 8)) * 8)
+        width = min(MAX_REC_WIDTH, max(320, int(math.ceil(REC_HEIGHT * crop.shape[1] / max(1, crop.shape[0]) / 8)) * 8))
         norm, rw = _rec_input(crop, width)
         batch = np.zeros((1, 3, REC_HEIGHT, width), dtype=np.float32)
         batch[0, :, :, :rw] = norm

@@ -175,7 +175,7 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
     for g in groups:
         g.members = [int(keep[i]) for i in g.members]
 
-    if _is_single_line(groups, wh) or (not groups and ww >= 1.5 * wh and wh <= 400):
+    if _is_single_line(groups, wh) or (not groups and ww >= 1.5 * wh and 8 <= wh <= 400 and _has_ink(work)):
         # A tight crop of one line: the recogniser reads the whole image better than any detection.
         whole = np.array([[0, 0], [ww, 0], [ww, wh], [0, wh]], dtype=np.float64)
         line_groups = [LineGroup(members=[0], box=np.array([0, 0, ww, wh], dtype=np.float64))]
@@ -279,6 +279,12 @@ def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarra
             if reading.confidence > readings[i].confidence:
                 readings[i], flipped[i] = reading, True
     return readings, flipped
+
+
+def _has_ink(image: np.ndarray) -> bool:
+    """Whether an image holds anything but paper (the detector found nothing; is it worth a read?)."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return float(gray.std()) > 8.0
 
 
 def _fit_line(image: np.ndarray, margin: float) -> np.ndarray:
