@@ -308,7 +308,8 @@ register_command(Command(
 # The recognition parser
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (shared by every subcommand)."""
     try:
         value = int(text)
     except ValueError:
@@ -381,9 +382,9 @@ examples:
                           "see 'inkread languages')")
     rec.add_argument("--pages", "-p", metavar="RANGE",
                      help="pages to read, 1-based, e.g. 1-3,5 (default: all)")
-    rec.add_argument("--dpi", type=_positive_int, default=300, metavar="N",
+    rec.add_argument("--dpi", type=positive_int, default=300, metavar="N",
                      help="resolution PDF pages are rendered at (default: 300)")
-    rec.add_argument("--max-pixels", type=_positive_int, default=None, metavar="N",
+    rec.add_argument("--max-pixels", type=positive_int, default=None, metavar="N",
                      help="refuse pages larger than this many pixels (default: 120000000)")
 
     pre = parser.add_argument_group("preprocessing (each: --X on, --no-X off, unset: the default)")

@@ -110,7 +110,8 @@ def _images_by_stem(folder: Path) -> dict[str, Path]:
 def load_manifest(eval_dir: str | os.PathLike[str], *,
                   sets: Iterable[str] | str | None = None,
                   kinds: Iterable[str] | str | None = None) -> list[Sample]:
-    """Samples listed in ``<eval_dir>/manifest.tsv``, in manifest order.
+    """Samples listed in ``<eval_dir>/manifest.tsv`` (or in ``eval_dir`` itself when it is a
+    manifest file, named anything, with ``images/`` and ``gt/`` beside it), in manifest order.
 
     ``sets`` / ``kinds`` (iterables or comma-separated strings) keep only those. Raises
     ``FileNotFoundError`` when the manifest, an image or a ground-truth file is missing, and
@@ -118,6 +119,8 @@ def load_manifest(eval_dir: str | os.PathLike[str], *,
     """
     root = Path(eval_dir)
     manifest = root / "manifest.tsv"
+    if root.is_file():
+        root, manifest = root.parent, root
     if not manifest.is_file():
         raise FileNotFoundError(f"manifest not found: {manifest}")
     set_filter, kind_filter = _as_filter(sets), _as_filter(kinds)

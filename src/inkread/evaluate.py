@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import csv
 import difflib
 import html
 import io
@@ -53,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from .exceptions import InputError, MissingDependencyError, OcrException
+from .cli import positive_int
 
 __all__ = [
     "SYSTEMS",
@@ -330,40 +330,11 @@ def _load_manifest_file(manifest: Path, *, sets: list[str] | None,
     """Samples of a manifest file named anything (images/ and gt/ beside it)."""
     from . import evalset
 
-    if manifest.name == "manifest.tsv":
-        return evalset.load_manifest(manifest.parent, sets=sets, kinds=kinds)
-    # evalset.load_manifest only reads <dir>/manifest.tsv; same layout rules otherwise.
-    root = manifest.parent
-    set_filter = frozenset(sets) if sets else None
-    kind_filter = frozenset(kinds) if kinds else None
-    samples = []
-    image_index: dict[str, dict[str, Path]] = {}
-    with manifest.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        missing = [c for c in ("id", "set", "kind", "language") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"{manifest}: not a manifest, missing column(s) {', '.join(missing)}",
-                             hint="tab-separated with a header row: id, set, kind, language")
-        for row in reader:
-            sample_id = (row["id"] or "").strip()
-            if not sample_id:
-                continue
-            set_name, kind = (row["set"] or "").strip(), (row["kind"] or "").strip()
-            if (set_filter is not None and set_name not in set_filter) or (
-                    kind_filter is not None and kind not in kind_filter):
-                continue
-            if set_name not in image_index:
-                image_index[set_name] = evalset._images_by_stem(root / "images" / set_name)
-            image = image_index[set_name].get(sample_id)
-            if image is None:
-                raise FileNotFoundError(f"no image for {sample_id} under {root / 'images' / set_name}")
-            gt = root / "gt" / set_name / f"{sample_id}.txt"
-            if not gt.is_file():
-                raise FileNotFoundError(f"ground truth not found: {gt}")
-            samples.append(evalset.Sample(id=sample_id, set=set_name, kind=kind,
-                                          language=(row["language"] or "").strip(),
-                                          image_path=image, gt_path=gt))
-    return samples
+    try:
+        return evalset.load_manifest(manifest, sets=sets, kinds=kinds)
+    except ValueError as exc:
+        raise InputError(f"{manifest}: not a manifest ({exc})",
+                         hint="tab-separated with a header row: id, set, kind, language") from None
 
 
 def load_dataset(path: str | os.PathLike[str], *, kinds: Iterable[str] | str | None = None,
@@ -1009,7 +980,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only these kinds, comma-separated (manifests: hw-line, hw-page, "
                              "print-line, print-page)")
     parser.add_argument("--sets", metavar="SETS", help="only these sets, comma-separated")
-    parser.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
                         help="the first N samples of each kind")
     parser.add_argument("--output", "-o", metavar="REPORT_DIR", default=None,
                         help="report folder (default: ./inkread-eval-YYYYmmdd-HHMMSS)")
@@ -1024,14 +995,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _parse_baselines(values: Sequence[str] | None) -> list[str]:

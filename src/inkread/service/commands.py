@@ -13,6 +13,8 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
+from ..cli import positive_int
+
 __all__ = ["add_serve_arguments", "run_serve", "add_clients_arguments", "run_clients", "SERVE_HELP",
            "CLIENTS_HELP"]
 
@@ -22,14 +24,6 @@ CLIENTS_HELP = "manage the service's API clients (add, list, revoke)"
 _DB_HELP = "database: an SQLite file or a postgresql:// URL (default: $INKREAD_DB or ~/.local/share/inkread/service.db)"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _non_negative_int(text: str) -> int:
@@ -65,13 +59,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                              "for a replica whose work other replicas do)")
     parser.add_argument("--max-upload-mb", type=_positive_float, default=20.0, metavar="MB",
                         help="largest accepted file (default: 20)")
-    parser.add_argument("--max-queue", type=_positive_int, default=1000, metavar="N",
+    parser.add_argument("--max-queue", type=positive_int, default=1000, metavar="N",
                         help="queued tasks beyond which new ones get 503 (default: 1000)")
-    parser.add_argument("--max-queue-per-client", type=_positive_int, default=200, metavar="N",
+    parser.add_argument("--max-queue-per-client", type=positive_int, default=200, metavar="N",
                         help="queued tasks per client beyond which new ones get 429 (default: 200)")
     parser.add_argument("--result-ttl", type=_positive_float, default=24 * 3600, metavar="SECONDS",
                         help="how long finished results are kept (default: 86400 = 24 h)")
-    parser.add_argument("--token-ttl", type=_positive_int, default=3600, metavar="SECONDS",
+    parser.add_argument("--token-ttl", type=positive_int, default=3600, metavar="SECONDS",
                         help="access token lifetime (default: 3600)")
     parser.add_argument("--lease", type=_positive_float, default=30.0, metavar="SECONDS",
                         help="a running task whose server stops renewing it for this long is run again "
