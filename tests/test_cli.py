@@ -129,7 +129,9 @@ def test_languages_json(capsys):
     data = json.loads(out)
     assert data[0]["code"] == "en"
     assert {"code", "name", "backend", "modes"} <= set(data[0])
-    assert all(d["backend"] == "pp-ocrv6" for d in data)
+    by_code = {d["code"]: d for d in data}
+    assert by_code["fr"]["backend"] == "pp-ocrv6" and by_code["el"]["backend"] == "tesseract"
+    assert all(d["backend"] == d["backends"][0] for d in data)
 
 
 def test_usage_error_exit_2(capsys):

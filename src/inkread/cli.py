@@ -212,20 +212,21 @@ def _languages_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_languages(args: argparse.Namespace) -> int:
+    from .backends import BACKEND_LABELS, backend_modes
     from .languages import supported_languages
-    from .options import RecognitionMode
 
-    modes = [m.value for m in RecognitionMode]
     rows = [
-        {"code": i.code, "name": i.name, "iso3": i.iso3, "script": i.script, "backend": BACKEND,
-         "modes": modes}
+        {"code": i.code, "name": i.name, "iso3": i.iso3, "script": i.script,
+         "backend": BACKEND_LABELS[i.backends[0]],  # what --engine auto uses
+         "backends": [BACKEND_LABELS[b] for b in i.backends], "tesseract": i.tesseract,
+         "modes": list(backend_modes(i.backends[0]))}
         for i in supported_languages()
     ]
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
     table = [("CODE", "NAME", "BACKEND", "MODES")] + [
-        (r["code"], r["name"], r["backend"], ", ".join(r["modes"])) for r in rows
+        (r["code"], r["name"], ",".join(r["backends"]), ", ".join(r["modes"])) for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(3)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3] for row in table]
@@ -238,7 +239,8 @@ register_command(Command(
     help="list the languages inkread reads",
     add_arguments=_languages_arguments,
     run=_run_languages,
-    description="List the languages inkread reads: code (for --lang), name, backend and modes.",
+    description="List the languages inkread reads: code (for --lang), name, backends (the one "
+                "--engine auto uses first) and modes.",
 ))
 
 
@@ -380,6 +382,9 @@ examples:
     rec.add_argument("--lang", "--language", "-l", dest="lang", default="en", metavar="LANG",
                      help="language code or name, e.g. en, fr, german (default: en; "
                           "see 'inkread languages')")
+    rec.add_argument("--engine", "-e", choices=("auto", "ppocr", "tesseract"), default="auto",
+                     help="which backend reads: auto (default: PP-OCRv6 where it reads the language, "
+                          "else Tesseract), ppocr or tesseract")
     rec.add_argument("--pages", "-p", metavar="RANGE",
                      help="pages to read, 1-based, e.g. 1-3,5 (default: all)")
     rec.add_argument("--dpi", type=positive_int, default=300, metavar="N",
@@ -594,6 +599,7 @@ def _options(args: argparse.Namespace) -> Any:
         "mode": RecognitionMode.parse(args.mode),
         "language": Language.parse(args.lang),
         "pdf_dpi": args.dpi,
+        "engine": args.engine,
     }
     if args.pages is not None:
         changes["pages"] = tuple(parse_page_range(args.pages))

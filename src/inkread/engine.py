@@ -86,20 +86,30 @@ class OcrEngine:
 
 
 def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
-    """Load ``source`` and run every selected page through the local pipeline."""
+    """Load ``source`` and run every selected page through the local backend that reads the language:
+    PP-OCRv6 (``inkread.pipeline``) where it does, Tesseract elsewhere; ``options.engine`` overrides."""
     from . import io as inkio
-    from .models import get_models
-    from .pipeline import recognize_page
+    from .backends import select_backend
 
+    backend = select_backend(options.language, options.engine)  # refuse before reading anything
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     pages = inkio.load_pages(source, pages=options.pages, max_pixels=options.max_pixels, pdf_dpi=options.pdf_dpi)
     t1 = time.perf_counter()
-    models = get_models()
-    t2 = time.perf_counter()
     timings["load"] = t1 - t0
-    timings["models"] = t2 - t1
-    result_pages = [recognize_page(p.image, options, models, index=p.index, timings=timings) for p in pages]
+    if backend == "tesseract":
+        from .backends import tesseract
+
+        result_pages = [tesseract.recognize_page(p.image, options.language, p.index, mode=options.mode.value)
+                        for p in pages]
+        timings["recognize"] = time.perf_counter() - t1
+    else:
+        from .models import get_models
+        from .pipeline import recognize_page
+
+        models = get_models()
+        timings["models"] = time.perf_counter() - t1
+        result_pages = [recognize_page(p.image, options, models, index=p.index, timings=timings) for p in pages]
     timings["total"] = time.perf_counter() - t0
     src = pages[0].source if pages else ""
     return OcrResult(pages=result_pages, language=options.language.value, mode=options.mode.value,

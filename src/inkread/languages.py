@@ -3,6 +3,11 @@
 ``Language`` values are ISO 639-1 codes where one exists. A language can be given as the enum member,
 its code (``"fr"``), its English name (``"french"``), its ISO 639-2 / Tesseract code (``"fra"``) or the
 member name (``"FRENCH"``); :func:`Language.parse` accepts all of these.
+
+Two backends read them: the shipped PP-OCRv6 models (``"ppocr"``, printed and handwritten, the
+languages of ``_TABLE``) and the system's Tesseract 5 (``"tesseract"``, printed text, every language
+it has traineddata for: ``_TABLE`` plus ``_TESSERACT_TABLE``). ``LanguageInfo.backends`` lists the
+backends that serve a language, the default (the one ``engine="auto"`` picks) first.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ from enum import Enum
 
 from .exceptions import UnsupportedLanguageError
 
-__all__ = ["Language", "LanguageInfo", "language_info", "supported_languages"]
+__all__ = ["Language", "LanguageInfo", "language_info", "supported_languages", "BACKENDS", "RTL_SCRIPTS"]
+
+BACKENDS = ("ppocr", "tesseract")  # every backend, in the order "auto" prefers them
+RTL_SCRIPTS = frozenset({"arabic", "hebrew", "syriac", "thaana"})
 
 
 @dataclass(frozen=True)
@@ -20,8 +28,15 @@ class LanguageInfo:
     code: str  # ISO 639-1 (or our own code where none exists)
     name: str  # English name
     iso3: str  # ISO 639-2/T, also Tesseract's traineddata name where it has one
-    script: str  # "latin", "han", "japanese"
-    rapidocr: str  # the language key the shipped PP-OCRv6 model lists
+    script: str  # "latin", "han", "japanese", "cyrillic", "arabic", "devanagari" ...
+    rapidocr: str  # the language key the shipped PP-OCRv6 model lists; "" where it reads none
+    tesseract: str | None = None  # Tesseract's traineddata name (Debian package tesseract-ocr-<name>)
+    backends: tuple[str, ...] = ()  # "ppocr", "tesseract": which backends read it, the default first
+
+    @property
+    def rtl(self) -> bool:
+        """Written right to left (Arabic, Hebrew, Syriac and Thaana scripts)."""
+        return self.script in RTL_SCRIPTS
 
 
 # (member name, code, English name, iso3 / tesseract code, script, rapidocr key)
@@ -78,6 +93,90 @@ _TABLE: list[tuple[str, str, str, str, str, str]] = [
     ("VIETNAMESE", "vi", "Vietnamese", "vie", "latin", "vi"),
 ]
 
+
+# Read by Tesseract only (printed text): every other language Debian packages Tesseract 5 data for
+# (``apt-cache search tesseract-ocr-``). (member name, code, English name, iso3, tesseract code, script)
+_TESSERACT_TABLE: list[tuple[str, str, str, str, str, str]] = [
+    ("AMHARIC", "am", "Amharic", "amh", "amh", "ethiopic"),
+    ("ARABIC", "ar", "Arabic", "ara", "ara", "arabic"),
+    ("ASSAMESE", "as", "Assamese", "asm", "asm", "bengali"),
+    ("AZERBAIJANI_CYRILLIC", "az-cyrl", "Azerbaijani (Cyrillic)", "aze_cyrl", "aze_cyrl", "cyrillic"),
+    ("BELARUSIAN", "be", "Belarusian", "bel", "bel", "cyrillic"),
+    ("BENGALI", "bn", "Bengali", "ben", "ben", "bengali"),
+    ("TIBETAN", "bo", "Tibetan", "bod", "bod", "tibetan"),
+    ("BRETON", "br", "Breton", "bre", "bre", "latin"),
+    ("BULGARIAN", "bg", "Bulgarian", "bul", "bul", "cyrillic"),
+    ("CEBUANO", "ceb", "Cebuano", "ceb", "ceb", "latin"),
+    ("CHEROKEE", "chr", "Cherokee", "chr", "chr", "cherokee"),
+    ("CORSICAN", "co", "Corsican", "cos", "cos", "latin"),
+    ("DIVEHI", "dv", "Divehi", "div", "div", "thaana"),
+    ("DZONGKHA", "dz", "Dzongkha", "dzo", "dzo", "tibetan"),
+    ("GREEK", "el", "Greek", "ell", "ell", "greek"),
+    ("MIDDLE_ENGLISH", "enm", "Middle English", "enm", "enm", "latin"),
+    ("ESPERANTO", "eo", "Esperanto", "epo", "epo", "latin"),
+    ("FAROESE", "fo", "Faroese", "fao", "fao", "latin"),
+    ("PERSIAN", "fa", "Persian", "fas", "fas", "arabic"),
+    ("GERMAN_FRAKTUR", "frk", "German (Fraktur)", "frk", "frk", "fraktur"),
+    ("MIDDLE_FRENCH", "frm", "Middle French", "frm", "frm", "latin"),
+    ("WESTERN_FRISIAN", "fy", "Western Frisian", "fry", "fry", "latin"),
+    ("SCOTTISH_GAELIC", "gd", "Scottish Gaelic", "gla", "gla", "latin"),
+    ("ANCIENT_GREEK", "grc", "Ancient Greek", "grc", "grc", "greek"),
+    ("GUJARATI", "gu", "Gujarati", "guj", "guj", "gujarati"),
+    ("HAITIAN", "ht", "Haitian Creole", "hat", "hat", "latin"),
+    ("HEBREW", "he", "Hebrew", "heb", "heb", "hebrew"),
+    ("HINDI", "hi", "Hindi", "hin", "hin", "devanagari"),
+    ("ARMENIAN", "hy", "Armenian", "hye", "hye", "armenian"),
+    ("INUKTITUT", "iu", "Inuktitut", "iku", "iku", "canadian_aboriginal"),
+    ("OLD_ITALIAN", "ita-old", "Old Italian", "ita_old", "ita_old", "latin"),
+    ("JAVANESE", "jv", "Javanese", "jav", "jav", "latin"),
+    ("GEORGIAN", "ka", "Georgian", "kat", "kat", "georgian"),
+    ("OLD_GEORGIAN", "kat-old", "Old Georgian", "kat_old", "kat_old", "georgian"),
+    ("KAZAKH", "kk", "Kazakh", "kaz", "kaz", "cyrillic"),
+    ("KHMER", "km", "Khmer", "khm", "khm", "khmer"),
+    ("KANNADA", "kn", "Kannada", "kan", "kan", "kannada"),
+    ("KOREAN", "ko", "Korean", "kor", "kor", "hangul"),
+    ("KYRGYZ", "ky", "Kyrgyz", "kir", "kir", "cyrillic"),
+    ("LAO", "lo", "Lao", "lao", "lao", "lao"),
+    ("MACEDONIAN", "mk", "Macedonian", "mkd", "mkd", "cyrillic"),
+    ("MALAYALAM", "ml", "Malayalam", "mal", "mal", "malayalam"),
+    ("MONGOLIAN", "mn", "Mongolian", "mon", "mon", "cyrillic"),
+    ("MARATHI", "mr", "Marathi", "mar", "mar", "devanagari"),
+    ("BURMESE", "my", "Burmese", "mya", "mya", "myanmar"),
+    ("NEPALI", "ne", "Nepali", "nep", "nep", "devanagari"),
+    ("ORIYA", "or", "Oriya", "ori", "ori", "oriya"),
+    ("PUNJABI", "pa", "Punjabi", "pan", "pan", "gurmukhi"),
+    ("PASHTO", "ps", "Pashto", "pus", "pus", "arabic"),
+    ("RUSSIAN", "ru", "Russian", "rus", "rus", "cyrillic"),
+    ("SANSKRIT", "sa", "Sanskrit", "san", "san", "devanagari"),
+    ("SINDHI", "sd", "Sindhi", "snd", "snd", "arabic"),
+    ("SINHALA", "si", "Sinhala", "sin", "sin", "sinhala"),
+    ("OLD_SPANISH", "spa-old", "Old Spanish", "spa_old", "spa_old", "latin"),
+    ("SERBIAN_CYRILLIC", "sr-cyrl", "Serbian (Cyrillic)", "srp", "srp", "cyrillic"),
+    ("SUNDANESE", "su", "Sundanese", "sun", "sun", "latin"),
+    ("SYRIAC", "syr", "Syriac", "syr", "syr", "syriac"),
+    ("TAMIL", "ta", "Tamil", "tam", "tam", "tamil"),
+    ("TELUGU", "te", "Telugu", "tel", "tel", "telugu"),
+    ("TAJIK", "tg", "Tajik", "tgk", "tgk", "cyrillic"),
+    ("THAI", "th", "Thai", "tha", "tha", "thai"),
+    ("TIGRINYA", "ti", "Tigrinya", "tir", "tir", "ethiopic"),
+    ("TONGA", "to", "Tonga", "ton", "ton", "latin"),
+    ("TATAR", "tt", "Tatar", "tat", "tat", "cyrillic"),
+    ("UYGHUR", "ug", "Uyghur", "uig", "uig", "arabic"),
+    ("UKRAINIAN", "uk", "Ukrainian", "ukr", "ukr", "cyrillic"),
+    ("URDU", "ur", "Urdu", "urd", "urd", "arabic"),
+    ("UZBEK_CYRILLIC", "uz-cyrl", "Uzbek (Cyrillic)", "uzb_cyrl", "uzb_cyrl", "cyrillic"),
+    ("YIDDISH", "yi", "Yiddish", "yid", "yid", "hebrew"),
+    ("YORUBA", "yo", "Yoruba", "yor", "yor", "latin"),
+    ("CHINESE_VERTICAL", "zh-vert", "Chinese (simplified, vertical)", "chi_sim_vert", "chi_sim_vert", "han"),
+    ("CHINESE_TRADITIONAL_VERTICAL", "zh-tw-vert", "Chinese (traditional, vertical)", "chi_tra_vert",
+     "chi_tra_vert", "han"),
+    ("JAPANESE_VERTICAL", "ja-vert", "Japanese (vertical)", "jpn_vert", "jpn_vert", "japanese"),
+    ("KOREAN_VERTICAL", "ko-vert", "Korean (vertical)", "kor_vert", "kor_vert", "hangul"),
+]
+
+# Tesseract's traineddata name for the PP-OCRv6 languages where it is not their iso3 (None: it has none).
+_PPOCR_TESSERACT: dict[str, str | None] = {"rm": None, "tl": "fil"}
+
 # Extra spellings people use (Aspose-style three-letter names, legacy codes).
 _EXTRA_ALIASES = {
     "ch": "zh", "zh-cn": "zh", "zh_cn": "zh", "chs": "zh", "chi": "zh", "cht": "zh-tw",
@@ -86,6 +185,18 @@ _EXTRA_ALIASES = {
     "baq": "eu", "ice": "is", "may": "ms", "alb": "sq", "rs_latin": "sr-latn", "srp": "sr-latn",
     "sr": "sr-latn", "nob": "no", "nb": "no", "nno": "no", "nn": "no", "fil": "tl",
     "ltn": "la", "hwt_eng": "en",
+}
+
+# Spellings of the Tesseract-only languages (registered after everything above, so no old spelling changes
+# meaning: "sr" and "srp" stay Serbian (Latin), "aze" and "uzb" the Latin-script Azerbaijani and Uzbek).
+_TESSERACT_ALIASES = {
+    "iw": "he", "ji": "yi", "farsi": "fa", "per": "fa", "gre": "el", "arm": "hy", "geo": "ka",
+    "bur": "my", "tib": "bo", "mac": "mk", "sr_cyrl": "sr-cyrl", "az_cyrl": "az-cyrl", "uz_cyrl": "uz-cyrl",
+    "ky": "ky", "kirghiz": "ky", "panjabi": "pa", "odia": "or", "ory": "or", "dhivehi": "dv", "maldivian": "dv",
+    "frisian": "fy", "gaelic": "gd", "haitian": "ht", "kreyol": "ht", "fraktur": "frk", "myanmar": "my",
+    "tonga": "to", "uighur": "ug", "zh_vert": "zh-vert", "ja_vert": "ja-vert", "ko_vert": "ko-vert",
+    "zh-tw_vert": "zh-tw-vert", "zh_tw_vert": "zh-tw-vert",
+    "ukrainan": "uk", "kazah": "kk", "belorussian": "be", "byelorussian": "be",  # Aspose's spellings
 }
 
 
@@ -142,6 +253,82 @@ class Language(str, Enum):
     TURKISH = "tr"
     UZBEK = "uz"
     VIETNAMESE = "vi"
+
+    # Read by Tesseract only (see _TESSERACT_TABLE)
+    AMHARIC = "am"
+    ARABIC = "ar"
+    ASSAMESE = "as"
+    AZERBAIJANI_CYRILLIC = "az-cyrl"
+    BELARUSIAN = "be"
+    BENGALI = "bn"
+    TIBETAN = "bo"
+    BRETON = "br"
+    BULGARIAN = "bg"
+    CEBUANO = "ceb"
+    CHEROKEE = "chr"
+    CORSICAN = "co"
+    DIVEHI = "dv"
+    DZONGKHA = "dz"
+    GREEK = "el"
+    MIDDLE_ENGLISH = "enm"
+    ESPERANTO = "eo"
+    FAROESE = "fo"
+    PERSIAN = "fa"
+    GERMAN_FRAKTUR = "frk"
+    MIDDLE_FRENCH = "frm"
+    WESTERN_FRISIAN = "fy"
+    SCOTTISH_GAELIC = "gd"
+    ANCIENT_GREEK = "grc"
+    GUJARATI = "gu"
+    HAITIAN = "ht"
+    HEBREW = "he"
+    HINDI = "hi"
+    ARMENIAN = "hy"
+    INUKTITUT = "iu"
+    OLD_ITALIAN = "ita-old"
+    JAVANESE = "jv"
+    GEORGIAN = "ka"
+    OLD_GEORGIAN = "kat-old"
+    KAZAKH = "kk"
+    KHMER = "km"
+    KANNADA = "kn"
+    KOREAN = "ko"
+    KYRGYZ = "ky"
+    LAO = "lo"
+    MACEDONIAN = "mk"
+    MALAYALAM = "ml"
+    MONGOLIAN = "mn"
+    MARATHI = "mr"
+    BURMESE = "my"
+    NEPALI = "ne"
+    ORIYA = "or"
+    PUNJABI = "pa"
+    PASHTO = "ps"
+    RUSSIAN = "ru"
+    SANSKRIT = "sa"
+    SINDHI = "sd"
+    SINHALA = "si"
+    OLD_SPANISH = "spa-old"
+    SERBIAN_CYRILLIC = "sr-cyrl"
+    SUNDANESE = "su"
+    SYRIAC = "syr"
+    TAMIL = "ta"
+    TELUGU = "te"
+    TAJIK = "tg"
+    THAI = "th"
+    TIGRINYA = "ti"
+    TONGA = "to"
+    TATAR = "tt"
+    UYGHUR = "ug"
+    UKRAINIAN = "uk"
+    URDU = "ur"
+    UZBEK_CYRILLIC = "uz-cyrl"
+    YIDDISH = "yi"
+    YORUBA = "yo"
+    CHINESE_VERTICAL = "zh-vert"
+    CHINESE_TRADITIONAL_VERTICAL = "zh-tw-vert"
+    JAPANESE_VERTICAL = "ja-vert"
+    KOREAN_VERTICAL = "ko-vert"
 
     # Aspose-style three-letter aliases (the same members under the names cloud SDK scripts use).
     ENG = "en"
@@ -202,10 +389,18 @@ class Language(str, Enum):
         return cls(code)
 
 
+def _ppocr_info(code: str, name: str, iso3: str, script: str, rkey: str) -> LanguageInfo:
+    tess = _PPOCR_TESSERACT.get(code, iso3)
+    return LanguageInfo(code=code, name=name, iso3=iso3, script=script, rapidocr=rkey, tesseract=tess,
+                        backends=("ppocr", "tesseract") if tess else ("ppocr",))
+
+
 _INFO: dict[str, LanguageInfo] = {
-    code: LanguageInfo(code=code, name=name, iso3=iso3, script=script, rapidocr=rkey)
-    for _member, code, name, iso3, script, rkey in _TABLE
+    code: _ppocr_info(code, name, iso3, script, rkey) for _member, code, name, iso3, script, rkey in _TABLE
 }
+for _member, _code, _name, _iso3, _tess, _script in _TESSERACT_TABLE:
+    _INFO[_code] = LanguageInfo(code=_code, name=_name, iso3=_iso3, script=_script, rapidocr="",
+                                tesseract=_tess, backends=("tesseract",))
 
 _LOOKUP: dict[str, str] = {}
 for _member, _code, _name, _iso3, _script, _rkey in _TABLE:
@@ -213,6 +408,15 @@ for _member, _code, _name, _iso3, _script, _rkey in _TABLE:
                    _name.split(" (")[0].lower()):
         _LOOKUP.setdefault(_alias, _code)
 for _alias, _code in _EXTRA_ALIASES.items():
+    _LOOKUP.setdefault(_alias, _code)
+for _code, _info in _INFO.items():  # Tesseract's names for the PP-OCRv6 languages ("fil")
+    if _info.tesseract:
+        _LOOKUP.setdefault(_info.tesseract, _code)
+for _member, _code, _name, _iso3, _tess, _script in _TESSERACT_TABLE:
+    for _alias in (_code, _member.lower(), _name.lower().replace(" ", "_"), _iso3, _tess,
+                   _code.replace("-", "_"), _name.split(" (")[0].lower().replace(" ", "_")):
+        _LOOKUP.setdefault(_alias, _code)
+for _alias, _code in _TESSERACT_ALIASES.items():
     _LOOKUP.setdefault(_alias, _code)
 for _m in Language.__members__:
     _LOOKUP.setdefault(_m.lower(), Language[_m].value)

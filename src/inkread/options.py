@@ -9,7 +9,21 @@ from typing import Any
 from .exceptions import OcrException
 from .languages import Language
 
-__all__ = ["RecognitionMode", "Toggle", "PreprocessOptions", "RecognitionOptions"]
+__all__ = ["RecognitionMode", "Toggle", "PreprocessOptions", "RecognitionOptions", "ENGINES", "parse_engine"]
+
+# Which backend reads: "auto" picks per language (PP-OCRv6 where it reads the language, else Tesseract).
+ENGINES = ("auto", "ppocr", "tesseract")
+_ENGINE_ALIASES = {"pp-ocrv6": "ppocr", "ppocrv6": "ppocr", "pp-ocr": "ppocr", "paddle": "ppocr",
+                   "paddleocr": "ppocr", "tess": "tesseract", "": "auto", "default": "auto"}
+
+
+def parse_engine(value: str | None) -> str:
+    """``"auto"``, ``"ppocr"`` or ``"tesseract"`` (also ``"pp-ocrv6"``, ``"paddle"``, ``"tess"``)."""
+    key = "auto" if value is None else str(value).strip().lower()
+    key = _ENGINE_ALIASES.get(key, key)
+    if key not in ENGINES:
+        raise OcrException(f"unknown engine {value!r}", hint="use one of: " + ", ".join(ENGINES))
+    return key
 
 
 class RecognitionMode(str, Enum):
@@ -82,9 +96,11 @@ class RecognitionOptions:
     lexicon: bool = True  # decode with the language's word list (wordfreq) inside the beam search
     pdf_dpi: int = 300
     max_pixels: int = 120_000_000
+    engine: str = "auto"  # "auto" | "ppocr" | "tesseract" (see inkread.backends)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", RecognitionMode.parse(self.mode))
+        object.__setattr__(self, "engine", parse_engine(self.engine))
         object.__setattr__(self, "language", Language.parse(self.language))
         if self.pages is not None:
             object.__setattr__(self, "pages", tuple(int(p) for p in self.pages))
