@@ -1,0 +1,223 @@
+"""The Tesseract backend: the system's ``tesseract`` binary (Tesseract 5), printed text in 100+ languages.
+
+Each page image is written to a private temporary PNG (user files are never touched or passed on) and
+read with ``tesseract IMG stdout -l CODE --psm N tsv``. Tesseract's TSV rows (page > block > paragraph >
+line > word, pixel boxes, confidences 0..100) become the project's result tree: one ``Line`` per
+Tesseract line in Tesseract's order, ``Line.paragraph`` from its (block, paragraph) numbers, word
+boxes in original-image pixels and confidences 0..1.
+
+Right-to-left text (Arabic, Hebrew ...): Tesseract returns each word's characters in logical order and
+a line's words in reading order (the rightmost first), so joining them with spaces gives the text in
+logical order, the order a person types it (checked on rendered Arabic in tests/test_tesseract.py).
+
+``TESSERACT`` in the environment names another binary; ``TESSDATA_PREFIX`` is honoured by Tesseract.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..exceptions import MissingDependencyError, OcrException, OcrTimeoutError
+from ..languages import Language, LanguageInfo
+from ..result import Line, Page, Word
+
+__all__ = ["recognize_page", "installed_languages", "tesseract_binary", "package_for", "parse_tsv",
+           "TesseractWord"]
+
+log = logging.getLogger("inkread")
+
+TIMEOUT_S = 600.0  # one page
+
+
+def package_for(code: str) -> str:
+    """The Debian package holding traineddata ``code`` (``chi_sim`` -> ``tesseract-ocr-chi-sim``)."""
+    return "tesseract-ocr-" + code.replace("_", "-").lower()
+
+
+def tesseract_binary() -> str:
+    """The path of the tesseract binary; MissingDependencyError naming the package when there is none."""
+    name = os.environ.get("TESSERACT") or "tesseract"
+    found = shutil.which(name)
+    if not found:
+        raise MissingDependencyError(
+            f"the tesseract binary ({name}) is not installed",
+            hint="apt-get install tesseract-ocr (Debian/Ubuntu package tesseract-ocr)",
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _list_langs(binary: str, tessdata: str | None) -> frozenset[str]:
+    try:
+        proc = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise MissingDependencyError(f"cannot run {binary} --list-langs: {error}",
+                                     hint="apt-get install tesseract-ocr") from error
+    # "List of available languages in "/usr/share/tesseract-ocr/5/tessdata/" (9):" then one per line
+    lines = (proc.stdout or proc.stderr).splitlines()
+    return frozenset(l.strip() for l in lines if l.strip() and not l.startswith("List of"))
+
+
+def installed_languages(*, refresh: bool = False) -> frozenset[str]:
+    """Tesseract's installed traineddata names (``tesseract --list-langs``, cached per binary)."""
+    binary = tesseract_binary()
+    if refresh:
+        _list_langs.cache_clear()
+    return _list_langs(binary, os.environ.get("TESSDATA_PREFIX"))
+
+
+def _check_language(info: LanguageInfo) -> str:
+    code = info.tesseract
+    if not code:
+        raise MissingDependencyError(f"Tesseract has no model for {info.name} ({info.code})",
+                                     hint="read it with engine='ppocr'")
+    if code not in installed_languages():
+        if code not in installed_languages(refresh=True):  # installed since we last looked?
+            raise MissingDependencyError(
+                f"Tesseract's {info.name} data ({code}.traineddata) is not installed",
+                hint=f"apt-get install {package_for(code)}",
+            )
+    return code
+
+
+@dataclass
+class TesseractWord:
+    """One word row of Tesseract's TSV."""
+
+    block: int
+    par: int
+    line: int
+    word: int
+    left: int
+    top: int
+    width: int
+    height: int
+    conf: float  # 0..100
+    text: str
+
+
+def parse_tsv(tsv: str) -> list[TesseractWord]:
+    """The word rows (level 5) of ``tesseract ... tsv`` output, in Tesseract's order; empty words dropped."""
+    rows = tsv.splitlines()
+    words: list[TesseractWord] = []
+    for row in rows[1:] if rows and rows[0].startswith("level") else rows:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5":
+            continue
+        text = "\t".join(cols[11:]).strip()
+        if not text:
+            continue
+        try:
+            nums = [int(c) for c in cols[2:10]]
+            conf = float(cols[10])
+        except ValueError:
+            continue
+        block, par, line, word, left, top, width, height = nums
+        words.append(TesseractWord(block, par, line, word, left, top, width, height, conf, text))
+    return words
+
+
+# Characters Tesseract's models give for a look-alike of the script's own letter (ell.traineddata reads
+# Greek mu as the micro sign).
+_LOOKALIKES: dict[str, dict[int, str]] = {"greek": {0x00B5: "\u03bc"}}
+
+
+def _box(left: float, top: float, right: float, bottom: float) -> list[tuple[float, float]]:
+    return [(left, top), (right, top), (right, bottom), (left, bottom)]
+
+
+def _page_from_words(words: list[TesseractWord], scale: float, index: int, width: int, height: int,
+                     script: str = "") -> Page:
+    """Group word rows into lines (by block, paragraph, line number) in Tesseract's order."""
+    fixes = _LOOKALIKES.get(script)
+    groups: dict[tuple[int, int, int], list[TesseractWord]] = {}
+    for w in words:
+        groups.setdefault((w.block, w.par, w.line), []).append(w)
+    paragraphs: dict[tuple[int, int], int] = {}
+    lines: list[Line] = []
+    for (block, par, _line), members in groups.items():
+        out_words = []
+        for w in members:
+            x0, y0 = w.left / scale, w.top / scale
+            x1, y1 = (w.left + w.width) / scale, (w.top + w.height) / scale
+            conf = min(1.0, max(0.0, w.conf / 100.0))
+            text = unicodedata.normalize("NFC", w.text.translate(fixes) if fixes else w.text)
+            out_words.append(Word(text=text, bbox=_box(x0, y0, x1, y1), confidence=conf))
+        text = " ".join(w.text for w in out_words)
+        chars = sum(len(w.text) for w in out_words)
+        conf = sum(w.confidence * len(w.text) for w in out_words) / max(1, chars)
+        xs = [p[0] for w in out_words for p in w.bbox]
+        ys = [p[1] for w in out_words for p in w.bbox]
+        para = paragraphs.setdefault((block, par), len(paragraphs))
+        lines.append(Line(text=text, bbox=_box(min(xs), min(ys), max(xs), max(ys)), confidence=conf,
+                          words=out_words, paragraph=para, handwritten=False))
+    return Page(index=index, width=width, height=height, lines=lines, mode="printed")
+
+
+def _is_single_line(image: np.ndarray) -> bool:
+    """A crop of one printed line: wide and low, with one band of ink."""
+    h, w = image.shape[:2]
+    if h > 160 or w < 2 * h:
+        return False
+    gray = image if image.ndim == 2 else image[..., :3].mean(axis=2)
+    ink = gray < (float(gray.max()) + float(gray.min())) / 2
+    rows = ink.any(axis=1)
+    # count the bands of inked rows
+    bands = int(rows[0]) + int(np.count_nonzero(rows[1:] & ~rows[:-1]))
+    return bands <= 1
+
+
+def _run(binary: str, path: str, code: str, psm: int) -> str:
+    env = dict(os.environ)
+    env.setdefault("OMP_THREAD_LIMIT", "1")  # one page per process: OpenMP threads only slow it down
+    cmd = [binary, path, "stdout", "-l", code, "--psm", str(psm), "tsv"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S, env=env)
+    except subprocess.TimeoutExpired as error:
+        raise OcrTimeoutError(f"tesseract took longer than {TIMEOUT_S:.0f} s on one page") from error
+    except OSError as error:
+        raise MissingDependencyError(f"cannot run {binary}: {error}", hint="apt-get install tesseract-ocr") from error
+    if proc.returncode != 0:
+        detail = " ".join(proc.stderr.decode("utf-8", "replace").split())[-300:]
+        raise OcrException(f"tesseract exited with status {proc.returncode}: {detail}")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def recognize_page(image: np.ndarray, language: Language | str, index: int = 0, *,
+                   mode: str = "printed") -> Page:
+    """Read one page image (RGB or gray, uint8) with Tesseract; boxes refer to ``image``'s pixels.
+
+    ``mode`` is advisory: Tesseract reads print, and handwriting is read as print (with a warning).
+    """
+    from PIL import Image
+
+    info = Language.parse(language).info
+    binary = tesseract_binary()
+    code = _check_language(info)
+    if mode == "handwritten":
+        log.warning("inkread: Tesseract reads printed text; %s handwriting is read as print", info.name)
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    height, width = image.shape[:2]
+    single = _is_single_line(image)
+    psm = 7 if single else 3
+    pil = Image.fromarray(image)
+    scale = 1.0
+    if single and height < 48:  # Tesseract wants an x-height of 20+ px: enlarge a small line crop
+        scale = 64.0 / max(1, height)
+        pil = pil.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.LANCZOS)
+    with tempfile.TemporaryDirectory(prefix="inkread-tess-") as tmp:
+        path = os.path.join(tmp, "page.png")
+        pil.save(path, format="PNG", dpi=(300, 300))
+        tsv = _run(binary, path, code, psm)
+    return _page_from_words(parse_tsv(tsv), scale, index, width, height, info.script)

@@ -1,0 +1,289 @@
+"""The Tesseract backend: printed pages in Greek, Russian, Arabic and Hindi rendered with real fonts and
+read through the engine; right-to-left text in logical order; missing binary / language data; routing
+between PP-OCRv6 and Tesseract (``engine`` option, ``--engine``, ``inkread languages``).
+
+The pages are rendered with Pillow; Arabic and Hindi need complex-text shaping (libraqm, which Pillow's
+wheels bundle): without it those two renders are skipped, as are languages whose traineddata or font
+is not installed (each skip names the Debian package; scripts/apt-packages.txt lists them all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont, features
+
+import inkread as ocr
+from inkread import cli
+from inkread.backends import select_backend
+from inkread.backends import tesseract as tess
+from inkread.exceptions import MissingDependencyError, OcrException, UnsupportedLanguageError
+from inkread.languages import Language, supported_languages
+from inkread.metrics import cer
+from inkread.options import RecognitionOptions
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None,
+                                reason="tesseract is not installed (apt-get install tesseract-ocr)")
+
+FONTS = "/usr/share/fonts/truetype"
+
+# language -> (lines, font file, Debian font package, right-to-left)
+PAGES = {
+    "el": (["Η γρήγορη καφέ αλεπού πηδάει πάνω από",
+            "τον τεμπέλη σκύλο στο πράσινο δάσος.",
+            "Καλημέρα σας, τι κάνετε σήμερα;"],
+           f"{FONTS}/dejavu/DejaVuSans.ttf", "fonts-dejavu-core", False),
+    "ru": (["Съешь же ещё этих мягких французских",
+            "булок да выпей чаю. Москва зимой",
+            "красива, а летом в парке тепло."],
+           f"{FONTS}/dejavu/DejaVuSerif.ttf", "fonts-dejavu-core", False),
+    "ar": (["ذهب الطالب إلى المدرسة في الصباح الباكر",
+            "وقرأ الكتاب الجديد مع أصدقائه في المكتبة",
+            "ثم عاد إلى البيت بعد الظهر"],
+           f"{FONTS}/kacst/KacstOffice.ttf", "fonts-kacst", True),
+    "hi": (["भारत एक विशाल देश है जिसमें",
+            "अनेक भाषाएँ बोली जाती हैं।",
+            "हम सब मिलकर पढ़ते और लिखते हैं।"],
+           f"{FONTS}/lohit-devanagari/Lohit-Devanagari.ttf", "fonts-lohit-deva", False),
+}
+NEEDS_SHAPING = {"ar", "hi"}
+MEASURED: dict[str, float] = {}
+
+
+def _require(language: str) -> None:
+    info = Language.parse(language).info
+    if info.tesseract not in tess.installed_languages():
+        pytest.skip(f"{info.name} traineddata not installed: apt-get install -y {tess.package_for(info.tesseract)}")
+
+
+def render_page(language: str, size: int = 40) -> tuple[np.ndarray, list[str]]:
+    """A printed page (RGB array) of ``PAGES[language]``, right-aligned for right-to-left text."""
+    lines, font_path, package, rtl = PAGES[language]
+    if not Path(font_path).exists():
+        pytest.skip(f"font {font_path} not installed: apt-get install -y {package}")
+    if language in NEEDS_SHAPING and not features.check("raqm"):
+        pytest.skip(f"Pillow has no libraqm: cannot shape {language} text (apt-get install -y libraqm0)")
+    font = ImageFont.truetype(font_path, size)
+    width, step = 1400, int(size * 1.8)
+    image = Image.new("RGB", (width, 80 + step * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for k, line in enumerate(lines):
+        kwargs = {"language": language}
+        if rtl:
+            kwargs["direction"] = "rtl"
+            x = width - 60 - draw.textlength(line, font=font, **kwargs)
+        else:
+            x = 60
+        draw.text((x, 40 + k * step), line, font=font, fill="black", **kwargs)
+    return np.asarray(image), lines
+
+
+# ----- reading rendered pages -------------------------------------------------------------------
+
+@pytest.mark.parametrize("language", list(PAGES))
+def test_printed_page_is_read_with_cer_under_5_percent(language):
+    _require(language)
+    image, lines = render_page(language)
+    result = ocr.recognize(image, language=language)
+    page = result.pages[0]
+    rate = cer("\n".join(lines), result.text)
+    MEASURED[language] = rate
+    print(f"\n{language}: CER {rate:.4f} ({len(page.lines)} lines) {result.text!r}")
+    assert rate < 0.05, result.text
+    assert "models" not in result.timings  # Tesseract read it, not PP-OCRv6
+    assert page.mode == "printed" and (page.width, page.height) == (image.shape[1], image.shape[0])
+    assert len(page.lines) == len(lines)
+    for line in page.lines:
+        assert 0.0 <= line.confidence <= 1.0 and line.words
+        assert line.text == " ".join(w.text for w in line.words)
+        for word in line.words:
+            assert 0.0 <= word.confidence <= 1.0
+            assert all(0 <= x <= page.width and 0 <= y <= page.height for x, y in word.bbox)
+    # line boxes hold their words and follow each other down the page
+    tops = [min(y for _, y in l.bbox) for l in page.lines]
+    assert tops == sorted(tops)
+    assert 0 < result.confidence <= 1.0
+
+
+def test_right_to_left_text_comes_out_in_logical_order():
+    _require("ar")
+    image, lines = render_page("ar")
+    page = ocr.recognize(image, language="arabic", engine="tesseract").pages[0]
+    first = page.lines[0]
+    # logical order: the line starts with the first word typed, which is drawn rightmost
+    assert first.text.startswith(lines[0].split()[0]), first.text
+    assert first.words[0].text == lines[0].split()[0]
+    lefts = [min(x for x, _ in w.bbox) for w in first.words]
+    assert lefts == sorted(lefts, reverse=True)  # words in reading order: right to left on the page
+    assert min(x for x, _ in first.words[0].bbox) > page.width / 2
+    # characters inside a word are in logical order too (not mirrored)
+    assert first.words[1].text == lines[0].split()[1] == "الطالب"
+    assert Language.ARABIC.info.rtl and not Language.GREEK.info.rtl
+
+
+def test_a_small_line_crop_is_read_and_boxed_in_its_own_pixels():
+    _require("ru")
+    lines, font_path, package, _ = PAGES["ru"]
+    if not Path(font_path).exists():
+        pytest.skip(f"apt-get install -y {package}")
+    font = ImageFont.truetype(font_path, 20)
+    image = Image.new("RGB", (520, 32), "white")
+    ImageDraw.Draw(image).text((6, 4), "Москва зимой красива", font=font, fill="black")
+    page = tess.recognize_page(np.asarray(image), "ru")
+    assert page.text == "Москва зимой красива"
+    xs = [x for w in page.lines[0].words for x, _ in w.bbox]
+    ys = [y for w in page.lines[0].words for _, y in w.bbox]
+    assert 0 <= min(xs) and max(xs) <= 520 and 0 <= min(ys) and max(ys) <= 32  # upscaled, mapped back
+
+
+def test_engine_override_reads_a_ppocr_language_with_tesseract(printed_font):
+    font = ImageFont.truetype(os.fspath(printed_font), 36)
+    image = Image.new("RGB", (900, 120), "white")
+    ImageDraw.Draw(image).text((40, 40), "Le château de ma mère", font=font, fill="black")
+    result = ocr.recognize(image, language="fr", engine="tesseract")
+    assert "models" not in result.timings and result.pages[0].mode == "printed"
+    assert cer("Le château de ma mère", result.text) < 0.05, result.text
+
+
+# ----- the TSV parser ----------------------------------------------------------------------------
+
+TSV = "\n".join([
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
+    "1\t1\t0\t0\t0\t0\t0\t0\t400\t300\t-1\t",
+    "2\t1\t1\t0\t0\t0\t10\t10\t200\t50\t-1\t",
+    "3\t1\t1\t1\t0\t0\t10\t10\t200\t50\t-1\t",
+    "4\t1\t1\t1\t1\t0\t10\t10\t200\t20\t-1\t",
+    "5\t1\t1\t1\t1\t1\t10\t10\t80\t20\t96.5\tHello",
+    "5\t1\t1\t1\t1\t2\t100\t10\t110\t20\t90\tworld",
+    "5\t1\t1\t1\t2\t1\t10\t40\t60\t20\t95\t ",  # an empty word: dropped
+    "5\t1\t1\t2\t1\t1\t10\t80\t60\t20\t50\tNext",
+    "5\t1\t2\t1\t1\t1\t10\t200\t60\t20\t0\tblock",
+])
+
+
+def test_tsv_becomes_lines_words_and_paragraphs():
+    words = tess.parse_tsv(TSV)
+    assert [w.text for w in words] == ["Hello", "world", "Next", "block"]
+    page = tess._page_from_words(words, 2.0, 3, 200, 150)  # the image was read at twice its size
+    assert page.index == 3 and page.text == "Hello world\n\nNext\n\nblock"
+    first = page.lines[0]
+    assert first.words[0].bbox == [(5.0, 5.0), (45.0, 5.0), (45.0, 15.0), (5.0, 15.0)]
+    assert first.bbox == [(5.0, 5.0), (105.0, 5.0), (105.0, 15.0), (5.0, 15.0)]
+    assert first.words[0].confidence == pytest.approx(0.965)
+    assert first.confidence == pytest.approx((0.965 * 5 + 0.9 * 5) / 10)
+    assert [l.paragraph for l in page.lines] == [0, 1, 2]
+    assert tess.parse_tsv("") == []
+
+
+def test_greek_micro_sign_is_read_as_mu():
+    words = tess.parse_tsv("5\t1\t1\t1\t1\t1\t0\t0\t10\t10\t90\tτεµπέλη")
+    assert tess._page_from_words(words, 1.0, 0, 10, 10, "greek").text == "τεμπέλη"
+
+
+# ----- missing pieces ----------------------------------------------------------------------------
+
+def _uninstalled_language() -> Language:
+    installed = tess.installed_languages()
+    if "amh" not in installed:
+        return Language.AMHARIC
+    for info in supported_languages():
+        if info.backends == ("tesseract",) and info.tesseract not in installed:
+            return Language.parse(info.code)
+    pytest.skip("every Tesseract language pack is installed")
+
+
+def test_missing_language_pack_names_its_package():
+    language = _uninstalled_language()
+    code = language.info.tesseract
+    image = np.full((60, 200, 3), 255, dtype=np.uint8)
+    with pytest.raises(MissingDependencyError) as info:
+        ocr.recognize(image, language=language)
+    err = info.value
+    assert f"apt-get install {tess.package_for(code)}" in str(err)
+    assert language.info.name in err.message and err.exit_code == 11
+    assert tess.package_for("chi_sim") == "tesseract-ocr-chi-sim"
+
+
+def test_missing_binary_names_the_package(monkeypatch, tmp_path):
+    monkeypatch.setenv("TESSERACT", os.fspath(tmp_path / "no-such-tesseract"))
+    with pytest.raises(MissingDependencyError) as info:
+        ocr.recognize(np.full((60, 200, 3), 255, dtype=np.uint8), language="el")
+    assert "tesseract-ocr" in str(info.value)
+
+
+def test_user_files_are_not_touched(tmp_path):
+    _require("el")
+    image, _ = render_page("el")
+    path = tmp_path / "page.png"
+    Image.fromarray(image).save(path)
+    before = sorted(os.listdir(tmp_path)), path.read_bytes()
+    assert ocr.recognize(path, language="el").text
+    assert (sorted(os.listdir(tmp_path)), path.read_bytes()) == before
+
+
+# ----- routing -----------------------------------------------------------------------------------
+
+def test_routing_table():
+    assert select_backend("fr") == "ppocr" and select_backend("en") == "ppocr"
+    assert select_backend("el") == "tesseract" and select_backend("ar") == "tesseract"
+    assert select_backend("fr", "tesseract") == "tesseract"
+    assert select_backend("el", "tesseract") == "tesseract"
+    assert select_backend("fr", "ppocr") == "ppocr" and select_backend("fr", "pp-ocrv6") == "ppocr"
+    with pytest.raises(UnsupportedLanguageError) as info:
+        select_backend("el", "ppocr")
+    assert "tesseract" in str(info.value) and "Greek" in str(info.value)
+    with pytest.raises(UnsupportedLanguageError) as info:
+        select_backend("rm", "tesseract")  # Romansh: PP-OCRv6 only
+    assert "ppocr" in str(info.value)
+
+
+def test_engine_option_is_parsed_and_validated():
+    assert RecognitionOptions().engine == "auto"
+    assert RecognitionOptions(engine="PaddleOCR").engine == "ppocr"
+    assert RecognitionOptions().updated(engine="tesseract").to_dict()["engine"] == "tesseract"
+    with pytest.raises(OcrException):
+        RecognitionOptions(engine="cuneiform")
+
+
+def test_asking_ppocr_for_a_language_it_does_not_read_is_refused_before_reading():
+    with pytest.raises(UnsupportedLanguageError) as info:
+        ocr.recognize(np.full((60, 200, 3), 255, dtype=np.uint8), language="el", engine="ppocr")
+    assert "tesseract" in str(info.value) and info.value.exit_code == 10
+
+
+def test_language_table_covers_tesseract():
+    infos = supported_languages()
+    tesseract_langs = {i.tesseract for i in infos if i.tesseract}
+    assert len(infos) >= 120 and len(tesseract_langs) >= 115
+    assert {"ell", "rus", "ara", "hin", "heb", "kor", "tha", "amh", "chi_sim", "fil"} <= tesseract_langs
+    assert all(i.backends[0] == "ppocr" for i in infos if "ppocr" in i.backends)
+    assert Language.parse("greek") is Language.GREEK and Language.parse("rus") is Language.RUSSIAN
+    assert Language.parse("sr") is Language.SERBIAN_LATIN and Language.parse("sr-cyrl") is Language.SERBIAN_CYRILLIC
+
+
+def test_cli_languages_lists_backends_and_modes(capsys):
+    assert cli.main(["languages", "--format", "json"]) == 0
+    rows = {r["code"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["fr"]["backends"] == ["pp-ocrv6", "tesseract"] and "handwritten" in rows["fr"]["modes"]
+    assert rows["el"]["backend"] == "tesseract" and rows["el"]["modes"] == ["auto", "printed"]
+    assert rows["rm"]["backends"] == ["pp-ocrv6"]
+    assert cli.main(["languages"]) == 0
+    table = {l.split()[0]: l for l in capsys.readouterr().out.splitlines()[1:]}
+    assert "tesseract" in table["ar"] and "pp-ocrv6" not in table["ar"]
+
+
+def test_cli_engine_flag(capsys, tmp_path):
+    _require("el")
+    image, lines = render_page("el")
+    path = tmp_path / "greek.png"
+    Image.fromarray(image).save(path)
+    assert cli.main([os.fspath(path), "--lang", "el", "--engine", "ppocr"]) == UnsupportedLanguageError.exit_code
+    capsys.readouterr()
+    assert cli.main([os.fspath(path), "--lang", "greek", "--engine", "tesseract", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert cer("\n".join(lines), out) < 0.05, out
