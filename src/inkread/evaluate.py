@@ -252,7 +252,8 @@ class TesseractRunner(Runner):
         try:
             from .languages import Language
 
-            return Language.parse(key).info.iso3
+            info = Language.parse(key).info
+            return info.tesseract or info.iso3
         except OcrException:
             return key  # maybe already a tesseract name ("chi_sim")
 
