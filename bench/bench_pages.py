@@ -37,6 +37,7 @@ from inkread.evaluate import MODES, SYSTEMS
 from inkread.evaluate import aggregate as _aggregate_rows
 from inkread.evaluate import fmt_num as _num
 from inkread.evaluate import fmt_pct as _pct
+from inkread.evaluate import _tsv  # one TSV cell format for bench and eval
 from inkread.evaluate import markdown_table as _table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -273,14 +274,6 @@ def _mb(kb: int) -> str:
     return f"{kb / 1024:.0f}" if kb else "–"
 
 
-def _tsv(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return f"{value:.6f}"
-    return str(value).replace("\t", " ").replace("\n", " ")
 
 
 def main(argv: list[str] | None = None) -> int:
