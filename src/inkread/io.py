@@ -332,12 +332,12 @@ def _select_pages(pages: Iterable[int] | None, count: int, source: str) -> list[
     bad = sorted(p for p in wanted if not 0 <= p < count)
     if bad:
         plural = "page" if count == 1 else "pages"
-        shown = ", ".join(str(p) for p in bad[:5]) + (", ..." if len(bad) > 5 else "")
-        what = f"page index {shown} does" if len(bad) == 1 else f"page indices {shown} do"
+        # Say it in page numbers (1-based, as the CLI's --pages takes them), with the index too.
+        shown = ", ".join(f"{p + 1}" if p >= 0 else str(p) for p in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        what = f"page {shown} does" if len(bad) == 1 else f"pages {shown} do"
         raise PageSelectionError(
-            f"{source} has {count} {plural} (0-based indices 0..{count - 1}); "
-            f"requested {what} not exist",
-            hint=f"page numbers for people are 1..{count}; indices passed to pages= are 0-based",
+            f"{source} has {count} {plural} (1..{count}); {what} not exist",
+            hint=f"Python's pages= takes 0-based indices 0..{count - 1}; --pages takes numbers 1..{count}",
         )
     return sorted(wanted)
 
