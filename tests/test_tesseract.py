@@ -1,10 +1,11 @@
-"""The Tesseract backend: printed pages in Greek, Russian, Arabic and Hindi rendered with real fonts and
-read through the engine; right-to-left text in logical order; missing binary / language data; routing
+"""The Tesseract backend: printed pages in Greek, Russian, Arabic, Hindi, Hebrew, Thai, Korean, Georgian,
+Tamil and Bengali rendered with real fonts and read through the engine (and a Chinese page through the
+default engine, PP-OCRv6); right-to-left text in logical order; missing binary / language data; routing
 between PP-OCRv6 and Tesseract (``engine`` option, ``--engine``, ``inkread languages``).
 
-The pages are rendered with Pillow; Arabic and Hindi need complex-text shaping (libraqm, which Pillow's
-wheels bundle): without it those two renders are skipped, as are languages whose traineddata or font
-is not installed (each skip names the Debian package; scripts/apt-packages.txt lists them all).
+The pages are rendered with Pillow; Arabic, Hebrew, Hindi, Thai, Tamil and Bengali need complex-text
+shaping (libraqm, which Pillow's wheels bundle): without it those renders are skipped, as are languages
+whose traineddata or font is not installed (each skip names the Debian package; scripts/apt-packages.txt lists them all).
 """
 
 from __future__ import annotations
@@ -50,9 +51,59 @@ PAGES = {
             "अनेक भाषाएँ बोली जाती हैं।",
             "हम सब मिलकर पढ़ते और लिखते हैं।"],
            f"{FONTS}/lohit-devanagari/Lohit-Devanagari.ttf", "fonts-lohit-deva", False),
+    "he": (["השמש זורחת מעל העיר הגדולה",
+            "הילדים הולכים לבית הספר בבוקר",
+            "אנחנו קוראים ספרים בספרייה"],
+           f"{FONTS}/culmus/FrankRuehlCLM-Medium.ttf", "culmus", True),
+    "th": (["วันนี้อากาศดีมาก เราไปเที่ยวทะเล",
+            "นักเรียนอ่านหนังสือในห้องสมุด",
+            "แม่ทำอาหารอร่อยให้ทุกคนกิน"],
+           f"{FONTS}/tlwg/Garuda.ttf", "fonts-tlwg-garuda-ttf", False),
+    "ko": (["대한민국의 수도는 서울입니다.",
+            "오늘은 날씨가 맑고 따뜻합니다.",
+            "우리는 도서관에서 책을 읽었다."],
+           f"{FONTS}/wqy/wqy-microhei.ttc", "fonts-wqy-microhei", False),
+    "ka": (["საქართველო ლამაზი ქვეყანაა.",
+            "თბილისი არის საქართველოს დედაქალაქი.",
+            "ჩვენ ვსწავლობთ ქართულ ენას."],
+           f"{FONTS}/dejavu/DejaVuSans.ttf", "fonts-dejavu-core", False),
+    "ta": (["தமிழ் ஒரு பழமையான மொழி ஆகும்.",
+            "சென்னை தமிழ்நாட்டின் தலைநகரம்.",
+            "நாங்கள் பள்ளியில் படிக்கிறோம்."],
+           f"{FONTS}/lohit-tamil/Lohit-Tamil.ttf", "fonts-lohit-taml", False),
+    "bn": (["আমি বাংলায় গান গাই।",
+            "ঢাকা বাংলাদেশের রাজধানী শহর।",
+            "আমরা প্রতিদিন বই পড়ি।"],
+           f"{FONTS}/lohit-bengali/Lohit-Bengali.ttf", "fonts-lohit-beng-bengali", False),
+    # read by PP-OCRv6 (engine="auto" routes Chinese there), not Tesseract: see test_chinese_page_...
+    "zh": (["今天天气很好，我们去公园散步。",
+            "北京是中华人民共和国的首都。",
+            "他每天早上六点起床读书。"],
+           f"{FONTS}/wqy/wqy-microhei.ttc", "fonts-wqy-microhei", False),
 }
-NEEDS_SHAPING = {"ar", "hi"}
+NEEDS_SHAPING = {"ar", "hi", "he", "th", "ta", "bn"}
 MEASURED: dict[str, float] = {}
+
+# The CER each page must stay under: measured on these renders (Tesseract 5.3, Debian 12), then a margin,
+# never above 5%. Measured: el/ru/ar/hi see the original bar; he 0.000, ka 0.000, bn 0.014 (one letter:
+# ঢ read as প), zh 0.000 (PP-OCRv6).
+MAX_CER = {"el": 0.05, "ru": 0.05, "ar": 0.05, "hi": 0.05, "he": 0.02, "ka": 0.02, "bn": 0.04, "zh": 0.02,
+           "th": 0.05, "ko": 0.05, "ta": 0.05}
+
+# Pages the Tesseract backend does not yet read under 5% (measured CER in the reason); strict, so the
+# day the backend is fixed these turn into failures that ask for the mark to go.
+_KNOWN_BAD = {
+    "th": "CER 0.865: tha.traineddata's TSV gives one word row per Thai character and the backend joins "
+          "word rows with spaces, so every letter comes out space-separated (tesseract's own text output "
+          "of the same page is exact)",
+    "ko": "CER 0.808: with --psm 3 (the backend's page mode) Tesseract's layout analysis breaks these "
+          "Hangul lines into stray blobs and reads 8 lines of noise; --psm 6 reads the page exactly",
+    "ta": "CER 0.077: tam.traineddata emits a zero-width non-joiner (U+200C) after every word-final "
+          "pulli (்), which the backend passes through",
+}
+TESSERACT_PAGES = [pytest.param(lang, marks=pytest.mark.xfail(strict=True, reason=_KNOWN_BAD[lang]))
+                   if lang in _KNOWN_BAD else lang
+                   for lang in PAGES if select_backend(lang) == "tesseract"]
 
 
 def _require(language: str) -> None:
@@ -85,7 +136,7 @@ def render_page(language: str, size: int = 40) -> tuple[np.ndarray, list[str]]:
 
 # ----- reading rendered pages -------------------------------------------------------------------
 
-@pytest.mark.parametrize("language", list(PAGES))
+@pytest.mark.parametrize("language", TESSERACT_PAGES)
 def test_printed_page_is_read_with_cer_under_5_percent(language):
     _require(language)
     image, lines = render_page(language)
@@ -94,7 +145,7 @@ def test_printed_page_is_read_with_cer_under_5_percent(language):
     rate = cer("\n".join(lines), result.text)
     MEASURED[language] = rate
     print(f"\n{language}: CER {rate:.4f} ({len(page.lines)} lines) {result.text!r}")
-    assert rate < 0.05, result.text
+    assert rate < MAX_CER[language] <= 0.05, result.text
     assert "models" not in result.timings  # Tesseract read it, not PP-OCRv6
     assert page.mode == "printed" and (page.width, page.height) == (image.shape[1], image.shape[0])
     assert len(page.lines) == len(lines)
@@ -124,6 +175,34 @@ def test_right_to_left_text_comes_out_in_logical_order():
     # characters inside a word are in logical order too (not mirrored)
     assert first.words[1].text == lines[0].split()[1] == "الطالب"
     assert Language.ARABIC.info.rtl and not Language.GREEK.info.rtl
+
+
+def test_hebrew_comes_out_in_logical_order():
+    _require("he")
+    image, lines = render_page("he")
+    page = ocr.recognize(image, language="hebrew").pages[0]
+    first = page.lines[0]
+    typed = lines[0].split()
+    # the first word typed is drawn rightmost and comes out first; letters are not mirrored
+    assert first.text == lines[0], first.text
+    assert [w.text for w in first.words] == typed and typed[0] == "השמש"
+    lefts = [min(x for x, _ in w.bbox) for w in first.words]
+    assert lefts == sorted(lefts, reverse=True)
+    assert min(x for x, _ in first.words[0].bbox) > page.width / 2
+    assert Language.HEBREW.info.rtl and select_backend("he") == "tesseract"
+
+
+def test_chinese_page_is_read_by_the_default_engine():
+    """Chinese is PP-OCRv6's (engine="auto" routes it there), so its page is checked through that engine."""
+    assert select_backend("zh") == "ppocr" and select_backend("ja") == "ppocr"
+    image, lines = render_page("zh")
+    result = ocr.recognize(image, language="zh")
+    rate = cer("\n".join(lines), result.text)
+    MEASURED["zh"] = rate
+    print(f"\nzh: CER {rate:.4f} {result.text!r}")
+    assert "models" in result.timings  # PP-OCRv6 read it
+    assert rate < MAX_CER["zh"], result.text
+    assert len(result.pages[0].lines) == len(lines)
 
 
 def test_a_small_line_crop_is_read_and_boxed_in_its_own_pixels():
