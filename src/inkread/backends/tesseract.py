@@ -131,6 +131,31 @@ def parse_tsv(tsv: str) -> list[TesseractWord]:
 _LOOKALIKES: dict[str, dict[int, str]] = {"greek": {0x00B5: "\u03bc"}}
 
 
+_ZERO_WIDTH = "\u200b\u200c\u200d"
+# Scripts written without spaces between words: Tesseract's TSV splits their lines into many "words"
+# (Thai: often one per character), so they are joined without a space unless the gap is wide.
+_UNSPACED_SCRIPTS = frozenset({"thai", "lao", "khmer", "myanmar", "tibetan", "han", "japanese"})
+
+
+def _drop_idle_joiners(text: str) -> str:
+    """Zero-width (non-)joiners with no letter after them join nothing (tam.traineddata writes a ZWNJ
+    after every word-final pulli, before punctuation too)."""
+    return "".join(c for i, c in enumerate(text)
+                   if c not in _ZERO_WIDTH or (i + 1 < len(text) and text[i + 1].isalpha()))
+
+
+def _join_words(words: list[Word], script: str) -> str:
+    if script not in _UNSPACED_SCRIPTS or len(words) < 2:
+        return " ".join(w.text for w in words)
+    heights = sorted(w.bbox[2][1] - w.bbox[0][1] for w in words)
+    gap_for_space = 0.5 * heights[len(heights) // 2]
+    parts = [words[0].text]
+    for prev, cur in zip(words, words[1:]):
+        gap = min(abs(cur.bbox[0][0] - prev.bbox[1][0]), abs(prev.bbox[0][0] - cur.bbox[1][0]))
+        parts.append((" " if gap > gap_for_space else "") + cur.text)
+    return "".join(parts)
+
+
 def _box(left: float, top: float, right: float, bottom: float) -> list[tuple[float, float]]:
     return [(left, top), (right, top), (right, bottom), (left, bottom)]
 
@@ -151,8 +176,9 @@ def _page_from_words(words: list[TesseractWord], scale: float, index: int, width
             x1, y1 = (w.left + w.width) / scale, (w.top + w.height) / scale
             conf = min(1.0, max(0.0, w.conf / 100.0))
             text = unicodedata.normalize("NFC", w.text.translate(fixes) if fixes else w.text)
+            text = _drop_idle_joiners(text)
             out_words.append(Word(text=text, bbox=_box(x0, y0, x1, y1), confidence=conf))
-        text = " ".join(w.text for w in out_words)
+        text = _join_words(out_words, script)
         chars = sum(len(w.text) for w in out_words)
         conf = sum(w.confidence * len(w.text) for w in out_words) / max(1, chars)
         xs = [p[0] for w in out_words for p in w.bbox]
