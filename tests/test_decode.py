@@ -87,7 +87,7 @@ def test_lexicon_decoding_reads_real_lines_no_worse(eval_samples, models):
     greedy, guided = [], []
     for s in lines:
         img = cv2.cvtColor(cv2.imread(str(s.image_path)), cv2.COLOR_BGR2RGB)
-        crop = _fit_line(img, 0.1)
+        crop, _box = _fit_line(img, 0.1)
         truth = s.read_gt()
         greedy.append(cer(truth, models.recognize([crop], mask)[0].text))
         guided.append(cer(truth, models.recognize([crop], mask, lexicon=get_lexicon("fr"))[0].text))
