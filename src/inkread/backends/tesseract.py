@@ -132,9 +132,9 @@ _LOOKALIKES: dict[str, dict[int, str]] = {"greek": {0x00B5: "\u03bc"}}
 
 
 _ZERO_WIDTH = "\u200b\u200c\u200d"
-# Scripts written without spaces between words: Tesseract's TSV splits their lines into many "words"
-# (Thai: often one per character), so they are joined without a space unless the gap is wide.
-_UNSPACED_SCRIPTS = frozenset({"thai", "lao", "khmer", "myanmar", "tibetan", "han", "japanese"})
+# Scripts whose lines Tesseract's TSV splits into many "words" (Thai: often one per character; Hangul:
+# one per syllable): their pieces are joined without a space unless the gap between them is wide.
+_UNSPACED_SCRIPTS = frozenset({"thai", "lao", "khmer", "myanmar", "tibetan", "han", "japanese", "hangul"})
 
 
 def _drop_idle_joiners(text: str) -> str:
@@ -246,4 +246,17 @@ def recognize_page(image: np.ndarray, language: Language | str, index: int = 0, 
         path = os.path.join(tmp, "page.png")
         pil.save(path, format="PNG", dpi=(300, 300))
         tsv = _run(binary, path, code, psm)
-    return _page_from_words(parse_tsv(tsv), scale, index, width, height, info.script)
+        page = _page_from_words(parse_tsv(tsv), scale, index, width, height, info.script)
+        if psm == 3 and page.confidence < RETRY_BELOW:
+            # Automatic page segmentation sometimes shatters a page into blobs (Hangul did, on a plain
+            # rendered page); read it again as one uniform block and keep the more confident reading.
+            block = _page_from_words(parse_tsv(_run(binary, path, code, 6)), scale, index, width, height,
+                                     info.script)
+            if block.confidence > page.confidence:
+                page = block
+    return page
+
+
+# Below this mean confidence a page read with automatic segmentation (--psm 3) is read again as one
+# block (--psm 6). Clean print reads at 0.9+.
+RETRY_BELOW = 0.6
