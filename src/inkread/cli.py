@@ -244,63 +244,37 @@ register_command(Command(
 ))
 
 
-def _eval_arguments(parser: argparse.ArgumentParser) -> None:
-    from .evaluate import add_arguments
+def _lazy(module: str, name: str) -> Callable:
+    """``inkread.<module>.<name>``, imported on first call: heavy subcommands cost --version nothing."""
 
-    add_arguments(parser)
+    def call(*args):
+        import importlib
 
+        return getattr(importlib.import_module(f"inkread.{module}"), name)(*args)
 
-def _run_eval(args: argparse.Namespace) -> int:
-    from .evaluate import run
-
-    return run(args)
+    return call
 
 
 register_command(Command(
     name="eval",
     help="score inkread on images with ground-truth .txt (CER/WER report)",
-    add_arguments=_eval_arguments,
-    run=_run_eval,
+    add_arguments=_lazy("evaluate", "add_arguments"),
+    run=_lazy("evaluate", "run"),
 ))
-
-
-def _serve_arguments(parser: argparse.ArgumentParser) -> None:
-    from .service.commands import add_serve_arguments
-
-    add_serve_arguments(parser)
-
-
-def _run_serve(args: argparse.Namespace) -> int:
-    from .service.commands import run_serve
-
-    return run_serve(args)
-
-
-def _clients_arguments(parser: argparse.ArgumentParser) -> None:
-    from .service.commands import add_clients_arguments
-
-    add_clients_arguments(parser)
-
-
-def _run_clients(args: argparse.Namespace) -> int:
-    from .service.commands import run_clients
-
-    return run_clients(args)
-
 
 register_command(Command(
     name="serve",
     help="run the OCR web service (API, Aspose-compatible API, web page)",
-    add_arguments=_serve_arguments,
-    run=_run_serve,
+    add_arguments=_lazy("service.commands", "add_serve_arguments"),
+    run=_lazy("service.commands", "run_serve"),
     description="Run the OCR web service: token endpoint, /v1 API, Aspose OCR Cloud v5 API, web page at /.",
 ))
 
 register_command(Command(
     name="clients",
     help="manage the web service's API clients (add, list, revoke)",
-    add_arguments=_clients_arguments,
-    run=_run_clients,
+    add_arguments=_lazy("service.commands", "add_clients_arguments"),
+    run=_lazy("service.commands", "run_clients"),
     description="Manage the web service's API clients: 'add NAME' prints a new id and secret once; "
                 "'list'; 'revoke ID'.",
 ))

@@ -160,32 +160,14 @@ class PaddleModels:
                 results[i] = self._decode(probs[j, :used], mask, lexicon)
         return [r for r in results if r is not None]
 
-    def frame_probs(self, crop: np.ndarray) -> np.ndarray:
-        """Per-frame class probabilities (T x C) of one crop, for decoders that need them."""
-        width = min(MAX_REC_WIDTH, max(320, int(math.ceil(REC_HEIGHT * crop.shape[1] / max(1, crop.shape[0]) / 8)) * 8))
-        norm, rw = _rec_input(crop, width)
-        batch = np.zeros((1, 3, REC_HEIGHT, width), dtype=np.float32)
-        batch[0, :, :, :rw] = norm
-        probs = self.rec.run(None, {self.rec.get_inputs()[0].name: batch})[0][0]
-        used = max(1, int(round(probs.shape[0] * rw / width)))
-        return probs[:used]
-
     def _decode(self, probs: np.ndarray, mask: np.ndarray | None, lexicon: "Lexicon | None" = None) -> Reading:
         if lexicon is not None:
             from .decode import beam_decode
 
             classes = np.flatnonzero(mask) if mask is not None else np.arange(probs.shape[1])
-            text, conf, frames = beam_decode(probs[:, classes], classes, self.charset, lexicon)
-            n = len(probs)
-            chars = list(text)
-            xs = [(t + 0.5) / n for t in frames]
-            best = probs.max(axis=1)
-            confs = [float(best[t]) for t in frames]
-            while chars and chars[0] == " ":
-                chars.pop(0), xs.pop(0), confs.pop(0)
-            while chars and chars[-1] == " ":
-                chars.pop(), xs.pop(), confs.pop()
-            return Reading("".join(chars), float(np.mean(confs)) if confs else 0.0, xs, confs)
+            text, _conf, frames = beam_decode(probs[:, classes], classes, self.charset, lexicon)
+            best_p = probs.max(axis=1)
+            return _reading(list(text), frames, [float(best_p[t]) for t in frames], len(probs))
         if mask is not None and not mask.all():
             allowed = np.flatnonzero(mask)  # a view of the allowed columns only: no full-size copy
             sub = probs[:, allowed]
@@ -196,23 +178,25 @@ class PaddleModels:
             best = probs.argmax(axis=1)
             best_p = probs[np.arange(len(best)), best]
         chars: list[str] = []
-        xs: list[float] = []
-        confs: list[float] = []
+        frames: list[int] = []
         prev = 0
-        n = len(best)
         for t, k in enumerate(best):
             if k != 0 and k != prev:
                 chars.append(self.charset[k])
-                xs.append((t + 0.5) / n)
-                confs.append(float(best_p[t]))
+                frames.append(t)
             prev = k
-        # Leading/trailing spaces carry no information.
-        while chars and chars[0] == " ":
-            chars.pop(0), xs.pop(0), confs.pop(0)
-        while chars and chars[-1] == " ":
-            chars.pop(), xs.pop(), confs.pop()
-        conf = float(np.mean(confs)) if confs else 0.0
-        return Reading("".join(chars), conf, xs, confs)
+        return _reading(chars, frames, [float(best_p[t]) for t in frames], len(best))
+
+
+def _reading(chars: list[str], frames: list[int], confs: list[float], n_frames: int) -> Reading:
+    """A Reading from decoded characters, the frame of each and its probability."""
+    xs = [(t + 0.5) / n_frames for t in frames]
+    # Leading/trailing spaces carry no information.
+    while chars and chars[0] == " ":
+        chars.pop(0), xs.pop(0), confs.pop(0)
+    while chars and chars[-1] == " ":
+        chars.pop(), xs.pop(), confs.pop()
+    return Reading("".join(chars), float(np.mean(confs)) if confs else 0.0, xs, confs)
 
 
 def _rec_input(crop: np.ndarray, max_width: int) -> tuple[np.ndarray, int]:

@@ -19,7 +19,7 @@ from .layout import LayoutParams, LineGroup, assign_paragraphs, group_lines, rea
 from .models import PaddleModels, Reading
 from .options import RecognitionMode, RecognitionOptions, Toggle
 from .preprocess import Transform, prepare, skew_angle
-from .result import Line, Page, Word
+from .result import Line, Page, Word, mean_confidence
 
 __all__ = ["ModeProfile", "PROFILES", "recognize_page"]
 
@@ -80,11 +80,6 @@ def _rotation(angle_deg: float, center: tuple[float, float]) -> np.ndarray:
     return cv2.getRotationMatrix2D(center, -angle_deg, 1.0)
 
 
-def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-    return pts @ m[:, :2].T + m[:, 2]
-
-
 def _crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     """Warp the quadrilateral (tl, tr, br, bl) to an upright rectangle."""
     quad = quad.astype(np.float32)
@@ -131,7 +126,7 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
         lines, angle = _read_page(work, to_input, detections, options, PROFILES[RecognitionMode.PRINTED],
                                   models, timings)
         mode = RecognitionMode.PRINTED
-        if _mean_confidence(lines) < AUTO_PRINT_CONFIDENCE:
+        if mean_confidence(lines) < AUTO_PRINT_CONFIDENCE:
             lines, angle = _read_page(work, to_input, detections, options,
                                       PROFILES[RecognitionMode.HANDWRITTEN], models, timings)
             mode = RecognitionMode.HANDWRITTEN
@@ -139,11 +134,6 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
         lines, angle = _read_page(work, to_input, detections, options, PROFILES[mode], models, timings)
     height, width = image.shape[:2]
     return Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle)
-
-
-def _mean_confidence(lines: list[Line]) -> float:
-    total = sum(len(l.text) for l in lines)
-    return sum(l.confidence * len(l.text) for l in lines) / total if total else 0.0
 
 
 def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.ndarray, float]],
@@ -159,9 +149,10 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
         found = skew_angle([b for b, _ in detections])
         if 0.3 <= abs(found) <= 20 or options.preprocess.deskew is Toggle.ON:
             angle = found
-    to_upright = _rotation(-angle, (ww / 2, wh / 2))
+    to_upright = Transform(_rotation(-angle, (ww / 2, wh / 2)))
+    to_work = Transform(cv2.invertAffineTransform(to_upright.matrix))
     quads = [b.astype(np.float64) for b, _ in detections]
-    upright = np.array([_apply(to_upright, q) for q in quads]).reshape(-1, 4, 2)
+    upright = np.array([to_upright.apply(q) for q in quads]).reshape(-1, 4, 2)
     if len(upright):
         lo, hi = upright.min(axis=1), upright.max(axis=1)
         aligned = np.concatenate([lo, hi], axis=1)  # x0, y0, x1, y1
@@ -224,7 +215,7 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
         if len(g.members) == 1:
             poly = parts[0][1]
         else:
-            poly = to_input.apply(_apply(cv2.invertAffineTransform(to_upright), corners))
+            poly = to_input.apply(to_work.apply(corners))
         lines.append(Line(text=text, bbox=[(float(x), float(y)) for x, y in poly], confidence=conf,
                           words=words, paragraph=g.paragraph, column=g.column))
     _renumber_paragraphs(lines)
@@ -233,7 +224,7 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
     return lines, angle
 
 
-def _attach_checkboxes(work: np.ndarray, groups: list[LineGroup], to_upright: np.ndarray) -> dict[int, Checkbox]:
+def _attach_checkboxes(work: np.ndarray, groups: list[LineGroup], to_upright: Transform) -> dict[int, Checkbox]:
     """Checkboxes drawn at the start of a line, keyed by the line's index."""
     if len(groups) < 1:
         return {}
@@ -242,7 +233,7 @@ def _attach_checkboxes(work: np.ndarray, groups: list[LineGroup], to_upright: np
     attached: dict[int, Checkbox] = {}
     for cb in found:
         x0, y0, x1, y1 = cb.box
-        cx, cy = _apply(to_upright, np.array([[(x0 + x1) / 2, (y0 + y1) / 2]]))[0]
+        cx, cy = to_upright.apply(np.array([[(x0 + x1) / 2, (y0 + y1) / 2]]))[0]
         size = x1 - x0
         best, best_dx = None, 3.0 * line_h
         for gi, g in enumerate(groups):

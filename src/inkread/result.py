@@ -88,7 +88,7 @@ class Page:
 
     @property
     def confidence(self) -> float:
-        return _mean_confidence(self.lines)
+        return mean_confidence(self.lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,7 +114,7 @@ class Page:
         )
 
 
-def _mean_confidence(lines: list[Line]) -> float:
+def mean_confidence(lines: list[Line]) -> float:
     """Character-weighted mean confidence; 0.0 when nothing was read."""
     total = sum(len(l.text) for l in lines)
     if total == 0:
@@ -142,7 +142,7 @@ class OcrResult:
 
     @property
     def confidence(self) -> float:
-        return _mean_confidence(self.lines)
+        return mean_confidence(self.lines)
 
     def __str__(self) -> str:
         return self.text
