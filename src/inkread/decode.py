@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 import threading
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,11 @@ class Lexicon:
         self.sorted_words = sorted(set(words))  # prefix look-ups by bisection: no set of all prefixes
         self._cache: dict[str, float] = {}
         self._prefix_cache: dict[str, bool] = {}
+        # unaccented spelling -> the most frequent word spelled with those letters (accents restored)
+        self._accents: dict[str, str] = {}
+        for word in words:  # most frequent first
+            if word.isalpha():
+                self._accents.setdefault(_strip_accents(word), word)
 
     def word_score(self, token: str) -> float:
         """log10 frequency of a written word; 0 for tokens we must not judge (numbers, names)."""
@@ -79,6 +85,21 @@ class Lexicon:
             if len(self._prefix_cache) < 200_000:
                 self._prefix_cache[piece] = known
         return known
+
+
+    def accented(self, word: str, ratio: float) -> str | None:
+        """The accented spelling of a lowercase ``word`` when it is at least ``ratio`` times more
+        frequent than ``word`` as written; else None."""
+        best = self._accents.get(_strip_accents(word))
+        if best is None or best == word:
+            return None
+        if self._freq(best, self.language) < ratio * max(self._freq(word, self.language), 1e-9):
+            return None
+        return best
+
+
+def _strip_accents(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
 
 
 def _split_word(word: str) -> list[str]:

@@ -98,7 +98,7 @@ class Page:
             "mode": self.mode,
             "angle": round(self.angle, 2),
             "text": self.text,
-            "confidence": round(self.confidence, 4),
+            "confidence": _stored_mean(self.lines),
             "lines": [l.to_dict() for l in self.lines],
         }
 
@@ -120,6 +120,13 @@ def mean_confidence(lines: list[Line]) -> float:
     if total == 0:
         return 0.0
     return sum(l.confidence * len(l.text) for l in lines) / total
+
+
+def _stored_mean(lines: list[Line]) -> float:
+    """The mean confidence as stored: of the lines' stored (rounded) confidences, so that a result
+    read back from its dict stores the same figure again."""
+    total = sum(len(l.text) for l in lines)
+    return round(sum(round(l.confidence, 4) * len(l.text) for l in lines) / total, 4) if total else 0.0
 
 
 @dataclass
@@ -153,7 +160,7 @@ class OcrResult:
             "language": self.language,
             "mode": self.mode,
             "text": self.text,
-            "confidence": round(self.confidence, 4),
+            "confidence": _stored_mean(self.lines),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "pages": [p.to_dict() for p in self.pages],
         }

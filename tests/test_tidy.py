@@ -1,0 +1,55 @@
+"""Language-aware tidying of readings: punctuation spacing, elisions, accents (real wordfreq lists)."""
+
+import pytest
+
+from inkread.decode import get_lexicon
+from inkread.models import Reading
+from inkread.tidy import tidy_reading, tidy_text
+
+
+@pytest.mark.parametrize(
+    ("language", "read", "tidied"),
+    [
+        # a gap before a comma or full stop is handwriting, not text
+        ("fr", "un écrivain , philosophe .", "un écrivain, philosophe."),
+        # French elisions rejoin; the word itself is left alone
+        ("fr", "à l 'origine d' autres", "à l'origine d'autres"),
+        ("fr", "jusqu ' à", "jusqu'à"),
+        # English contractions rejoin, possessive plurals do not
+        ("en", "I don 't think it 's", "I don't think it's"),
+        ("en", "the students' books", "the students' books"),
+        # a hyphen glued to its word and followed by a lowercase word is a compound
+        ("fr", "un missile anti- radar", "un missile anti-radar"),
+        # a free-standing dash is punctuation
+        ("fr", "Goltsch - Jenikau", "Goltsch - Jenikau"),
+        # accents restored where the unaccented word is rare...
+        ("fr", "il etait ecrivain", "il était écrivain"),
+        ("fr", "Etait", "Était"),
+        # ...but never where both spellings are common, nor on capitals
+        ("fr", "il a ne le 12 a Paris", "il a ne le 12 a Paris"),
+        ("fr", "ETAIT", "ETAIT"),
+        # English has no French accents to restore, and numbers are untouched
+        ("en", "the cafe at 3 , 5 rue", "the cafe at 3, 5 rue"),
+    ],
+)
+def test_tidy_text(language, read, tidied):
+    text, source = tidy_text(read, get_lexicon(language))
+    assert text == tidied
+    assert len(source) == len(text) and source == sorted(source)
+    # every kept character comes from the same letter of the reading (accents aside)
+    from inkread.decode import _strip_accents
+
+    assert all(_strip_accents(text[k]).lower() == _strip_accents(read[i]).lower() for k, i in enumerate(source))
+
+
+def test_tidy_reading_keeps_positions_and_confidences_in_step():
+    text = "l 'etait ,"
+    reading = Reading(text, 0.8, [i / 10 for i in range(len(text))], [0.5 + i / 100 for i in range(len(text))])
+    out = tidy_reading(reading, get_lexicon("fr"))
+    assert out.text == "l'était,"
+    kept = [0, 2, 3, 4, 5, 6, 7, 9]  # the two spaces go
+    assert out.char_x == [reading.char_x[i] for i in kept]
+    assert out.char_conf == [reading.char_conf[i] for i in kept]
+    assert out.confidence == 0.8
+    same = Reading("fine", 0.9, [0.1, 0.2, 0.3, 0.4], [0.9] * 4)
+    assert tidy_reading(same, get_lexicon("en")) is same
