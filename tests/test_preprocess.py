@@ -201,6 +201,19 @@ def test_clahe_raises_contrast_of_a_faint_image():
     assert not needs_contrast(_text_like())
 
 
+def test_sparse_or_soft_pages_are_not_faint():
+    # a receipt: a few dark characters on a large white sheet (2nd-98th percentile spread is 0)
+    sparse = np.full((1200, 600, 3), 250, dtype=np.uint8)
+    for y in range(100, 1100, 120):
+        cv2.putText(sparse, "TOTAL 12.50", (40, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (30, 30, 30), 1)
+    assert not needs_contrast(sparse)
+    # soft brown ink on yellowed paper with show-through: legible, and CLAHE would lift the show-through
+    soft = _text_like(ink=105, paper=205)
+    soft[::7, ::5] = 170  # faint marks from the other side of the sheet
+    assert not needs_contrast(soft)
+    assert needs_contrast(_text_like(ink=150, paper=190))
+
+
 def test_median_denoise_removes_salt_and_pepper():
     img = np.full((80, 80, 3), 200, dtype=np.uint8)
     rng = np.random.default_rng(1)

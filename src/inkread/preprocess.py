@@ -53,10 +53,16 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def needs_contrast(image: np.ndarray) -> bool:
-    """Low contrast: the spread between dark (ink) and light (paper) percentiles is small."""
+    """Faint: the darkest ink (0.5th percentile) is within 50 grey levels of the paper (median).
+
+    Only genuinely faint images qualify: CLAHE on a merely soft historical page (ink ~100 levels
+    below the paper) lifted the show-through from the back of the sheet until the detector merged
+    lines (dev set, hw-page CER 0.260 -> 0.254 without it there); the earlier criterion (2nd-98th
+    percentile spread under 110) also fired on sparse receipts, whose 2nd percentile is paper.
+    """
     gray = to_gray(image)
-    lo, hi = np.percentile(gray[:: 4, :: 4], [2, 98])
-    return (hi - lo) < 110
+    ink, paper = np.percentile(gray[:: 4, :: 4], [0.5, 50])
+    return (paper - ink) < 50
 
 
 def clahe(image: np.ndarray, clip: float = 2.0, tiles: int = 8) -> np.ndarray:
