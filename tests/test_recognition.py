@@ -223,3 +223,29 @@ def test_committed_line_crops(synth_data_dir):
            for r in rows}
     assert sum(per.values()) / len(per) < 0.04, per  # measured 0.006 (Kristi: "Dinneh")
     assert max(per.values()) < 0.1, per  # measured 0.038
+
+
+# ----- show-through ----------------------------------------------------------------------------
+
+def test_show_through_from_the_back_of_the_sheet_is_not_read(handwriting_font):
+    """Thin paper: the back page's writing shows through, mirrored and faint. HANDWRITTEN mode drops
+    boxes whose ink is far fainter than the page's own writing; the page's lines still read."""
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    font = handwriting_font("Rufscript")
+    front = ["Dear Anna, thank you", "for the lovely flowers", "we planted them today", "with love, Maud"]
+    back = ["Monday morning market", "buy onions and rice", "call the garage again", "pay the rent"]
+    img, _ = render_note(front, font, size=40, line_spacing=2.2, margin=40, bg=(245, 240, 228), ink=(20, 20, 60))
+    ghost, _ = render_note(back, font, size=40, line_spacing=2.2, margin=40, bg=(245, 240, 228),
+                           ink=(205, 200, 190), width=img.width)
+    ghost = ImageOps.mirror(ghost).crop((0, 0, img.width, img.height)).resize(img.size)
+    # the back's lines fall between the front's (shifted by a third of the line pitch)
+    shifted = np.full_like(np.asarray(img), (245, 240, 228))
+    g = np.asarray(ghost)
+    dy = int(40 * 2.2 / 2)
+    shifted[dy:] = g[: g.shape[0] - dy]
+    page = np.minimum(np.asarray(img), shifted)
+    text = ocr.recognize(Image.fromarray(page), mode="handwritten").text
+    assert metrics.line_structure("\n".join(front), text)["count_match"], text
+    assert metrics.cer("\n".join(front), text) < 0.12, text
