@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from inkread import evalset, metrics  # noqa: E402
 from inkread.models import get_models  # noqa: E402
 from inkread.options import RecognitionMode, RecognitionOptions  # noqa: E402
-from inkread import pipeline  # noqa: E402
+from inkread import pipeline, preprocess  # noqa: E402
 
 HW, PR = RecognitionMode.HANDWRITTEN, RecognitionMode.PRINTED
 
@@ -33,11 +33,22 @@ def _profile(mode, **changes):
     return dataclasses.replace(pipeline.PROFILES[mode], **changes)
 
 
-# name -> (mode for hw kinds, mode for print kinds, option changes, profile overrides {mode: profile})
+def _old_needs_contrast(image: np.ndarray) -> bool:
+    """The automatic-contrast rule before 2026-11-26: 2nd-98th percentile spread under 110."""
+    lo, hi = np.percentile(preprocess.to_gray(image)[::4, ::4], [2, 98])
+    return (hi - lo) < 110
+
+
+# name -> (mode, option changes, profile overrides {mode: profile}[, {(module, attribute): value}])
 VARIANTS = {
     "default": ("matched", {}, {}),
     "auto": ("auto", {}, {}),
     "no-lexicon": ("matched", {"lexicon": False}, {}),
+    "no tidying (spacing/elisions/accents)": ("matched", {}, {}, {(pipeline, "tidy_reading"): lambda r, lex: r}),
+    "hw: no test-time variants": ("matched", {}, {HW: _profile(HW, variants=())}),
+    "hw: variants for every crop (no confidence gate)": ("matched", {}, {HW: _profile(HW, variants_below=1.01)}),
+    "hw: keep faint boxes (no show-through filter)": ("matched", {}, {HW: _profile(HW, faint_ratio=0.0)}),
+    "old automatic contrast rule": ("matched", {}, {}, {(preprocess, "needs_contrast"): _old_needs_contrast}),
     "hw: no ink fit of line crops": ("matched", {}, {HW: _profile(HW, line_margin=0.0)}),
     # the handwriting profile no longer trims (this row's earlier run showed trimming lost); kept as
     # the reverse switch so the knob stays measured
@@ -81,12 +92,16 @@ def main(argv=None) -> int:
     print("| variant | kind | n | CER | WER | line count = | order ok | s / image |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name in args.variants.split(","):
-        vmode, changes, overrides = VARIANTS[name]
+        vmode, changes, overrides, *rest = VARIANTS[name]
+        patches = rest[0] if rest else {}
         if vmode.startswith("swap-") and not any(k.startswith("hw" if vmode == "swap-hw" else "print") for k in kinds):
             continue
         pipeline.PROFILES.clear()
         pipeline.PROFILES.update(original)
         pipeline.PROFILES.update(overrides)
+        saved = {(mod, attr): getattr(mod, attr) for mod, attr in patches}
+        for (mod, attr), value in patches.items():
+            setattr(mod, attr, value)
         for kind in kinds:
             if vmode == "swap-hw" and not kind.startswith("hw") or vmode == "swap-print" and kind.startswith("hw"):
                 continue
@@ -106,6 +121,8 @@ def main(argv=None) -> int:
             a = np.array(rows, dtype=float).mean(axis=0)
             print(f"| {name} | {kind} | {len(rows)} | {a[0]:.3f} | {a[1]:.3f} | {a[2]:.0%} | {a[3]:.0%} | {a[4]:.2f} |",
                   flush=True)
+        for (mod, attr), value in saved.items():
+            setattr(mod, attr, value)
     pipeline.PROFILES.clear()
     pipeline.PROFILES.update(original)
     return 0
