@@ -28,6 +28,11 @@ from inkread.tidy import tidy_reading, tidy_text
         # ...but never where both spellings are common, nor on capitals
         ("fr", "il a ne le 12 a Paris", "il a ne le 12 a Paris"),
         ("fr", "ETAIT", "ETAIT"),
+        # an accent the recogniser did read is kept, even where another accent is commoner
+        ("vi", "má", "má"),
+        ("fr", "côte", "côte"),
+        # German umlauts are accents too
+        ("de", "fur uber", "für über"),
         # English has no French accents to restore, and numbers are untouched
         ("en", "the cafe at 3 , 5 rue", "the cafe at 3, 5 rue"),
     ],

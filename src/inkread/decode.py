@@ -88,9 +88,13 @@ class Lexicon:
 
 
     def accented(self, word: str, ratio: float) -> str | None:
-        """The accented spelling of a lowercase ``word`` when it is at least ``ratio`` times more
-        frequent than ``word`` as written; else None."""
-        best = self._accents.get(_strip_accents(word))
+        """The accented spelling of a lowercase ``word`` read without any accent when it is at least
+        ``ratio`` times more frequent than ``word`` as written; else None (an accent the recogniser
+        did read is kept: Vietnamese ``má`` must not become the commoner ``mà``)."""
+        bare = _strip_accents(word)
+        if bare != word:
+            return None
+        best = self._accents.get(bare)
         if best is None or best == word:
             return None
         if self._freq(best, self.language) < ratio * max(self._freq(word, self.language), 1e-9):
