@@ -41,7 +41,7 @@ class ModeProfile:
     trim: float  # fraction of the box height trimmed off the top and bottom of each crop
     line_margin: float  # an image that is one tight line is cropped to its ink plus this margin; 0 = as is
     variants: tuple[str, ...] = ()  # test-time variants of each crop also read; the most confident wins
-    variants_below: float = 1.0  # ... for crops whose plain reading is less confident than this
+    variants_below: float = 1.0  # ... for crops read with at least min_confidence and less than this
     faint_ratio: float = 0.0  # boxes whose ink contrast is under this share of the page's typical box are dropped
 
 
@@ -61,7 +61,9 @@ PROFILES: dict[RecognitionMode, ModeProfile] = {
         line_margin=0.1,
         variants=("deslant", "tight", "loose"),
         # confident readings rarely change (dev hw-line: 0.301 with variants for every line, 0.301 for
-        # the 55% below 0.85), and this halves the extra recognition time
+        # the 55% below 0.85), and this halves the extra recognition time. Crops read below
+        # min_confidence get no variants: a variant lifting noise over the floor cost hw-page line
+        # count = 94% -> 83%.
         variants_below=0.85,
         # show-through from the back of the sheet and specks measured at most 0.38 of the page's typical
         # ink contrast on the dev pages, written lines at least 0.6 (dev hw-page CER 0.254 -> 0.244: a
@@ -225,7 +227,8 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
 
     mask = models.class_mask(options.language.info.script)
     lexicon = get_lexicon(options.language.value) if options.lexicon else None
-    readings, flipped = _read_upright(models, crops, mask, lexicon, profile.variants, profile.variants_below)
+    readings, flipped = _read_upright(models, crops, mask, lexicon, profile.variants,
+                                      (profile.min_confidence, profile.variants_below))
     if lexicon is not None:
         readings = [tidy_reading(r, lexicon) for r in readings]
     t4 = time.perf_counter()
@@ -298,15 +301,16 @@ def _with_checkbox(text: str, words: list[Word], cb: Checkbox, to_input: Transfo
 
 def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarray,
                   lexicon: Lexicon | None = None, variants: tuple[str, ...] = (),
-                  variants_below: float = 1.0) -> tuple[list[Reading], list[bool]]:
-    """Read each crop; where the plain reading is less confident than ``variants_below``, read the
-    crop's test-time ``variants`` too (:mod:`inkread.variants`); where the orientation classifier
+                  variants_for: tuple[float, float] = (0.0, 1.0)) -> tuple[list[Reading], list[bool]]:
+    """Read each crop; where the plain reading's confidence is within ``variants_for`` (low, high),
+    read the crop's test-time ``variants`` too (:mod:`inkread.variants`): a crop read with less
+    confidence than the line floor is noise and stays so, one read surely needs nothing more. Where the orientation classifier
     suspects a crop is upside down, read it turned as well (the classifier alone misjudges
     handwriting). The most confident reading of each crop wins."""
     if not crops:
         return [], []
     readings = models.recognize(crops, mask, lexicon=lexicon)
-    unsure = [i for i, r in enumerate(readings) if r.confidence < variants_below]
+    unsure = [i for i, r in enumerate(readings) if variants_for[0] <= r.confidence < variants_for[1]]
     for name in variants:
         made = [(i, v) for i in unsure if (v := make_variant(name, crops[i])) is not None]
         if not made:
