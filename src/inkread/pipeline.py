@@ -304,9 +304,9 @@ def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarra
                   variants_for: tuple[float, float] = (0.0, 1.0)) -> tuple[list[Reading], list[bool]]:
     """Read each crop; where the plain reading's confidence is within ``variants_for`` (low, high),
     read the crop's test-time ``variants`` too (:mod:`inkread.variants`): a crop read with less
-    confidence than the line floor is noise and stays so, one read surely needs nothing more. Where the orientation classifier
-    suspects a crop is upside down, read it turned as well (the classifier alone misjudges
-    handwriting). The most confident reading of each crop wins."""
+    confidence than the line floor is noise and stays so, one read surely needs nothing more.
+    Where the orientation classifier suspects a crop is upside down, read it turned as well (the
+    classifier alone misjudges handwriting). The most confident reading of each crop wins."""
     if not crops:
         return [], []
     readings = models.recognize(crops, mask, lexicon=lexicon)
