@@ -12,8 +12,8 @@ with the text (word boxes are built from them):
   letters with accents (``etait`` -> ``était``, ``developpe`` -> ``développé``), never where both
   spellings are common (``a``/``à``, ``ne``/``né``) and never on all-capitals words.
 
-Measured on the dev set (bench/RESULTS.md): hw-page WER 0.670 -> 0.646, CER 0.275 -> 0.272;
-printed kinds unchanged.
+Measured on the dev set (bench/RESULTS.md, ablation): hw-page WER 0.651 -> 0.626, CER 0.246 ->
+0.242; hw-line WER 0.748 -> 0.720; printed kinds unchanged.
 """
 
 from __future__ import annotations
