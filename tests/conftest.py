@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from inkread import evalset
@@ -76,6 +77,24 @@ def eval_samples(eval_dir: Path) -> list[evalset.Sample]:
     if not samples:
         pytest.skip(f"evaluation set at {eval_dir} lists no samples")
     return samples
+
+
+@pytest.fixture(scope="session")
+def line_crop() -> Callable[[evalset.Sample], np.ndarray]:
+    """``line_crop(sample)``: a line sample's image (RGB) fitted to its ink band the way the
+    handwriting profile fits a one-line image before reading it."""
+    import cv2
+
+    from inkread.options import RecognitionMode
+    from inkread.pipeline import PROFILES, _fit_line
+
+    margin = PROFILES[RecognitionMode.HANDWRITTEN].line_margin
+
+    def crop(sample: evalset.Sample):
+        img = cv2.cvtColor(cv2.imread(str(sample.image_path)), cv2.COLOR_BGR2RGB)
+        return _fit_line(img, margin)[0]
+
+    return crop
 
 
 # ----- fonts for synthetic renders ------------------------------------------------------------

@@ -74,20 +74,15 @@ def test_languages_without_a_word_list_have_no_lexicon():
     assert get_lexicon("fr") is not None and get_lexicon("fr") is get_lexicon("fr")
 
 
-def test_lexicon_decoding_reads_real_lines_no_worse(eval_samples, models):
+def test_lexicon_decoding_reads_real_lines_no_worse(eval_samples, models, line_crop):
     """On real handwritten line crops the beam search's CER is no worse than greedy decoding."""
-    import cv2
-
-    from inkread.pipeline import _fit_line
-
     lines = [s for s in eval_samples if s.kind == "hw-line" and s.set == "copiste"][:8]
     if len(lines) < 8:
         pytest.skip("not enough copiste line crops in the eval set")
     mask = models.class_mask("latin")
     greedy, guided = [], []
     for s in lines:
-        img = cv2.cvtColor(cv2.imread(str(s.image_path)), cv2.COLOR_BGR2RGB)
-        crop, _box = _fit_line(img, 0.1)
+        crop = line_crop(s)
         truth = s.read_gt()
         greedy.append(cer(truth, models.recognize([crop], mask)[0].text))
         guided.append(cer(truth, models.recognize([crop], mask, lexicon=get_lexicon("fr"))[0].text))

@@ -48,11 +48,11 @@ def test_framing_variants_change_the_height_only(upright_line):
     assert make_variant("tight", upright_line[:3]) is None  # too thin to frame
 
 
-def test_reading_the_most_confident_variant_is_no_worse_on_real_lines(eval_samples, models):
+def test_reading_the_most_confident_variant_is_no_worse_on_real_lines(eval_samples, models, line_crop):
     """On real handwritten line crops of three collections, choosing among the variants by
     confidence reads no worse than the plain crop."""
     from inkread.decode import get_lexicon
-    from inkread.pipeline import _fit_line, _read_upright
+    from inkread.pipeline import _read_upright
 
     lines = [s for s in eval_samples if s.kind == "hw-line" and s.set in ("copiste", "stanford", "poilus")]
     lines = lines[::4][:12]
@@ -61,8 +61,7 @@ def test_reading_the_most_confident_variant_is_no_worse_on_real_lines(eval_sampl
     mask = models.class_mask("latin")
     plain, chosen = [], []
     for s in lines:
-        img = cv2.cvtColor(cv2.imread(str(s.image_path)), cv2.COLOR_BGR2RGB)
-        crop, _box = _fit_line(img, 0.1)
+        crop = line_crop(s)
         lex = get_lexicon(s.language)
         truth = s.read_gt()
         plain.append(cer(truth, _read_upright(models, [crop], mask, lex)[0][0].text))

@@ -18,7 +18,7 @@ from .marks import Checkbox, find_checkboxes, normalise_bullet
 from .layout import LayoutParams, LineGroup, assign_paragraphs, group_lines, reading_order
 from .models import PaddleModels, Reading
 from .options import RecognitionMode, RecognitionOptions, Toggle
-from .preprocess import Transform, prepare, skew_angle
+from .preprocess import Transform, prepare, skew_angle, to_gray
 from .result import Line, Page, Word, mean_confidence
 from .tidy import tidy_reading
 from .variants import make_variant
@@ -104,7 +104,7 @@ def _drop_faint(image: np.ndarray, detections: list[tuple[np.ndarray, float]],
     from the back of the sheet, specks. Needs a few boxes to know what typical is."""
     if len(detections) < 3:
         return detections
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    gray = to_gray(image)
     contrast = [_ink_contrast(gray, q) for q, _ in detections]
     floor = ratio * float(np.median(contrast))
     return [d for d, c in zip(detections, contrast) if c >= floor]
@@ -332,7 +332,7 @@ def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarra
 
 def _has_ink(image: np.ndarray) -> bool:
     """Whether an image holds anything but paper (the detector found nothing; is it worth a read?)."""
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    gray = to_gray(image)
     return float(gray.std()) > 8.0
 
 
@@ -343,7 +343,7 @@ def _fit_line(image: np.ndarray, margin: float) -> tuple[np.ndarray, tuple[int, 
     Returns the crop and its box ``(x0, y0, x1, y1)`` in ``image``."""
     if margin <= 0:
         return image.copy(), (0, 0, image.shape[1], image.shape[0])
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    gray = to_gray(image)
     otsu_t, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     ink = (gray < otsu_t).astype(np.uint8)
     rows = ink.sum(axis=1).astype(np.float64)

@@ -15,6 +15,7 @@ from .options import PreprocessOptions, Toggle
 
 __all__ = [
     "Transform",
+    "to_gray",
     "clahe",
     "median_denoise",
     "sauvola",

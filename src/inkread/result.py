@@ -98,7 +98,7 @@ class Page:
             "mode": self.mode,
             "angle": round(self.angle, 2),
             "text": self.text,
-            "confidence": _stored_mean(self.lines),
+            "confidence": mean_confidence(self.lines, 4),
             "lines": [l.to_dict() for l in self.lines],
         }
 
@@ -114,19 +114,16 @@ class Page:
         )
 
 
-def mean_confidence(lines: list[Line]) -> float:
-    """Character-weighted mean confidence; 0.0 when nothing was read."""
+def mean_confidence(lines: list[Line], digits: int | None = None) -> float:
+    """Character-weighted mean confidence; 0.0 when nothing was read. With ``digits``, the mean as
+    stored: of the lines' confidences rounded as they are stored, rounded likewise, so that a result
+    read back from its dict stores the same figure again."""
     total = sum(len(l.text) for l in lines)
     if total == 0:
         return 0.0
-    return sum(l.confidence * len(l.text) for l in lines) / total
-
-
-def _stored_mean(lines: list[Line]) -> float:
-    """The mean confidence as stored: of the lines' stored (rounded) confidences, so that a result
-    read back from its dict stores the same figure again."""
-    total = sum(len(l.text) for l in lines)
-    return round(sum(round(l.confidence, 4) * len(l.text) for l in lines) / total, 4) if total else 0.0
+    if digits is None:
+        return sum(l.confidence * len(l.text) for l in lines) / total
+    return round(sum(round(l.confidence, digits) * len(l.text) for l in lines) / total, digits)
 
 
 @dataclass
@@ -160,7 +157,7 @@ class OcrResult:
             "language": self.language,
             "mode": self.mode,
             "text": self.text,
-            "confidence": _stored_mean(self.lines),
+            "confidence": mean_confidence(self.lines, 4),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "pages": [p.to_dict() for p in self.pages],
         }

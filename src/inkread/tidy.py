@@ -19,6 +19,7 @@ Measured on the dev set (bench/RESULTS.md, ablation): hw-page WER 0.651 -> 0.626
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -80,7 +81,5 @@ def tidy_reading(reading: Reading, lexicon: Lexicon) -> Reading:
     text, keep = tidy_text(reading.text, lexicon)
     if text == reading.text:
         return reading
-    from .models import Reading
-
-    return Reading(text, reading.confidence, [reading.char_x[i] for i in keep],
-                   [reading.char_conf[i] for i in keep])
+    return replace(reading, text=text, char_x=[reading.char_x[i] for i in keep],
+                   char_conf=[reading.char_conf[i] for i in keep])

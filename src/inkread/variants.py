@@ -18,6 +18,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from .preprocess import to_gray
+
 __all__ = ["VARIANTS", "estimate_slant", "make_variant"]
 
 XMap = Callable[[float], float]
@@ -29,18 +31,23 @@ def _identity(x: float) -> float:
     return x
 
 
+def _shear(image: np.ndarray, s: float, **warp: int) -> tuple[np.ndarray, int]:
+    """``image`` sheared by ``s`` about its middle row onto a canvas widened by ``pad`` on each side
+    so nothing is cut off; returns the sheared image and ``pad``."""
+    h, w = image.shape[:2]
+    pad = int(abs(s) * h) + 1
+    m = np.float32([[1, s, -s * h / 2 + pad], [0, 1, 0]])
+    return cv2.warpAffine(image, m, (w + 2 * pad, h), **warp), pad
+
+
 def estimate_slant(crop: np.ndarray) -> float:
     """The horizontal shear (dx per pixel of height, right-leaning writing positive) that makes the
     writing's strokes most upright: the shear whose column profile of ink is most concentrated (sum
     of squared column counts), the classic projection criterion for deslanting handwriting."""
-    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
-    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    h, w = ink.shape
+    _, ink = cv2.threshold(to_gray(crop), 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     best, best_shear = -1.0, 0.0
     for s in _SHEARS:
-        pad = int(abs(s) * h) + 1
-        m = np.float32([[1, s, -s * h / 2 + pad], [0, 1, 0]])
-        sheared = cv2.warpAffine(ink, m, (w + 2 * pad, h), flags=cv2.INTER_NEAREST)
+        sheared, _pad = _shear(ink, float(s), flags=cv2.INTER_NEAREST)
         cols = sheared.sum(axis=0).astype(np.float64)
         score = float((cols * cols).sum())
         if score > best:
@@ -52,11 +59,8 @@ def _deslant(crop: np.ndarray) -> tuple[np.ndarray, XMap] | None:
     s = estimate_slant(crop)
     if abs(s) < 0.05:
         return None  # upright already: the variant would repeat the plain reading
-    h, w = crop.shape[:2]
-    pad = int(abs(s) * h) + 1
-    m = np.float32([[1, s, -s * h / 2 + pad], [0, 1, 0]])
-    out = cv2.warpAffine(crop, m, (w + 2 * pad, h), borderMode=cv2.BORDER_REPLICATE)
-    wide = w + 2 * pad
+    out, pad = _shear(crop, s, borderMode=cv2.BORDER_REPLICATE)
+    w, wide = crop.shape[1], out.shape[1]
     # at mid-height the shear moves nothing: x_out = x + pad
     return out, lambda x: min(1.0, max(0.0, (x * wide - pad) / max(1, w)))
 
