@@ -87,3 +87,91 @@ def test_lexicon_decoding_reads_real_lines_no_worse(eval_samples, models, line_c
         greedy.append(cer(truth, models.recognize([crop], mask)[0].text))
         guided.append(cer(truth, models.recognize([crop], mask, lexicon=get_lexicon("fr"))[0].text))
     assert np.mean(guided) <= np.mean(greedy) + 0.005
+
+
+# ----- word rescoring ------------------------------------------------------------------------------
+
+import itertools  # noqa: E402
+import math  # noqa: E402
+
+from inkread.decode import ctc_align, ctc_log_likelihood, rescore_words  # noqa: E402
+
+LETTERS = ["<blank>"] + list("abcdefghijklmnopqrstuvwxyz") + ["S", "J", "Z", " "]
+COL = {c: i for i, c in enumerate(LETTERS)}
+
+
+def _matrix(frames):
+    """frames: list of {char: prob}; the rest of each frame's mass goes to blank, a little to every
+    letter (a real recogniser never gives exactly zero)."""
+    probs = np.full((len(frames), len(LETTERS)), 1e-4, dtype=np.float64)
+    for t, frame in enumerate(frames):
+        for ch, p in frame.items():
+            probs[t, COL[ch]] = p
+        probs[t, 0] = max(1e-4, 1 - probs[t, 1:].sum())
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def _read(frames_spec, language="en"):
+    """Beam search, then rescoring, as the recogniser runs them."""
+    probs = _matrix(frames_spec)
+    classes = np.arange(len(LETTERS))
+    lexicon = get_lexicon(language)
+    text, _conf, frames = beam_decode(probs, classes, LETTERS, lexicon)
+    return text, rescore_words(probs, classes, LETTERS, lexicon, text, frames)
+
+
+def test_ctc_likelihood_sums_every_alignment():
+    rng = np.random.default_rng(0)
+    probs = rng.random((6, 4))
+    probs /= probs.sum(axis=1, keepdims=True)
+
+    def brute(seq):
+        total = 0.0
+        for path in itertools.product(range(4), repeat=6):
+            out, prev = [], None
+            for k in path:
+                if k != 0 and k != prev:
+                    out.append(k)
+                prev = k
+            if out == seq:
+                total += math.prod(probs[t, k] for t, k in enumerate(path))
+        return math.log(total) if total else -math.inf
+
+    seqs = [[1], [1, 2], [1, 1], [2, 3, 1], [3, 3, 3], [1, 2, 3, 1], [], [1, 1, 1, 1]]
+    got = ctc_log_likelihood(np.log(probs), seqs, 0)
+    for seq, value in zip(seqs, got):
+        assert value == pytest.approx(brute(seq), abs=1e-9) if math.isfinite(brute(seq)) else value == -math.inf
+    # the Viterbi alignment puts each label on a frame, in order
+    frames = ctc_align(np.log(probs), [1, 2], 0)
+    assert frames == sorted(frames) and len(set(frames)) == 2
+
+
+def test_rescoring_restores_a_letter_the_search_never_expanded():
+    # a faint "p" the recogniser gives 1.5% on one frame, below what the beam search expands: it
+    # reads the unknown "develoment"; the rescoring finds "development" one edit away and the
+    # frames support it well enough for the word's frequency to decide
+    spec = [{c: 0.9} for c in "develo"] + [{"p": 0.015}] + [{c: 0.9} for c in "ment"]
+    beam, (text, frames) = _read(spec)
+    assert beam == "develoment"
+    assert text == "development"
+    assert frames == sorted(frames) and len(frames) == len(text) and frames[6] == 6
+
+
+def test_rescoring_joins_a_word_split_by_a_gap():
+    spec = [{"w": 0.9}, {"i": 0.9}, {"n": 0.9}, {" ": 0.6}, {"d": 0.5, "o": 0.3}, {"o": 0.9}, {"w": 0.4, "u": 0.5},
+            {"s": 0.9}]
+    beam, (text, _frames) = _read(spec)
+    assert " " in beam
+    assert text == "windows"
+
+
+def test_rescoring_leaves_confident_and_capitalised_words_alone():
+    # an unknown word read with confidence stays (a name, a code)
+    spec = [{"Z": 0.99}, {"u": 0.99}, {"r": 0.99}, {"o": 0.99}, {"v": 0.99}, {"e": 0.99}, {"c": 0.99}]
+    assert _read(spec)[1][0] == "Zurovec"
+    # a known capitalised word is never replaced by a commoner one ("San" Francisco is not "Son")
+    spec = [{"S": 0.95}, {"a": 0.6, "o": 0.35}, {"n": 0.95}]
+    assert _read(spec) == ("San", ("San", [0, 1, 2]))
+    # nor is a word read below the confidence floor (illegible: any dictionary word is a guess)
+    spec = [{"h": 0.3}, {"a": 0.3}, {"u": 0.3}, {"s": 0.3}, {"e": 0.3}]
+    assert _read(spec)[1][0] == _read(spec)[0]

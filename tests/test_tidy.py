@@ -31,6 +31,12 @@ from inkread.tidy import tidy_reading, tidy_text
         # an accent the recogniser did read is kept, even where another accent is commoner
         ("vi", "má", "má"),
         ("fr", "côte", "côte"),
+        # an accent read as an apostrophe after its e is put back on the letter where that makes a
+        # known word; elisions and English contractions keep their apostrophe
+        ("fr", "Masculin / Fe'minin , il pie'ge", "Masculin / Féminin, il piège"),
+        ("fr", "l'e'tat qu'elle", "l'état qu'elle"),
+        ("en", "we'd they're", "we'd they're"),
+        ("fr", "Zorke'xq", "Zorke'xq"),
         # German umlauts are accents too
         ("de", "fur uber", "für über"),
         # English has no French accents to restore, and numbers are untouched

@@ -19,6 +19,10 @@ import numpy as np
 __all__ = ["Lexicon", "LexiconParams", "beam_decode", "get_lexicon"]
 
 _WORD_CHARS_EXTRA = "'’-"
+# A known word scores log10(frequency) + WORD_OFFSET: positive for words commoner than one in a
+# million, which the search rewards over leaving a gap unread. Two words read where one was written
+# carry the offset twice: a merge is judged on their joint frequency (one offset taken off).
+WORD_OFFSET = 6.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,20 @@ class LexiconParams:
     prefix_penalty: float = 3.0  # natural-log penalty when a partial word leaves the lexicon's prefixes
     min_char_prob: float = 0.02  # characters below this probability in a frame are not expanded
     blank_skip: float = 0.995  # frames where blank is this sure only extend blanks
+    # Word rescoring after the search (rescore_words): dictionary words within rescore_edits edits
+    # (one for words of up to three letters) of a word read with mean character probability >=
+    # rescore_min_conf, among the rescore_vocab commonest, scored by the recogniser's CTC likelihood
+    # over the word's frames plus rescore_alpha x the word score. Chosen on the dev set (hw-line /
+    # hw-page, bench/RESULTS.md): alpha 0.35 / 0.5 / 0.7 / 1.0 -> line WER 0.704 / 0.692 / 0.681 /
+    # 0.674 with CER flat up to 0.7; the confidence floor 0.5 / 0.7 / 0.8 -> page CER 0.244 / 0.238 /
+    # 0.238, WER 0.573 / 0.579 / 0.593: it keeps the rescoring off illegible words (historical
+    # cursive), where any dictionary word is a guess.
+    rescore_edits: int = 2  # 0 switches the rescoring off
+    rescore_alpha: float = 0.7
+    rescore_min_conf: float = 0.7
+    rescore_limit: int = 30  # candidates per word, closest first
+    rescore_vocab: int = 50_000
+    rescore_merge: bool = True  # also two adjacent words read as one dictionary word ("Win dous")
 
 
 class Lexicon:
@@ -42,6 +60,11 @@ class Lexicon:
         self.language = language
         words = top_n_list(language, size)
         self._freq = word_frequency
+        self.words = words  # most frequent first
+        self._by_length: dict[int, list[str]] | None = None
+        self._pools: dict[tuple[int, int], list[str]] = {}
+        self._vocab = 0
+        self._near_cache: dict[tuple, list[str]] = {}
         self.sorted_words = sorted(set(words))  # prefix look-ups by bisection: no set of all prefixes
         self._cache: dict[str, float] = {}
         self._prefix_cache: dict[str, bool] = {}
@@ -65,7 +88,7 @@ class Lexicon:
             parts = [p for p in _split_word(core.lower()) if p]
             freqs = [self._freq(p, self.language) for p in parts]
             if all(f > 0 for f in freqs):
-                score = sum(math.log10(f) for f in freqs) / max(1, len(freqs)) + 6.0
+                score = sum(math.log10(f) for f in freqs) / max(1, len(freqs)) + WORD_OFFSET
             elif core[0].isupper():
                 score = 0.0  # probably a name: neither reward nor punish
             else:
@@ -86,6 +109,44 @@ class Lexicon:
                 self._prefix_cache[piece] = known
         return known
 
+
+    def frequency(self, word: str) -> float:
+        """The word's frequency in the language (0 when unknown)."""
+        return self._freq(word, self.language)
+
+    def known(self, word: str) -> bool:
+        return self.frequency(word) > 0
+
+    def near(self, word: str, max_edits: int, limit: int, vocab: int = 150_000) -> list[str]:
+        """Up to ``limit`` of the ``vocab`` commonest words within ``max_edits`` edits of ``word``,
+        closest first."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        cache_key = (word, max_edits, limit, vocab)
+        hit = self._near_cache.get(cache_key)
+        if hit is not None:
+            return hit
+        if self._by_length is None or self._vocab != vocab:
+            by: dict[int, list[str]] = {}
+            for w in self.words[:vocab]:
+                if w.isalpha():
+                    by.setdefault(len(w), []).append(w)
+            self._by_length, self._vocab, self._pools = by, vocab, {}
+        key = (len(word), max_edits)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = []
+            for n in range(max(1, len(word) - max_edits), len(word) + max_edits + 1):
+                pool.extend(self._by_length.get(n, ()))
+            self._pools[key] = pool
+        found = process.extract(word, pool, scorer=Levenshtein.distance, score_cutoff=max_edits,
+                                limit=limit)
+        out = [w for w, _d, _i in found]
+        if len(self._near_cache) > 100_000:
+            self._near_cache.clear()
+        self._near_cache[cache_key] = out
+        return out
 
     def accented(self, word: str, ratio: float) -> str | None:
         """The accented spelling of a lowercase ``word`` read without any accent when it is at least
@@ -221,3 +282,209 @@ def beam_decode(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexi
     prefix, (_pb, _pnb, _lm, frames, cps) = max(beams.items(), key=final)
     conf = float(np.mean(cps)) if cps else 0.0
     return prefix, conf, frames
+
+
+# ----- word rescoring: dictionary words near a read word, scored by the recogniser itself ---------
+
+_PUNCT = ".,;:!?()[]{}\"“”«»…"
+
+
+def ctc_log_likelihood(logp: np.ndarray, labels: list[list[int]], blank: int) -> np.ndarray:
+    """log P(label sequence | frames) under CTC for each of ``labels`` (column indices of ``logp``,
+    T x K log probabilities), summed over every alignment; -inf where a sequence cannot fit."""
+    n = len(labels)
+    longest = max((len(l) for l in labels), default=0)
+    states = 2 * longest + 1
+    lab = np.full((n, states), blank, dtype=np.int64)
+    can_skip = np.zeros((n, states), dtype=bool)
+    last = np.zeros(n, dtype=np.int64)
+    for i, seq in enumerate(labels):
+        lab[i, 1 : 2 * len(seq) : 2] = seq
+        for j in range(1, len(seq)):
+            can_skip[i, 2 * j + 1] = seq[j] != seq[j - 1]
+        last[i] = 2 * len(seq)
+    probs = np.exp(logp)
+    alpha = np.zeros((n, states))
+    alpha[:, 0] = probs[0, blank]
+    if longest:
+        alpha[:, 1] = probs[0, lab[:, 1]]
+    alpha[np.arange(states)[None, :] > last[:, None]] = 0.0
+    valid = np.arange(states)[None, :] <= last[:, None]
+    ll = np.zeros(n)
+    scale = alpha.sum(axis=1)
+    ll += np.log(np.maximum(scale, 1e-300))
+    alpha /= np.maximum(scale, 1e-300)[:, None]
+    for t in range(1, logp.shape[0]):
+        nxt = alpha.copy()
+        nxt[:, 1:] += alpha[:, :-1]
+        nxt[:, 2:] += np.where(can_skip[:, 2:], alpha[:, :-2], 0.0)
+        nxt *= probs[t][lab]
+        nxt *= valid
+        scale = nxt.sum(axis=1)
+        ll += np.log(np.maximum(scale, 1e-300))
+        alpha = nxt / np.maximum(scale, 1e-300)[:, None]
+    end = alpha[np.arange(n), last] + np.where(last > 0, alpha[np.arange(n), np.maximum(last - 1, 0)], 0.0)
+    with np.errstate(divide="ignore"):
+        return ll + np.log(end)
+
+
+def ctc_align(logp: np.ndarray, seq: list[int], blank: int) -> list[int]:
+    """The first frame of each label of ``seq`` on the most probable CTC alignment (Viterbi)."""
+    states = 2 * len(seq) + 1
+    lab = np.full(states, blank, dtype=np.int64)
+    lab[1::2] = seq
+    skip = np.zeros(states, dtype=bool)
+    for j in range(1, len(seq)):
+        skip[2 * j + 1] = seq[j] != seq[j - 1]
+    T = logp.shape[0]
+    score = np.full(states, -np.inf)
+    score[0] = logp[0, blank]
+    if seq:
+        score[1] = logp[0, lab[1]]
+    back = np.zeros((T, states), dtype=np.int8)
+    for t in range(1, T):
+        stay = score
+        step = np.concatenate([[-np.inf], score[:-1]])
+        jump = np.where(skip, np.concatenate([[-np.inf, -np.inf], score[:-2]]), -np.inf)
+        choice = np.argmax(np.stack([stay, step, jump]), axis=0)
+        score = np.choose(choice, [stay, step, jump]) + logp[t, lab]
+        back[t] = choice
+    s = states - 1 if states == 1 or score[-1] >= score[-2] else states - 2
+    path = [s]
+    for t in range(T - 1, 0, -1):
+        s -= int(back[t, s])
+        path.append(s)
+    path.reverse()
+    first: dict[int, int] = {}
+    for t, s in enumerate(path):
+        if s % 2 == 1:
+            first.setdefault(s // 2, t)
+    return [first.get(j, 0) for j in range(len(seq))]
+
+
+def _tokens(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the space-separated tokens of ``text``."""
+    spans, start = [], None
+    for i, c in enumerate(text + " "):
+        if c == " ":
+            if start is not None:
+                spans.append((start, i))
+                start = None
+        elif start is None:
+            start = i
+    return spans
+
+
+def rescore_words(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexicon: "Lexicon",
+                  text: str, frames: list[int], params: LexiconParams = LexiconParams()
+                  ) -> tuple[str, list[int]]:
+    """Replace read words by dictionary words near them in spelling when the recogniser's own
+    probabilities, summed over every alignment in the word's frames, plus the word's frequency,
+    favour the dictionary word. Numbers, codes and words with inner punctuation are left alone."""
+    if not text or params.rescore_edits <= 0:
+        return text, frames
+    r = _Rescorer(probs, classes, charset, lexicon, params)
+    if params.rescore_merge:
+        text, frames = r.merge_pass(text, list(frames))
+    return r.word_pass(text, list(frames))
+
+
+class _Rescorer:
+    def __init__(self, probs, classes, charset, lexicon, params):
+        self.probs, self.lexicon, self.params = probs, lexicon, params
+        self.logp = np.log(np.maximum(probs, 1e-10))
+        self.column = {charset[int(c)]: j for j, c in enumerate(classes)}
+        self.blank = self.column.get("<blank>", 0)
+        self.alpha_ln = params.rescore_alpha * math.log(10)
+
+    def window(self, text, frames, start, end):
+        t0 = frames[start - 1] + 1 if start > 0 else 0
+        t1 = frames[end] if end < len(frames) else self.probs.shape[0]
+        return t0, t1
+
+    def sure_enough(self, frames, start, end) -> bool:
+        if self.params.rescore_min_conf <= 0:
+            return True
+        conf = float(np.mean([self.probs[frames[i]].max() for i in range(start, end) if i < len(frames)]))
+        return conf >= self.params.rescore_min_conf
+
+    def candidates(self, core: str, like: str) -> list[str]:
+        p = self.params
+        found = self.lexicon.near(core.lower(), _max_edits(len(core), p.rescore_edits), p.rescore_limit,
+                                  p.rescore_vocab)
+        out = []
+        for cand in found:
+            cased = cand.upper() if like.isupper() and len(like) > 1 else (
+                cand[:1].upper() + cand[1:] if like[:1].isupper() else cand)
+            if all(c in self.column for c in cased):
+                out.append(cased)
+        return out
+
+    def best(self, t0, t1, original: str, original_lm: float, options: list[str]) -> str | None:
+        """The option that beats ``original`` on frames t0..t1, or None."""
+        options = [o for o in options if o != original]
+        if not options or t1 - t0 < 1:
+            return None
+        window = self.logp[t0:t1]
+        seqs = [[self.column[c] for c in o] for o in [original] + options]
+        ll = ctc_log_likelihood(window, seqs, self.blank)
+        lm = np.array([original_lm] + [self.lexicon.word_score(o) for o in options])
+        scores = ll + self.alpha_ln * lm
+        k = int(np.argmax(scores))
+        if k == 0:
+            return None
+        return ([original] + options)[k]
+
+    def replace(self, text, frames, start, end, t0, t1, word):
+        window = self.logp[t0:t1]
+        new_frames = [t0 + f for f in ctc_align(window, [self.column[c] for c in word], self.blank)]
+        return text[:start] + word + text[end:], frames[:start] + new_frames + frames[end:]
+
+    def word_pass(self, text, frames):
+        p = self.params
+        for start, end in reversed(_tokens(text)):
+            token = text[start:end]
+            lead = len(token) - len(token.lstrip(_PUNCT))
+            trail = len(token) - len(token.rstrip(_PUNCT))
+            core = token[lead : len(token) - trail]
+            if not core or not core.isalpha() or not all(c in self.column for c in token):
+                continue
+            if core[0].isupper() and self.lexicon.known(core.lower()):
+                continue  # a known capitalised word: a name ("San", "John") or a sentence start
+            if not self.sure_enough(frames, start, end):
+                continue
+            t0, t1 = self.window(text, frames, start, end)
+            opts = [token[:lead] + c + token[len(token) - trail :] for c in self.candidates(core, core)]
+            word = self.best(t0, t1, token, self.lexicon.word_score(token), opts)
+            if word is not None:
+                text, frames = self.replace(text, frames, start, end, t0, t1, word)
+        return text, frames
+
+    def merge_pass(self, text, frames):
+        spans = _tokens(text)
+        k = len(spans) - 2
+        while k >= 0:
+            (s1, e1), (s2, e2) = spans[k], spans[k + 1]
+            a, b = text[s1:e1], text[s2:e2]
+            ok = (a.isalpha() and b.rstrip(_PUNCT).isalpha() and all(c in self.column for c in a + b)
+                  and self.sure_enough(frames, s1, e2))
+            if ok:
+                core_b = b.rstrip(_PUNCT)
+                trail = b[len(core_b):]
+                t0, t1 = self.window(text, frames, s1, e2)
+                # a merge keeps every letter's worth of both parts: dropping one part is no merge
+                opts = [c + trail for c in self.candidates(a + core_b, a) if len(c) >= len(a) + len(core_b)]
+                word = self.best(t0, t1, text[s1:e2],
+                                 self.lexicon.word_score(a) + self.lexicon.word_score(b) - WORD_OFFSET, opts)
+                if word is not None:
+                    text, frames = self.replace(text, frames, s1, e2, t0, t1, word)
+                    spans = _tokens(text)
+                    k = min(k, len(spans) - 2)
+                    k -= 1
+                    continue
+            k -= 1
+        return text, frames
+
+
+def _max_edits(length: int, cap: int) -> int:
+    return min(cap, 1 if length <= 3 else 2 if length <= 7 else 3)

@@ -162,10 +162,12 @@ class PaddleModels:
 
     def _decode(self, probs: np.ndarray, mask: np.ndarray | None, lexicon: "Lexicon | None" = None) -> Reading:
         if lexicon is not None:
-            from .decode import beam_decode
+            from .decode import beam_decode, rescore_words
 
             classes = np.flatnonzero(mask) if mask is not None else np.arange(probs.shape[1])
-            text, _conf, frames = beam_decode(probs[:, classes], classes, self.charset, lexicon)
+            sub = probs[:, classes]
+            text, _conf, frames = beam_decode(sub, classes, self.charset, lexicon)
+            text, frames = rescore_words(sub, classes, self.charset, lexicon, text, frames)
             best_p = probs.max(axis=1)
             return _reading(list(text), frames, [float(best_p[t]) for t in frames], len(probs))
         if mask is not None and not mask.all():

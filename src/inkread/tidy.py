@@ -8,6 +8,8 @@ with the text (word boxes are built from them):
 - elisions and contractions rejoined (French ``l 'origine`` -> ``l'origine``, English
   ``don 't`` -> ``don't``) and a hyphen glued to its word followed by a space and a lowercase word
   rejoined (``anti- radar`` -> ``anti-radar``);
+- an accent read as an apostrophe after its ``e`` inside a word (``Fe'minin`` -> ``Féminin``,
+  ``pie'ge`` -> ``piège``) put back on the letter, where the accented word is known;
 - accents restored where the word as read is at least ten times rarer in the language than the same
   letters with accents (``etait`` -> ``était``, ``developpe`` -> ``développé``), never where both
   spellings are common (``a``/``à``, ``ne``/``né``) and never on all-capitals words.
@@ -39,6 +41,7 @@ _CONTRACTIONS = {"en": {"s", "t", "ll", "re", "ve", "d", "m"}}
 
 _SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w)( +)(?=[,.)](?:\s|$))")
 _APOSTROPHE = re.compile(r"(\w+)( *)['’]( *)(\w+)")
+_E_APOSTROPHE = re.compile(r"([^\W\d_]*)([eE])['’]([^\W\d_]+)")
 _HYPHEN = re.compile(r"(?<=\w)-( +)(?=\w)")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _RESTORE_RATIO = 10.0
@@ -56,10 +59,22 @@ def tidy_text(text: str, lexicon: Lexicon) -> tuple[str, list[int]]:
         if (m.group(2) or m.group(3)) and (m.group(1).lower() in elide or m.group(4).lower() in contract):
             drop.update(range(m.start(2), m.end(2)))
             drop.update(range(m.start(3), m.end(3)))
+    chars = list(text)
+    for m in _E_APOSTROPHE.finditer(text):
+        head, e, tail = m.group(1), m.group(2), m.group(3)
+        if (head + e).lower() in elide:
+            continue
+        best, best_freq = None, 0.0
+        for accent in "éèê":
+            freq = lexicon.frequency((head + accent + tail).lower())
+            if freq > best_freq:
+                best, best_freq = accent, freq
+        if best is not None:
+            chars[m.start(2)] = best.upper() if e.isupper() else best
+            drop.add(m.end(2))
     for m in _HYPHEN.finditer(text):
         if text[m.end(1)].islower():
             drop.update(range(m.start(1), m.end(1)))
-    chars = list(text)
     for m in _LETTERS.finditer(text):
         word = m.group(0)
         if len(word) > 1 and word.isupper():
