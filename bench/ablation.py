@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import sys
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from inkread import evalset, metrics  # noqa: E402
 from inkread.models import get_models  # noqa: E402
 from inkread.options import RecognitionMode, RecognitionOptions  # noqa: E402
-from inkread import pipeline, preprocess  # noqa: E402
+from inkread import decode, pipeline, preprocess  # noqa: E402
 
 HW, PR = RecognitionMode.HANDWRITTEN, RecognitionMode.PRINTED
 
@@ -44,7 +45,11 @@ VARIANTS = {
     "default": ("matched", {}, {}),
     "auto": ("auto", {}, {}),
     "no-lexicon": ("matched", {"lexicon": False}, {}),
-    "no tidying (spacing/elisions/accents)": ("matched", {}, {}, {(pipeline, "tidy_reading"): lambda r, lex: r}),
+    "no tidying (spacing/elisions/accents)": ("matched", {}, {}, {(pipeline, "tidy_reading"): lambda r, lex, **k: r}),
+    "no word rescoring": ("matched", {}, {}, {(decode, "rescore_words"): lambda *a, **k: (a[4], a[5])}),
+    "word rescoring without merges": ("matched", {}, {}, {(decode, "rescore_words"): functools.partial(
+        decode.rescore_words, params=decode.LexiconParams(rescore_merge=False))}),
+    "hw: no digit look-alikes": ("matched", {}, {HW: _profile(HW, digit_lookalikes=False)}),
     "hw: no test-time variants": ("matched", {}, {HW: _profile(HW, variants=())}),
     "hw: variants for every crop (no confidence gate)": ("matched", {}, {HW: _profile(HW, variants_below=1.01)}),
     "hw: keep faint boxes (no show-through filter)": ("matched", {}, {HW: _profile(HW, faint_ratio=0.0)}),

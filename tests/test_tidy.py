@@ -37,6 +37,7 @@ from inkread.tidy import tidy_reading, tidy_text
         ("fr", "l'e'tat qu'elle", "l'état qu'elle"),
         ("en", "we'd they're", "we'd they're"),
         ("fr", "Zorke'xq", "Zorke'xq"),
+        # letters that look like digits inside a number are the digits; real mixed words stay
         # German umlauts are accents too
         ("de", "fur uber", "für über"),
         # English has no French accents to restore, and numbers are untouched
@@ -50,7 +51,25 @@ def test_tidy_text(language, read, tidied):
     # every kept character comes from the same letter of the reading (accents aside)
     from inkread.decode import _strip_accents
 
-    assert all(_strip_accents(text[k]).lower() == _strip_accents(read[i]).lower() for k, i in enumerate(source))
+    from inkread.tidy import _DIGIT_LOOKALIKES
+
+    assert all(_strip_accents(text[k]).lower() == _strip_accents(read[i]).lower()
+               or text[k] == _DIGIT_LOOKALIKES.get(read[i]) for k, i in enumerate(source))
+
+
+@pytest.mark.parametrize(
+    ("read", "handwriting", "tidied"),
+    [
+        # in handwriting, letters that look like digits inside a number are the digits...
+        ("en 2o03, né en l944 le 1er mai", True, "en 2003, né en 1944 le 1er mai"),
+        ("on the 24th, room HT2, 17bs", True, "on the 24th, room HT2, 1765"),
+        # ...in print, codes are read as printed
+        ("Bi11# 7/118B", False, "Bi11# 7/118B"),
+    ],
+)
+def test_digit_lookalikes_in_handwritten_numbers(read, handwriting, tidied):
+    text, source = tidy_text(read, get_lexicon("fr"), digits=handwriting)
+    assert text == tidied and len(source) == len(text)
 
 
 def test_tidy_reading_keeps_positions_and_confidences_in_step():

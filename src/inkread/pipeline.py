@@ -43,6 +43,7 @@ class ModeProfile:
     variants: tuple[str, ...] = ()  # test-time variants of each crop also read; the most confident wins
     variants_below: float = 1.0  # ... for crops read with at least min_confidence and less than this
     faint_ratio: float = 0.0  # boxes whose ink contrast is under this share of the page's typical box are dropped
+    digit_lookalikes: bool = False  # letters that look like digits inside a number read as digits (tidy.py)
 
 
 PROFILES: dict[RecognitionMode, ModeProfile] = {
@@ -69,6 +70,9 @@ PROFILES: dict[RecognitionMode, ModeProfile] = {
         # ink contrast on the dev pages, written lines at least 0.6 (dev hw-page CER 0.254 -> 0.244: a
         # mirrored letterhead no longer read). Not for print: lone digits on receipts measured 0.46.
         faint_ratio=0.45,
+        # hurried digits read as letters ("2o03", "l944"): dev hw-page WER 0.579 -> 0.578. Not for
+        # print, whose codes are read as printed ("Bi11#", "7/118B"; print-page CER 0.0455 -> 0.0459).
+        digit_lookalikes=True,
     ),
 }
 
@@ -230,7 +234,7 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
     readings, flipped = _read_upright(models, crops, mask, lexicon, profile.variants,
                                       (profile.min_confidence, profile.variants_below))
     if lexicon is not None:
-        readings = [tidy_reading(r, lexicon) for r in readings]
+        readings = [tidy_reading(r, lexicon, digits=profile.digit_lookalikes) for r in readings]
     t4 = time.perf_counter()
 
     boxes_for = _attach_checkboxes(work, line_groups, to_upright) if options.detect_checkboxes else {}

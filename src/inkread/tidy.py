@@ -10,6 +10,9 @@ with the text (word boxes are built from them):
   rejoined (``anti- radar`` -> ``anti-radar``);
 - an accent read as an apostrophe after its ``e`` inside a word (``Fe'minin`` -> ``Féminin``,
   ``pie'ge`` -> ``piège``) put back on the letter, where the accented word is known;
+- letters that look like digits inside a number read as the digits (``2o03`` -> ``2003``,
+  ``l944`` -> ``1944``, ``17bs`` -> ``1765``): a word of at least two digits whose only letters are
+  such look-alikes (``1er``, ``24th``, ``HT2`` stay);
 - accents restored where the word as read is at least ten times rarer in the language than the same
   letters with accents (``etait`` -> ``était``, ``developpe`` -> ``développé``), never where both
   spellings are common (``a``/``à``, ``ne``/``né``) and never on all-capitals words.
@@ -42,14 +45,17 @@ _CONTRACTIONS = {"en": {"s", "t", "ll", "re", "ve", "d", "m"}}
 _SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w)( +)(?=[,.)](?:\s|$))")
 _APOSTROPHE = re.compile(r"(\w+)( *)['’]( *)(\w+)")
 _E_APOSTROPHE = re.compile(r"([^\W\d_]*)([eE])['’]([^\W\d_]+)")
+_DIGIT_LOOKALIKES = {"o": "0", "O": "0", "D": "0", "l": "1", "I": "1", "i": "1", "z": "2", "Z": "2", "s": "5",
+                     "S": "5", "b": "6", "g": "9", "q": "9", "B": "8"}
+_WORD = re.compile(r"\w+")
 _HYPHEN = re.compile(r"(?<=\w)-( +)(?=\w)")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _RESTORE_RATIO = 10.0
 
 
-def tidy_text(text: str, lexicon: Lexicon) -> tuple[str, list[int]]:
+def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, list[int]]:
     """The tidied text and, for each of its characters, the index of the character of ``text`` it
-    comes from."""
+    comes from; ``digits``: also read digit look-alikes inside numbers as digits (handwriting)."""
     language = lexicon.language
     drop: set[int] = set()
     for m in _SPACE_BEFORE_PUNCT.finditer(text):
@@ -85,15 +91,21 @@ def tidy_text(text: str, lexicon: Lexicon) -> tuple[str, list[int]]:
         for k, (old, new) in enumerate(zip(word, accented)):
             if old.lower() != new:
                 chars[m.start() + k] = new.upper() if old.isupper() else new
+    for m in _WORD.finditer(text) if digits else ():
+        word = m.group(0)
+        digits = sum(c.isdigit() for c in word)
+        if digits >= 2 and digits < len(word) and all(c.isdigit() or c in _DIGIT_LOOKALIKES for c in word):
+            for k, c in enumerate(word):
+                chars[m.start() + k] = _DIGIT_LOOKALIKES.get(c, c)
     keep = [i for i in range(len(chars)) if i not in drop]
     return "".join(chars[i] for i in keep), keep
 
 
-def tidy_reading(reading: Reading, lexicon: Lexicon) -> Reading:
+def tidy_reading(reading: Reading, lexicon: Lexicon, digits: bool = False) -> Reading:
     """``reading`` with :func:`tidy_text` applied; character positions and confidences follow."""
     if not reading.text:
         return reading
-    text, keep = tidy_text(reading.text, lexicon)
+    text, keep = tidy_text(reading.text, lexicon, digits)
     if text == reading.text:
         return reading
     return replace(reading, text=text, char_x=[reading.char_x[i] for i in keep],
