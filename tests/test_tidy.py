@@ -26,7 +26,8 @@ from inkread.tidy import tidy_reading, tidy_text
         ("fr", "il etait ecrivain", "il était écrivain"),
         ("fr", "Etait", "Était"),
         # ...but never where both spellings are common, nor on capitals
-        ("fr", "il a ne le 12 a Paris", "il a ne le 12 a Paris"),
+        # (the second "a" is the preposition by the French a/à rule below, not by frequency)
+        ("fr", "il a ne le 12 a Paris", "il a ne le 12 à Paris"),
         ("fr", "ETAIT", "ETAIT"),
         # an accent the recogniser did read is kept, even where another accent is commoner
         ("vi", "má", "má"),
@@ -38,6 +39,12 @@ from inkread.tidy import tidy_reading, tidy_text
         ("en", "we'd they're", "we'd they're"),
         ("fr", "Zorke'xq", "Zorke'xq"),
         # letters that look like digits inside a number are the digits; real mixed words stay
+        # French "a" read without its grave accent: the preposition, unless the verb avoir (a subject
+        # before it, a participle or adverb after it)
+        ("fr", "basé a Austin, il a eu", "basé à Austin, il a eu"),
+        ("fr", "a des fins, qui a ouvert", "à des fins, qui a ouvert"),
+        ("fr", "il y a des. Marie a publié, elle a toujours", "il y a des. Marie a publié, elle a toujours"),
+        ("en", "a Paris", "a Paris"),
         # German umlauts are accents too
         ("de", "fur uber", "für über"),
         # English has no French accents to restore, and numbers are untouched

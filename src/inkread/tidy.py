@@ -10,6 +10,10 @@ with the text (word boxes are built from them):
   rejoined (``anti- radar`` -> ``anti-radar``);
 - an accent read as an apostrophe after its ``e`` inside a word (``Fe'minin`` -> ``Féminin``,
   ``pie'ge`` -> ``piège``) put back on the letter, where the accented word is known;
+- French ``a`` read where the writer's grave accent is easily missed: ``à`` unless a subject comes
+  before it (``il a``, ``qui a``, ``y a``) or a past participle or adverb after it (``a eu``,
+  ``a ouvert``, ``a toujours``): the verb ``avoir``. On the dev set a bare ``a`` read in French
+  handwriting was ``à`` 18 times in 20;
 - letters that look like digits inside a number read as the digits (``2o03`` -> ``2003``,
   ``l944`` -> ``1944``, ``17bs`` -> ``1765``): a word of at least two digits whose only letters are
   such look-alikes (``1er``, ``24th``, ``HT2`` stay);
@@ -48,6 +52,12 @@ _E_APOSTROPHE = re.compile(r"([^\W\d_]*)([eE])['’]([^\W\d_]+)")
 _DIGIT_LOOKALIKES = {"o": "0", "O": "0", "D": "0", "l": "1", "I": "1", "i": "1", "z": "2", "Z": "2", "s": "5",
                      "S": "5", "b": "6", "g": "9", "q": "9", "B": "8"}
 _WORD = re.compile(r"\w+")
+_FR_A = re.compile(r"(?<![\w'’-])a(?![\w'’-])")
+_FR_SUBJECTS = {"il", "elle", "on", "qui", "y", "ce", "cela", "ça", "qu'il", "qu'elle", "qu'on", "qu’il", "qu’elle",
+                "qu’on", "n'y", "n’y", "lui", "celle", "celui", "chacun", "personne", "tout", "rien"}
+_FR_ADVERBS = {"toujours", "déjà", "aussi", "également", "notamment", "beaucoup", "jamais", "bien", "alors", "ensuite",
+               "longtemps", "souvent", "encore", "même", "peu", "plus", "pas", "été", "eu", "dû", "pu", "su", "vu"}
+_FR_PARTICIPLE = re.compile(r"[^\W\d_]{2,}(é|ée|és|ées|i|ie|is|it|u|ue|us|ert|erte|eint|eint|ait|uit)$")
 _HYPHEN = re.compile(r"(?<=\w)-( +)(?=\w)")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _RESTORE_RATIO = 10.0
@@ -81,6 +91,17 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
     for m in _HYPHEN.finditer(text):
         if text[m.end(1)].islower():
             drop.update(range(m.start(1), m.end(1)))
+    if language == "fr":
+        for m in _FR_A.finditer(text):
+            before = text[: m.start()].split()
+            after = text[m.end() :].split()
+            prev = before[-1].lower() if before else ""
+            nxt = after[0].strip(",.;:!?()«»\"") if after else ""
+            if prev in _FR_SUBJECTS or not nxt or nxt.lower() in _FR_ADVERBS:
+                continue
+            if nxt[0].islower() and _FR_PARTICIPLE.match(nxt):
+                continue
+            chars[m.start()] = "à"
     for m in _LETTERS.finditer(text):
         word = m.group(0)
         if len(word) > 1 and word.isupper():
