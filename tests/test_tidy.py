@@ -45,6 +45,12 @@ from inkread.tidy import tidy_reading, tidy_text
         ("fr", "a des fins, qui a ouvert", "à des fins, qui a ouvert"),
         ("fr", "il y a des. Marie a publié, elle a toujours", "il y a des. Marie a publié, elle a toujours"),
         ("en", "a Paris", "a Paris"),
+        # French participles read without their accent, where the grammar says participle...
+        ("fr", "un studio base a Austin, Fonde en 1996", "un studio basé à Austin, Fondé en 1996"),
+        ("fr", "utilise par elle, publie et partage sous licence", "utilisé par elle, publie et partagé sous licence"),
+        ("fr", "Sharp, ne le 21 mars, est situe au nord", "Sharp, né le 21 mars, est situé au nord"),
+        # ...not the present tense, nor the negation, nor nouns
+        ("fr", "il ne le sait pas, se situe dans la classe de", "il ne le sait pas, se situe dans la classe de"),
         # German umlauts are accents too
         ("de", "fur uber", "für über"),
         # English has no French accents to restore, and numbers are untouched

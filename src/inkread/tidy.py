@@ -14,6 +14,10 @@ with the text (word boxes are built from them):
   before it (``il a``, ``qui a``, ``y a``) or a past participle or adverb after it (``a eu``,
   ``a ouvert``, ``a toujours``): the verb ``avoir``. On the dev set a bare ``a`` read in French
   handwriting was ``à`` 18 times in 20;
+- French past participles read without their accent where the grammar says participle: ``base à``,
+  ``utilise par``, ``partage sous``, ``Fonde en``, ``est situe``, ``être publie`` -> ``basé à`` ...,
+  and ``ne le 21`` / ``ne à`` / ``ne en 1950`` -> ``né``; never after a subject or ``se`` (``il
+  utilise``, ``se situe dans``: the present tense);
 - letters that look like digits inside a number read as the digits (``2o03`` -> ``2003``,
   ``l944`` -> ``1944``, ``17bs`` -> ``1765``): a word of at least two digits whose only letters are
   such look-alikes (``1er``, ``24th``, ``HT2`` stay);
@@ -58,6 +62,11 @@ _FR_SUBJECTS = {"il", "elle", "on", "qui", "y", "ce", "cela", "ça", "qu'il", "q
 _FR_ADVERBS = {"toujours", "déjà", "aussi", "également", "notamment", "beaucoup", "jamais", "bien", "alors", "ensuite",
                "longtemps", "souvent", "encore", "même", "peu", "plus", "pas", "été", "eu", "dû", "pu", "su", "vu"}
 _FR_PARTICIPLE = re.compile(r"[^\W\d_]{2,}(é|ée|és|ées|i|ie|is|it|u|ue|us|ert|erte|eint|eint|ait|uit)$")
+_FR_AFTER_PARTICIPLE = {"à", "par", "sous", "dans", "en", "au", "aux", "pour", "avec"}
+_FR_AUXILIARIES = {"est", "sont", "été", "être", "était", "étaient", "fut", "furent", "sera", "seront", "s'est", "s’est",
+                   "a", "ont", "avait", "avaient", "avoir"}
+_FR_NOT_PARTICIPLE_AFTER = _FR_SUBJECTS | {"se", "je", "tu", "ne", "me", "te", "nous", "vous", "ils", "elles"}
+_FR_BARE_PARTICIPLE = re.compile(r"(?<![\w'’-])([^\W\d_]{2,}?)(e|es|ee|ees)(?![\w'’-])")
 _HYPHEN = re.compile(r"(?<=\w)-( +)(?=\w)")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _RESTORE_RATIO = 10.0
@@ -102,6 +111,9 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
             if nxt[0].islower() and _FR_PARTICIPLE.match(nxt):
                 continue
             chars[m.start()] = "à"
+    if language == "fr":
+        _fr_participles("".join(chars), chars, lexicon)  # after the a/à rule: "basé à"
+
     for m in _LETTERS.finditer(text):
         word = m.group(0)
         if len(word) > 1 and word.isupper():
@@ -120,6 +132,31 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
                 chars[m.start() + k] = _DIGIT_LOOKALIKES.get(c, c)
     keep = [i for i in range(len(chars)) if i not in drop]
     return "".join(chars[i] for i in keep), keep
+
+
+def _fr_participles(text: str, chars: list[str], lexicon: Lexicon) -> None:
+    """Put the accent back on French past participles read without it, where the words around
+    them say participle (see the module docstring); ``chars`` is changed in place."""
+    tokens = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
+    bare = [t.strip(",.;:!?()«»\"") for _, t in tokens]
+    for k, (start, token) in enumerate(tokens):
+        word = bare[k]
+        prev = bare[k - 1].lower() if k else ""
+        nxt = bare[k + 1].lower() if k + 1 < len(bare) else ""
+        after = bare[k + 2] if k + 2 < len(bare) else ""
+        offset = start + token.index(word) if word else start
+        if word.lower() == "ne" and (nxt == "à" or nxt in ("le", "en") and after[:1].isdigit()):
+            chars[offset + 1] = "é"  # né le 21 mars, né à Paris, né en 1950
+            continue
+        m = _FR_BARE_PARTICIPLE.fullmatch(word)
+        if m is None or not word.islower() and not (k == 0 or bare[k - 1].endswith(".")):
+            continue
+        if prev in _FR_NOT_PARTICIPLE_AFTER or not (nxt in _FR_AFTER_PARTICIPLE or prev in _FR_AUXILIARIES):
+            continue
+        accented = m.group(1) + "é" + m.group(2)[1:]
+        if lexicon.frequency(accented.lower()) < 0.1 * lexicon.frequency(word.lower()):
+            continue
+        chars[offset + len(m.group(1))] = "é"
 
 
 def tidy_reading(reading: Reading, lexicon: Lexicon, digits: bool = False) -> Reading:
