@@ -27,7 +27,7 @@ from inkread.tidy import tidy_reading, tidy_text
         ("fr", "Etait", "Était"),
         # ...but never where both spellings are common, nor on capitals
         # (the second "a" is the preposition by the French a/à rule below, not by frequency)
-        ("fr", "il a ne le 12 a Paris", "il a ne le 12 à Paris"),
+        ("fr", "il a ne pas 12 a Paris", "il a ne pas 12 à Paris"),
         ("fr", "ETAIT", "ETAIT"),
         # an accent the recogniser did read is kept, even where another accent is commoner
         ("vi", "má", "má"),
@@ -46,7 +46,7 @@ from inkread.tidy import tidy_reading, tidy_text
         ("fr", "il y a des. Marie a publié, elle a toujours", "il y a des. Marie a publié, elle a toujours"),
         ("en", "a Paris", "a Paris"),
         # French participles read without their accent, where the grammar says participle...
-        ("fr", "un studio base a Austin, Fonde en 1996", "un studio basé à Austin, Fondé en 1996"),
+        ("fr", "un studio base a Austin. Fonde en 1996", "un studio basé à Austin. Fondé en 1996"),
         ("fr", "utilise par elle, publie et partage sous licence", "utilisé par elle, publie et partagé sous licence"),
         ("fr", "Sharp, ne le 21 mars, est situe au nord", "Sharp, né le 21 mars, est situé au nord"),
         # ...not the present tense, nor the negation, nor nouns
