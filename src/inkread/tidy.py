@@ -149,7 +149,8 @@ def _fr_participles(text: str, chars: list[str], lexicon: Lexicon) -> None:
             chars[offset + 1] = "é"  # né le 21 mars, né à Paris, né en 1950
             continue
         m = _FR_BARE_PARTICIPLE.fullmatch(word)
-        if m is None or not word.islower() and not (k == 0 or bare[k - 1].endswith(".")):
+        sentence_start = k == 0 or tokens[k - 1][1].endswith((".", "!", "?"))
+        if m is None or not word.islower() and not (sentence_start and word[1:].islower()):
             continue
         if prev in _FR_NOT_PARTICIPLE_AFTER or not (nxt in _FR_AFTER_PARTICIPLE or prev in _FR_AUXILIARIES):
             continue
