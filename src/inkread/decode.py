@@ -35,19 +35,20 @@ class LexiconParams:
     prefix_penalty: float = 3.0  # natural-log penalty when a partial word leaves the lexicon's prefixes
     min_char_prob: float = 0.02  # characters below this probability in a frame are not expanded
     blank_skip: float = 0.995  # frames where blank is this sure only extend blanks
-    # Word rescoring after the search (rescore_words): dictionary words within rescore_edits edits
-    # (one for words of up to three letters) of a word read with mean character probability >=
+    # Word rescoring after the search (rescore_words): dictionary words within one edit of a word of
+    # up to three letters, two up to seven, rescore_edits beyond (3: page CER 0.236 -> 0.235) of a word read with mean character probability >=
     # rescore_min_conf, among the rescore_vocab commonest, scored by the recogniser's CTC likelihood
     # over the word's frames plus rescore_alpha x the word score. Chosen on the dev set (hw-line /
     # hw-page, bench/RESULTS.md): alpha 0.35 / 0.5 / 0.7 / 1.0 -> line WER 0.704 / 0.692 / 0.681 /
     # 0.674 with CER flat up to 0.7; the confidence floor 0.5 / 0.7 / 0.8 -> page CER 0.244 / 0.238 /
     # 0.238, WER 0.573 / 0.579 / 0.593: it keeps the rescoring off illegible words (historical
     # cursive), where any dictionary word is a guess.
-    rescore_edits: int = 2  # 0 switches the rescoring off
+    rescore_edits: int = 3  # 0 switches the rescoring off
     rescore_alpha: float = 0.7
     rescore_min_conf: float = 0.7
     rescore_limit: int = 30  # candidates per word, closest first
     rescore_vocab: int = 50_000
+    rescore_elided: bool = True  # the word after an elision is scored too (l'hitee -> l'hôtel)
     rescore_merge: bool = True  # also two adjacent words read as one dictionary word ("Win dous")
 
 
@@ -447,6 +448,11 @@ class _Rescorer:
             lead = len(token) - len(token.lstrip(_PUNCT))
             trail = len(token) - len(token.rstrip(_PUNCT))
             core = token[lead : len(token) - trail]
+            if p.rescore_elided:
+                # an elided article or pronoun stays as read; the word after the apostrophe is scored
+                cut = max(core.rfind("'"), core.rfind("’")) + 1
+                if 0 < cut <= 4:
+                    lead, core = lead + cut, core[cut:]
             if not core or not core.isalpha() or not all(c in self.column for c in token):
                 continue
             if core[0].isupper() and self.lexicon.known(core.lower()):
