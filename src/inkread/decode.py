@@ -455,8 +455,8 @@ class _Rescorer:
                     lead, core = lead + cut, core[cut:]
             if not core or not core.isalpha() or not all(c in self.column for c in token):
                 continue
-            if core[0].isupper() and self.lexicon.known(core.lower()):
-                continue  # a known capitalised word: a name ("San", "John") or a sentence start
+            if core[0].isupper() and self.lexicon.known(core.lower()) or _mixed_case(core):
+                continue  # a known capitalised word (a name: "San", "John"), or a code ("BAnQ")
             if not self.sure_enough(frames, start, end):
                 continue
             t0, t1 = self.window(text, frames, start, end)
@@ -472,8 +472,8 @@ class _Rescorer:
         while k >= 0:
             (s1, e1), (s2, e2) = spans[k], spans[k + 1]
             a, b = text[s1:e1], text[s2:e2]
-            ok = (a.isalpha() and b.rstrip(_PUNCT).isalpha() and all(c in self.column for c in a + b)
-                  and self.sure_enough(frames, s1, e2))
+            ok = (a.isalpha() and b.rstrip(_PUNCT).isalpha() and not _mixed_case(a + b.lower())
+                  and all(c in self.column for c in a + b) and self.sure_enough(frames, s1, e2))
             if ok:
                 core_b = b.rstrip(_PUNCT)
                 trail = b[len(core_b):]
@@ -490,6 +490,11 @@ class _Rescorer:
                     continue
             k -= 1
         return text, frames
+
+
+def _mixed_case(word: str) -> bool:
+    """Capitals after the first letter of a word not in capitals throughout: a code or acronym."""
+    return not word.isupper() and any(c.isupper() for c in word[1:])
 
 
 def _max_edits(length: int, cap: int) -> int:
