@@ -50,6 +50,7 @@ VARIANTS = {
     "word rescoring without merges": ("matched", {}, {}, {(decode, "rescore_words"): functools.partial(
         decode.rescore_words, params=decode.LexiconParams(rescore_merge=False))}),
     "hw: no digit look-alikes": ("matched", {}, {HW: _profile(HW, digit_lookalikes=False)}),
+    "print: with word rescoring": ("matched", {}, {PR: _profile(PR, rescore=True)}),
     "hw: no test-time variants": ("matched", {}, {HW: _profile(HW, variants=())}),
     "hw: variants for every crop (no confidence gate)": ("matched", {}, {HW: _profile(HW, variants_below=1.01)}),
     "hw: keep faint boxes (no show-through filter)": ("matched", {}, {HW: _profile(HW, faint_ratio=0.0)}),

@@ -138,9 +138,10 @@ class PaddleModels:
 
     # ----- recognition ----------------------------------------------------------------------
     def recognize(self, crops: list[np.ndarray], mask: np.ndarray | None = None,
-                  batch_size: int = 6, lexicon: "Lexicon | None" = None) -> list[Reading]:
+                  batch_size: int = 6, lexicon: "Lexicon | None" = None, rescore: bool = True) -> list[Reading]:
         """Read each crop (RGB, one text line) over the allowed classes: greedy CTC decoding, or a
-        lexicon-guided beam search when a ``lexicon`` is given."""
+        lexicon-guided beam search when a ``lexicon`` is given, its words then rescored against
+        nearby dictionary words unless ``rescore`` is false (:func:`inkread.decode.rescore_words`)."""
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
         results: list[Reading | None] = [None] * len(crops)
         for start in range(0, len(order), batch_size):
@@ -157,17 +158,19 @@ class PaddleModels:
             for j, i in enumerate(idx):
                 frames = probs.shape[1]
                 used = max(1, int(round(frames * widths[j] / width)))
-                results[i] = self._decode(probs[j, :used], mask, lexicon)
+                results[i] = self._decode(probs[j, :used], mask, lexicon, rescore)
         return [r for r in results if r is not None]
 
-    def _decode(self, probs: np.ndarray, mask: np.ndarray | None, lexicon: "Lexicon | None" = None) -> Reading:
+    def _decode(self, probs: np.ndarray, mask: np.ndarray | None, lexicon: "Lexicon | None" = None,
+                rescore: bool = True) -> Reading:
         if lexicon is not None:
             from .decode import beam_decode, rescore_words
 
             classes = np.flatnonzero(mask) if mask is not None else np.arange(probs.shape[1])
             sub = probs[:, classes]
             text, _conf, frames = beam_decode(sub, classes, self.charset, lexicon)
-            text, frames = rescore_words(sub, classes, self.charset, lexicon, text, frames)
+            if rescore:
+                text, frames = rescore_words(sub, classes, self.charset, lexicon, text, frames)
             best_p = probs.max(axis=1)
             return _reading(list(text), frames, [float(best_p[t]) for t in frames], len(probs))
         if mask is not None and not mask.all():
