@@ -46,7 +46,9 @@ class LexiconParams:
     rescore_edits: int = 3  # 0 switches the rescoring off
     rescore_alpha: float = 0.7
     rescore_min_conf: float = 0.7
-    rescore_limit: int = 30  # candidates per word, closest first
+    # candidates per word, closest first (ties: shorter, then commoner): 30 / 100 / 300 -> page CER
+    # 0.235 / 0.232 / 0.232; the 150,000 commonest words instead of 50,000: 0.235, 30% slower
+    rescore_limit: int = 100
     rescore_vocab: int = 50_000
     rescore_elided: bool = True  # the word after an elision is scored too (l'hitee -> l'hôtel)
     rescore_merge: bool = True  # also two adjacent words read as one dictionary word ("Win dous")
