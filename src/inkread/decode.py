@@ -311,8 +311,8 @@ def ctc_log_likelihood(logp: np.ndarray, labels: list[list[int]], blank: int) ->
     alpha[:, 0] = probs[0, blank]
     if longest:
         alpha[:, 1] = probs[0, lab[:, 1]]
-    alpha[np.arange(states)[None, :] > last[:, None]] = 0.0
-    valid = np.arange(states)[None, :] <= last[:, None]
+    valid = np.arange(states)[None, :] <= last[:, None]  # states past a shorter sequence's end
+    alpha *= valid
     ll = np.zeros(n)
     scale = alpha.sum(axis=1)
     ll += np.log(np.maximum(scale, 1e-300))
@@ -383,7 +383,9 @@ def rescore_words(probs: np.ndarray, classes: np.ndarray, charset: list[str], le
                   ) -> tuple[str, list[int]]:
     """Replace read words by dictionary words near them in spelling when the recogniser's own
     probabilities, summed over every alignment in the word's frames, plus the word's frequency,
-    favour the dictionary word. Numbers, codes and words with inner punctuation are left alone."""
+    favour the dictionary word; first, two adjacent words by one word spelled like both together.
+    Returns the text and the frame of each of its characters. Numbers, codes (mixed case), known
+    capitalised words (names) and words read below ``params.rescore_min_conf`` are left alone."""
     if not text or params.rescore_edits <= 0:
         return text, frames
     r = _Rescorer(probs, classes, charset, lexicon, params)
@@ -393,6 +395,8 @@ def rescore_words(probs: np.ndarray, classes: np.ndarray, charset: list[str], le
 
 
 class _Rescorer:
+    """The rescoring of one line's reading: its probabilities, their columns and the lexicon."""
+
     def __init__(self, probs, classes, charset, lexicon, params):
         self.probs, self.lexicon, self.params = probs, lexicon, params
         self.logp = np.log(np.maximum(probs, 1e-10))
@@ -400,7 +404,8 @@ class _Rescorer:
         self.blank = self.column.get("<blank>", 0)
         self.alpha_ln = params.rescore_alpha * math.log(10)
 
-    def window(self, text, frames, start, end):
+    def window(self, frames, start, end):
+        """The frames of characters ``start:end``: after the space before them, up to the one after."""
         t0 = frames[start - 1] + 1 if start > 0 else 0
         t1 = frames[end] if end < len(frames) else self.probs.shape[0]
         return t0, t1
@@ -461,7 +466,7 @@ class _Rescorer:
                 continue  # a known capitalised word (a name: "San", "John"), or a code ("BAnQ")
             if not self.sure_enough(frames, start, end):
                 continue
-            t0, t1 = self.window(text, frames, start, end)
+            t0, t1 = self.window(frames, start, end)
             opts = [token[:lead] + c + token[len(token) - trail :] for c in self.candidates(core, core)]
             word = self.best(t0, t1, token, self.lexicon.word_score(token), opts)
             if word is not None:
@@ -479,7 +484,7 @@ class _Rescorer:
             if ok:
                 core_b = b.rstrip(_PUNCT)
                 trail = b[len(core_b):]
-                t0, t1 = self.window(text, frames, s1, e2)
+                t0, t1 = self.window(frames, s1, e2)
                 # a merge keeps every letter's worth of both parts: dropping one part is no merge
                 opts = [c + trail for c in self.candidates(a + core_b, a) if len(c) >= len(a) + len(core_b)]
                 word = self.best(t0, t1, text[s1:e2],
