@@ -20,6 +20,9 @@ from inkread.tidy import tidy_reading, tidy_text
         ("en", "the students' books", "the students' books"),
         # a hyphen glued to its word and followed by a lowercase word is a compound
         ("fr", "un missile anti- radar", "un missile anti-radar"),
+        ("fr", "Jean- Jacques aux États- Unis, CC- By", "Jean-Jacques aux États-Unis, CC-By"),
+        # ...but not a number's dash or a single letter's before capitals (receipts: "5- VEGETABLE")
+        ("en", "5- VEGETABLE a- FK", "5- VEGETABLE a- FK"),
         # a free-standing dash is punctuation
         ("fr", "Goltsch - Jenikau", "Goltsch - Jenikau"),
         # accents restored where the unaccented word is rare...

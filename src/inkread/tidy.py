@@ -6,8 +6,8 @@ with the text (word boxes are built from them):
 
 - no space before ``,`` ``.`` ``)`` after a word (``philosophe ,`` -> ``philosophe,``);
 - elisions and contractions rejoined (French ``l 'origine`` -> ``l'origine``, English
-  ``don 't`` -> ``don't``) and a hyphen glued to its word followed by a space and a lowercase word
-  rejoined (``anti- radar`` -> ``anti-radar``);
+  ``don 't`` -> ``don't``) and a hyphen glued to its word followed by a space and a lowercase or
+  capitalised word rejoined (``anti- radar`` -> ``anti-radar``, ``États- Unis`` -> ``États-Unis``);
 - an accent read as an apostrophe after its ``e`` inside a word (``Fe'minin`` -> ``Féminin``,
   ``pie'ge`` -> ``piège``) put back on the letter, where the accented word is known;
 - French ``a`` read where the writer's grave accent is easily missed: ``à`` unless a subject comes
@@ -98,7 +98,11 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
             chars[m.start(2)] = best.upper() if e.isupper() else best
             drop.add(m.end(2))
     for m in _HYPHEN.finditer(text):
-        if text[m.end(1)].islower():
+        after = text[m.end(1) : m.end(1) + 2]
+        before = re.search(r"[^\W\d_]*$", text[: m.start()]).group(0)
+        # anti- radar; Jean- Jacques, États- Unis (a capitalised word after a word of letters: not
+        # a receipt's "5- VEGETABLE")
+        if after[0].islower() or len(before) >= 2 and after[:1].isupper() and after[1:2].islower():
             drop.update(range(m.start(1), m.end(1)))
     if language == "fr":
         for m in _FR_A.finditer(text):
