@@ -6,7 +6,8 @@ with the text (word boxes are built from them):
 
 - no space before ``,`` ``.`` ``)`` after a word (``philosophe ,`` -> ``philosophe,``);
 - elisions and contractions rejoined (French ``l 'origine`` -> ``l'origine``, English
-  ``don 't`` -> ``don't``) and a hyphen glued to its word followed by a space and a lowercase or
+  ``don 't`` -> ``don't``), an elision whose apostrophe was not read at all given one back
+  (``qu il`` -> ``qu'il``, ``l Orchestre`` -> ``l'Orchestre``, where the next word is known) and a hyphen glued to its word followed by a space and a lowercase or
   capitalised word rejoined (``anti- radar`` -> ``anti-radar``, ``États- Unis`` -> ``États-Unis``);
 - an accent read as an apostrophe after its ``e`` inside a word (``Fe'minin`` -> ``Féminin``,
   ``pie'ge`` -> ``piège``) put back on the letter, where the accented word is known;
@@ -52,6 +53,7 @@ _CONTRACTIONS = {"en": {"s", "t", "ll", "re", "ve", "d", "m"}}
 
 _SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w)( +)(?=[,.)](?:\s|$))")
 _APOSTROPHE = re.compile(r"(\w+)( *)['’]( *)(\w+)")
+_LOST_APOSTROPHE = re.compile(r"(?<![\w'’-])([^\W\d_]{1,6}) (?=([aeiouyhàâéèêëîïôûAEIOUYHÀÂÉÈÊÎÔÛ][^\W\d_]+))")
 _E_APOSTROPHE = re.compile(r"([^\W\d_]*)([eE])['’]([^\W\d_]+)")
 _DIGIT_LOOKALIKES = {"o": "0", "O": "0", "D": "0", "l": "1", "I": "1", "i": "1", "z": "2", "Z": "2", "s": "5",
                      "S": "5", "b": "6", "g": "9", "q": "9", "B": "8"}
@@ -85,6 +87,13 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
             drop.update(range(m.start(2), m.end(2)))
             drop.update(range(m.start(3), m.end(3)))
     chars = list(text)
+    for m in _LOST_APOSTROPHE.finditer(text):
+        word, following = m.group(1), m.group(2)
+        if word.lower() not in elide or not lexicon.known(following.lower()):
+            continue
+        if following[0].isupper() and word.lower() not in ("l", "d"):
+            continue  # "s Unis" is no elision; "l Orchestre", "d Inde" are
+        chars[m.end(1)] = "'"
     for m in _E_APOSTROPHE.finditer(text):
         head, e, tail = m.group(1), m.group(2), m.group(3)
         if (head + e).lower() in elide:
