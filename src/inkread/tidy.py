@@ -1,14 +1,15 @@
 """Language-aware tidying of a line's reading, after the lexicon search.
 
 Handwriting leaves gaps where print has none, and the recogniser often misses accents on hurried
-lowercase letters; three fixes, each keeping the per-character positions and confidences in step
-with the text (word boxes are built from them):
+lowercase letters; these fixes each keep the per-character positions and confidences in step with
+the text (word boxes are built from them):
 
 - no space before ``,`` ``.`` ``)`` after a word (``philosophe ,`` -> ``philosophe,``);
 - elisions and contractions rejoined (French ``l 'origine`` -> ``l'origine``, English
-  ``don 't`` -> ``don't``), an elision whose apostrophe was not read at all given one back
-  (``qu il`` -> ``qu'il``, ``l Orchestre`` -> ``l'Orchestre``, where the next word is known) and a hyphen glued to its word followed by a space and a lowercase or
-  capitalised word rejoined (``anti- radar`` -> ``anti-radar``, ``États- Unis`` -> ``États-Unis``);
+  ``don 't`` -> ``don't``), and an elision whose apostrophe was not read at all given one back
+  where the next word is known (``qu il`` -> ``qu'il``, ``l Orchestre`` -> ``l'Orchestre``);
+- a hyphen glued to its word followed by a space and a lowercase or capitalised word rejoined
+  (``anti- radar`` -> ``anti-radar``, ``États- Unis`` -> ``États-Unis``);
 - an accent read as an apostrophe after its ``e`` inside a word (``Fe'minin`` -> ``Féminin``,
   ``pie'ge`` -> ``piège``) put back on the letter, where the accented word is known;
 - French ``a`` read where the writer's grave accent is easily missed: ``à`` unless a subject comes
@@ -26,8 +27,10 @@ with the text (word boxes are built from them):
   letters with accents (``etait`` -> ``était``, ``developpe`` -> ``développé``), never where both
   spellings are common (``a``/``à``, ``ne``/``né``) and never on all-capitals words.
 
-Measured on the dev set (bench/RESULTS.md, ablation): hw-page WER 0.651 -> 0.626, CER 0.246 ->
-0.242; hw-line WER 0.748 -> 0.720; printed kinds unchanged.
+Measured on the dev set (bench/RESULTS.md, ablation at git d9bd3fe, before the rules for capitalised
+compounds and lost apostrophes, which added hw-page CER 0.2321 -> 0.2307, WER 0.557 -> 0.546):
+without tidying hw-page CER 0.238, WER 0.597, with it 0.232, 0.557; hw-line WER 0.669 -> 0.634;
+printed kinds unchanged.
 """
 
 from __future__ import annotations
@@ -87,6 +90,37 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
             drop.update(range(m.start(2), m.end(2)))
             drop.update(range(m.start(3), m.end(3)))
     chars = list(text)
+    _lost_apostrophes(text, chars, elide, lexicon)
+    _accents_read_as_apostrophes(text, chars, drop, elide, lexicon)
+    for m in _HYPHEN.finditer(text):
+        after = text[m.end(1) : m.end(1) + 2]
+        before = re.search(r"[^\W\d_]*$", text[: m.start()]).group(0)
+        # anti- radar; Jean- Jacques, États- Unis (a capitalised word after a word of letters: not
+        # a receipt's "5- VEGETABLE")
+        if after[0].islower() or len(before) >= 2 and after[:1].isupper() and after[1:2].islower():
+            drop.update(range(m.start(1), m.end(1)))
+    if language == "fr":
+        _fr_a_grave(text, chars)
+        _fr_participles("".join(chars), chars, lexicon)  # after the a/à rule: "basé à"
+    for m in _LETTERS.finditer(text):
+        word = m.group(0)
+        if len(word) > 1 and word.isupper():
+            continue
+        accented = lexicon.accented(word.lower(), _RESTORE_RATIO)
+        if accented is None or len(accented) != len(word):
+            continue
+        for k, (old, new) in enumerate(zip(word, accented)):
+            if old.lower() != new:
+                chars[m.start() + k] = new.upper() if old.isupper() else new
+    if digits:
+        _digit_lookalikes(text, chars)
+    keep = [i for i in range(len(chars)) if i not in drop]
+    return "".join(chars[i] for i in keep), keep
+
+
+def _lost_apostrophes(text: str, chars: list[str], elide: set[str], lexicon: Lexicon) -> None:
+    """``qu il`` -> ``qu'il``: the space after an elision word becomes its apostrophe where the next
+    word is known (``chars`` changed in place)."""
     for m in _LOST_APOSTROPHE.finditer(text):
         word, following = m.group(1), m.group(2)
         if word.lower() not in elide or not lexicon.known(following.lower()):
@@ -94,6 +128,12 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
         if following[0].isupper() and word.lower() not in ("l", "d"):
             continue  # "s Unis" is no elision; "l Orchestre", "d Inde" are
         chars[m.end(1)] = "'"
+
+
+def _accents_read_as_apostrophes(text: str, chars: list[str], drop: set[int], elide: set[str],
+                                 lexicon: Lexicon) -> None:
+    """``Fe'minin`` -> ``Féminin``: the commonest known spelling with é, è or ê; the apostrophe's
+    index goes into ``drop``."""
     for m in _E_APOSTROPHE.finditer(text):
         head, e, tail = m.group(1), m.group(2), m.group(3)
         if (head + e).lower() in elide:
@@ -106,45 +146,31 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
         if best is not None:
             chars[m.start(2)] = best.upper() if e.isupper() else best
             drop.add(m.end(2))
-    for m in _HYPHEN.finditer(text):
-        after = text[m.end(1) : m.end(1) + 2]
-        before = re.search(r"[^\W\d_]*$", text[: m.start()]).group(0)
-        # anti- radar; Jean- Jacques, États- Unis (a capitalised word after a word of letters: not
-        # a receipt's "5- VEGETABLE")
-        if after[0].islower() or len(before) >= 2 and after[:1].isupper() and after[1:2].islower():
-            drop.update(range(m.start(1), m.end(1)))
-    if language == "fr":
-        for m in _FR_A.finditer(text):
-            before = text[: m.start()].split()
-            after = text[m.end() :].split()
-            prev = before[-1].lower() if before else ""
-            nxt = after[0].strip(",.;:!?()«»\"") if after else ""
-            if prev in _FR_SUBJECTS or not nxt or nxt.lower() in _FR_ADVERBS:
-                continue
-            if nxt[0].islower() and _FR_PARTICIPLE.match(nxt):
-                continue
-            chars[m.start()] = "à"
-    if language == "fr":
-        _fr_participles("".join(chars), chars, lexicon)  # after the a/à rule: "basé à"
 
-    for m in _LETTERS.finditer(text):
-        word = m.group(0)
-        if len(word) > 1 and word.isupper():
+
+def _fr_a_grave(text: str, chars: list[str]) -> None:
+    """A bare French ``a`` is ``à`` unless the words around it make it the verb ``avoir``."""
+    for m in _FR_A.finditer(text):
+        before = text[: m.start()].split()
+        after = text[m.end() :].split()
+        prev = before[-1].lower() if before else ""
+        nxt = after[0].strip(",.;:!?()«»\"") if after else ""
+        if prev in _FR_SUBJECTS or not nxt or nxt.lower() in _FR_ADVERBS:
             continue
-        accented = lexicon.accented(word.lower(), _RESTORE_RATIO)
-        if accented is None or len(accented) != len(word):
+        if nxt[0].islower() and _FR_PARTICIPLE.match(nxt):
             continue
-        for k, (old, new) in enumerate(zip(word, accented)):
-            if old.lower() != new:
-                chars[m.start() + k] = new.upper() if old.isupper() else new
-    for m in _WORD.finditer(text) if digits else ():
+        chars[m.start()] = "à"
+
+
+def _digit_lookalikes(text: str, chars: list[str]) -> None:
+    """``2o03`` -> ``2003``: in a word of at least two digits whose other characters all look like
+    digits, those become the digits."""
+    for m in _WORD.finditer(text):
         word = m.group(0)
-        digits = sum(c.isdigit() for c in word)
-        if digits >= 2 and digits < len(word) and all(c.isdigit() or c in _DIGIT_LOOKALIKES for c in word):
+        n_digits = sum(c.isdigit() for c in word)
+        if 2 <= n_digits < len(word) and all(c.isdigit() or c in _DIGIT_LOOKALIKES for c in word):
             for k, c in enumerate(word):
                 chars[m.start() + k] = _DIGIT_LOOKALIKES.get(c, c)
-    keep = [i for i in range(len(chars)) if i not in drop]
-    return "".join(chars[i] for i in keep), keep
 
 
 def _fr_participles(text: str, chars: list[str], lexicon: Lexicon) -> None:
