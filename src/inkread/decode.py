@@ -19,6 +19,7 @@ import numpy as np
 __all__ = ["Lexicon", "LexiconParams", "beam_decode", "get_lexicon"]
 
 _WORD_CHARS_EXTRA = "'’-"
+_PUNCT = ".,;:!?()[]{}\"“”«»…"  # stripped off a word's ends before it is judged
 # A known word scores log10(frequency) + WORD_OFFSET: positive for words commoner than one in a
 # million, which the search rewards over leaving a gap unread. Two words read where one was written
 # carry the offset twice: a merge is judged on their joint frequency (one offset taken off).
@@ -35,9 +36,10 @@ class LexiconParams:
     prefix_penalty: float = 3.0  # natural-log penalty when a partial word leaves the lexicon's prefixes
     min_char_prob: float = 0.02  # characters below this probability in a frame are not expanded
     blank_skip: float = 0.995  # frames where blank is this sure only extend blanks
-    # Word rescoring after the search (rescore_words): dictionary words within one edit of a word of
-    # up to three letters, two up to seven, rescore_edits beyond (3: page CER 0.236 -> 0.235) of a word read with mean character probability >=
-    # rescore_min_conf, among the rescore_vocab commonest, scored by the recogniser's CTC likelihood
+    # Word rescoring after the search (rescore_words): for a word read with mean character
+    # probability >= rescore_min_conf, the dictionary words within one edit of it (up to three
+    # letters), two (up to seven) or rescore_edits (beyond; 3 rather than 2: page CER 0.236 ->
+    # 0.235), among the rescore_vocab commonest, scored by the recogniser's CTC likelihood
     # over the word's frames plus rescore_alpha x the word score. Chosen on the dev set (hw-line /
     # hw-page, bench/RESULTS.md): alpha 0.35 / 0.5 / 0.7 / 1.0 -> line WER 0.704 / 0.692 / 0.681 /
     # 0.674 with CER flat up to 0.7; the confidence floor 0.5 / 0.7 / 0.8 -> page CER 0.244 / 0.238 /
@@ -79,7 +81,7 @@ class Lexicon:
 
     def word_score(self, token: str) -> float:
         """log10 frequency of a written word; 0 for tokens we must not judge (numbers, names)."""
-        core = token.strip(".,;:!?()[]{}\"“”«»…")
+        core = token.strip(_PUNCT)
         if not core:
             return 0.0
         cached = self._cache.get(core)
@@ -111,7 +113,6 @@ class Lexicon:
             if len(self._prefix_cache) < 200_000:
                 self._prefix_cache[piece] = known
         return known
-
 
     def frequency(self, word: str) -> float:
         """The word's frequency in the language (0 when unknown)."""
@@ -161,7 +162,7 @@ class Lexicon:
         best = self._accents.get(bare)
         if best is None or best == word:
             return None
-        if self._freq(best, self.language) < ratio * max(self._freq(word, self.language), 1e-9):
+        if self.frequency(best) < ratio * max(self.frequency(word), 1e-9):
             return None
         return best
 
@@ -289,8 +290,6 @@ def beam_decode(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexi
 
 # ----- word rescoring: dictionary words near a read word, scored by the recogniser itself ---------
 
-_PUNCT = ".,;:!?()[]{}\"“”«»…"
-
 
 def ctc_log_likelihood(logp: np.ndarray, labels: list[list[int]], blank: int) -> np.ndarray:
     """log P(label sequence | frames) under CTC for each of ``labels`` (column indices of ``logp``,
@@ -403,6 +402,7 @@ class _Rescorer:
         self.column = {charset[int(c)]: j for j, c in enumerate(classes)}
         self.blank = self.column.get("<blank>", 0)
         self.alpha_ln = params.rescore_alpha * math.log(10)
+        self.frame_best = probs.max(axis=1)  # the surest class's probability in each frame
 
     def window(self, frames, start, end):
         """The frames of characters ``start:end``: after the space before them, up to the one after."""
@@ -413,7 +413,7 @@ class _Rescorer:
     def sure_enough(self, frames, start, end) -> bool:
         if self.params.rescore_min_conf <= 0:
             return True
-        conf = float(np.mean([self.probs[frames[i]].max() for i in range(start, end) if i < len(frames)]))
+        conf = float(self.frame_best[frames[start:end]].mean())
         return conf >= self.params.rescore_min_conf
 
     def candidates(self, core: str, like: str) -> list[str]:

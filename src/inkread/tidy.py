@@ -61,12 +61,13 @@ _E_APOSTROPHE = re.compile(r"([^\W\d_]*)([eE])['’]([^\W\d_]+)")
 _DIGIT_LOOKALIKES = {"o": "0", "O": "0", "D": "0", "l": "1", "I": "1", "i": "1", "z": "2", "Z": "2", "s": "5",
                      "S": "5", "b": "6", "g": "9", "q": "9", "B": "8"}
 _WORD = re.compile(r"\w+")
+_EDGE_PUNCT = ",.;:!?()«»\""  # stripped off a neighbouring word before it is judged
 _FR_A = re.compile(r"(?<![\w'’-])a(?![\w'’-])")
 _FR_SUBJECTS = {"il", "elle", "on", "qui", "y", "ce", "cela", "ça", "qu'il", "qu'elle", "qu'on", "qu’il", "qu’elle",
                 "qu’on", "n'y", "n’y", "lui", "celle", "celui", "chacun", "personne", "tout", "rien"}
 _FR_ADVERBS = {"toujours", "déjà", "aussi", "également", "notamment", "beaucoup", "jamais", "bien", "alors", "ensuite",
                "longtemps", "souvent", "encore", "même", "peu", "plus", "pas", "été", "eu", "dû", "pu", "su", "vu"}
-_FR_PARTICIPLE = re.compile(r"[^\W\d_]{2,}(é|ée|és|ées|i|ie|is|it|u|ue|us|ert|erte|eint|eint|ait|uit)$")
+_FR_PARTICIPLE = re.compile(r"[^\W\d_]{2,}(é|ée|és|ées|i|ie|is|it|u|ue|us|ert|erte|eint|ait|uit)$")
 _FR_AFTER_PARTICIPLE = {"à", "par", "sous", "dans", "en", "au", "aux", "pour", "avec"}
 _FR_AUXILIARIES = {"est", "sont", "été", "être", "était", "étaient", "fut", "furent", "sera", "seront", "s'est", "s’est",
                    "a", "ont", "avait", "avaient", "avoir"}
@@ -154,7 +155,7 @@ def _fr_a_grave(text: str, chars: list[str]) -> None:
         before = text[: m.start()].split()
         after = text[m.end() :].split()
         prev = before[-1].lower() if before else ""
-        nxt = after[0].strip(",.;:!?()«»\"") if after else ""
+        nxt = after[0].strip(_EDGE_PUNCT) if after else ""
         if prev in _FR_SUBJECTS or not nxt or nxt.lower() in _FR_ADVERBS:
             continue
         if nxt[0].islower() and _FR_PARTICIPLE.match(nxt):
@@ -177,7 +178,7 @@ def _fr_participles(text: str, chars: list[str], lexicon: Lexicon) -> None:
     """Put the accent back on French past participles read without it, where the words around
     them say participle (see the module docstring); ``chars`` is changed in place."""
     tokens = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
-    bare = [t.strip(",.;:!?()«»\"") for _, t in tokens]
+    bare = [t.strip(_EDGE_PUNCT) for _, t in tokens]
     for k, (start, token) in enumerate(tokens):
         word = bare[k]
         prev = bare[k - 1].lower() if k else ""
