@@ -40,13 +40,15 @@ class LexiconParams:
     # probability >= rescore_min_conf, the dictionary words within one edit of it (up to three
     # letters), two (up to seven) or rescore_edits (beyond; 3 rather than 2: page CER 0.236 ->
     # 0.235), among the rescore_vocab commonest, scored by the recogniser's CTC likelihood
-    # over the word's frames plus rescore_alpha x the word score. Chosen on the dev set (hw-line /
-    # hw-page, bench/RESULTS.md): alpha 0.35 / 0.5 / 0.7 / 1.0 -> line WER 0.704 / 0.692 / 0.681 /
-    # 0.674 with CER flat up to 0.7; the confidence floor 0.5 / 0.7 / 0.8 -> page CER 0.244 / 0.238 /
-    # 0.238, WER 0.573 / 0.579 / 0.593: it keeps the rescoring off illegible words (historical
-    # cursive), where any dictionary word is a guess.
+    # over the word's frames plus rescore_alpha x the word score. alpha 1.0 makes the score the
+    # log-posterior: ln P(frames | word) + ln P(word) (+ a constant). Chosen on the dev set (hw-line
+    # / hw-page, bench/RESULTS.md): alpha 0.7 / 0.85 / 1.0 / 1.25 / 1.5 -> page CER 0.2301 / 0.2303 /
+    # 0.2296 / 0.2304 / 0.2337, WER 0.543 / 0.533 / 0.529 / 0.524 / 0.529 (line CER 0.287 at 0.7
+    # and 1.0); the confidence floor 0.6 / 0.7 / 0.8 at alpha 1.0 -> page CER 0.234 / 0.230 / 0.230,
+    # WER 0.530 / 0.529 / 0.548: it keeps the rescoring off illegible words (historical cursive),
+    # where any dictionary word is a guess.
     rescore_edits: int = 3  # 0 switches the rescoring off
-    rescore_alpha: float = 0.7
+    rescore_alpha: float = 1.0
     rescore_min_conf: float = 0.7
     # candidates per word, closest first (ties: shorter, then commoner): 30 / 100 / 300 -> page CER
     # 0.235 / 0.232 / 0.232; the 150,000 commonest words instead of 50,000: 0.235, 30% slower
@@ -54,6 +56,16 @@ class LexiconParams:
     rescore_vocab: int = 50_000
     rescore_elided: bool = True  # the word after an elision is scored too (l'hitee -> l'hôtel)
     rescore_merge: bool = True  # also two adjacent words read as one dictionary word ("Win dous")
+    # An unknown lowercase word as read, against its dictionary neighbours, scores as a word of
+    # frequency 1e-12 (the search's oov, -2.5, only keeps it from being left unread): a string no
+    # dictionary knows is far less likely written than misread. -2.5 / -4.5 / -6 / -8 -> page CER
+    # 0.2296 / 0.2278 / 0.2272 / 0.2273, WER 0.529 / 0.524 / 0.523 / 0.523 (dev set).
+    rescore_oov: float = -6.0
+    # Case of a capital whose handwritten shape is its lowercase letter's, larger (decide_case): a
+    # word mid-sentence is lowercased where the recogniser's likelihood of the lowercase spelling is
+    # within case_margin + the lowercase word's score (log10 frequency + WORD_OFFSET) of the
+    # capital's. None switches it off.
+    case_margin: float | None = 0.5
 
 
 class Lexicon:
@@ -468,7 +480,10 @@ class _Rescorer:
                 continue
             t0, t1 = self.window(frames, start, end)
             opts = [token[:lead] + c + token[len(token) - trail :] for c in self.candidates(core, core)]
-            word = self.best(t0, t1, token, self.lexicon.word_score(token), opts)
+            lm = self.lexicon.word_score(token)
+            if lm == LexiconParams.oov:  # an unknown lowercase word (names score 0)
+                lm = p.rescore_oov
+            word = self.best(t0, t1, token, lm, opts)
             if word is not None:
                 text, frames = self.replace(text, frames, start, end, t0, t1, word)
         return text, frames
@@ -497,6 +512,54 @@ class _Rescorer:
                     continue
             k -= 1
         return text, frames
+
+
+# Capitals written as their lowercase letter, only larger: the recogniser's case is a guess on size.
+_CASE_AMBIGUOUS = frozenset("CKMOPSUVWXZ")
+_SENTENCE_END = ".!?:…"
+
+
+def ends_sentence(token: str) -> bool:
+    """Whether a word ends a sentence (or opens a list or quotation after a colon)."""
+    core = token.rstrip("»\"”)’'")
+    return not core or core[-1] in _SENTENCE_END
+
+
+def decide_case(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexicon: "Lexicon", text: str,
+                frames: list[int], params: LexiconParams = LexiconParams()) -> tuple[str, bool]:
+    """Lowercase the capitalised words of a handwritten line whose capital has the lowercase letter's
+    shape (``C``, ``S``, ``M``, ``P``, ...) where they stand mid-sentence and the recogniser's own
+    probabilities give the lowercase spelling almost as much likelihood as the capital's, less
+    the more common the lowercase word (``une Commune`` -> ``une commune``; ``de Participation``);
+    names keep their capital (``par Chris``, ``à Cachan``: the capital is read surely, or the word
+    is rare lowercase). Returns the text (same length) and whether its first word is such a word:
+    the line alone cannot say whether it starts a sentence, its page can."""
+    if params.case_margin is None or not text:
+        return text, False
+    r = _Rescorer(probs, classes, charset, lexicon, params)
+    out = list(text)
+    first_lower = False
+    spans = _tokens(text)
+    for i, (start, end) in enumerate(spans):
+        token = text[start:end]
+        lead = len(token) - len(token.lstrip(_PUNCT))
+        core = token[lead:].rstrip(_PUNCT)
+        if len(core) < 2 or core[0] not in _CASE_AMBIGUOUS or not core[1:].islower() or not core.isalpha():
+            continue
+        lower = core.lower()
+        if not lexicon.known(lower) or lower[0] not in r.column:
+            continue
+        t0, t1 = r.window(frames, start, end)
+        if t1 <= t0:
+            continue
+        ll = ctc_log_likelihood(r.logp[t0:t1], [[r.column[c] for c in core], [r.column[c] for c in lower]], r.blank)
+        if ll[0] - ll[1] > params.case_margin + lexicon.word_score(lower):
+            continue
+        if i == 0:
+            first_lower = True
+        elif not ends_sentence(text[spans[i - 1][0] : spans[i - 1][1]]):
+            out[start + lead] = lower[0]
+    return "".join(out), first_lower
 
 
 def _mixed_case(word: str) -> bool:

@@ -68,6 +68,9 @@ class Reading:
     confidence: float  # mean probability of the emitted characters, 0..1
     char_x: list[float]  # centre of each character, as a fraction of the crop width (0..1)
     char_conf: list[float]
+    # its first word is a capital that the recogniser could as well have read lowercase
+    # (decode.decide_case): lowercased where the page shows the line starts mid-sentence
+    first_lower: bool = False
 
 
 def _session(path: Path, threads: int):
@@ -164,15 +167,19 @@ class PaddleModels:
     def _decode(self, probs: np.ndarray, mask: np.ndarray | None, lexicon: "Lexicon | None" = None,
                 rescore: bool = True) -> Reading:
         if lexicon is not None:
-            from .decode import beam_decode, rescore_words
+            from .decode import beam_decode, decide_case, rescore_words
 
             classes = np.flatnonzero(mask) if mask is not None else np.arange(probs.shape[1])
             sub = probs[:, classes]
             text, _conf, frames = beam_decode(sub, classes, self.charset, lexicon)
+            first_lower = False
             if rescore:
                 text, frames = rescore_words(sub, classes, self.charset, lexicon, text, frames)
+                text, first_lower = decide_case(sub, classes, self.charset, lexicon, text, frames)
             best_p = probs.max(axis=1)
-            return _reading(list(text), frames, [float(best_p[t]) for t in frames], len(probs))
+            reading = _reading(list(text), frames, [float(best_p[t]) for t in frames], len(probs))
+            reading.first_lower = first_lower and reading.text[:1] == text.lstrip()[:1]
+            return reading
         if mask is not None and not mask.all():
             allowed = np.flatnonzero(mask)  # a view of the allowed columns only: no full-size copy
             sub = probs[:, allowed]

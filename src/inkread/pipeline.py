@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .decode import Lexicon, get_lexicon
+from .decode import Lexicon, ends_sentence, get_lexicon
 from .detect import DetectParams, boxes_from_map
 from .marks import Checkbox, find_checkboxes, normalise_bullet
 from .layout import LayoutParams, LineGroup, assign_paragraphs, group_lines, reading_order
@@ -243,12 +243,17 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
 
     boxes_for = _attach_checkboxes(work, line_groups, to_upright) if options.detect_checkboxes else {}
     lines: list[Line] = []
+    before = ("", -1)  # the page's text so far: its last word and that word's paragraph
     for gi, g in enumerate(line_groups):
         parts = []
         for i in g.members:
             reading = readings[i]
             if not reading.text.strip() or reading.confidence < profile.min_confidence:
                 continue
+            if reading.first_lower and before[0] and before[1] == g.paragraph and not ends_sentence(before[0]):
+                # a capital the recogniser could as well have read lowercase, mid-sentence
+                reading = replace(reading, text=reading.text[0].lower() + reading.text[1:], first_lower=False)
+            before = (reading.text.split()[-1], g.paragraph)
             poly = to_input.apply(quads[i][[2, 3, 0, 1]] if flipped[i] else quads[i])
             parts.append((reading, poly))
         if not parts:
