@@ -49,6 +49,11 @@ VARIANTS = {
     "no word rescoring": ("matched", {}, {}, {(decode, "rescore_words"): lambda *a, **k: (a[4], a[5])}),
     "word rescoring without merges": ("matched", {}, {}, {(decode, "rescore_words"): functools.partial(
         decode.rescore_words, params=decode.LexiconParams(rescore_merge=False))}),
+    "no case decision (capitals kept as read)": ("matched", {}, {}, {(decode, "decide_case"): lambda *a, **k: (a[4], False)}),
+    "word rescoring weight 0.7 (was)": ("matched", {}, {}, {(decode, "rescore_words"): functools.partial(
+        decode.rescore_words, params=decode.LexiconParams(rescore_alpha=0.7))}),
+    "word rescoring: unknown words score -2.5 (was)": ("matched", {}, {}, {(decode, "rescore_words"): functools.partial(
+        decode.rescore_words, params=decode.LexiconParams(rescore_oov=decode.LexiconParams.oov))}),
     "hw: no digit look-alikes": ("matched", {}, {HW: _profile(HW, digit_lookalikes=False)}),
     "print: with word rescoring": ("matched", {}, {PR: _profile(PR, rescore=True)}),
     "hw: no test-time variants": ("matched", {}, {HW: _profile(HW, variants=())}),

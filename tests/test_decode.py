@@ -200,3 +200,55 @@ def test_word_rescoring_reads_real_lines_better(eval_samples, models, line_crop,
     # measured: WER 0.543 -> 0.429, CER 0.124 -> 0.106 on these 12 crops
     assert with_wer < without_wer, (with_wer, without_wer)
     assert with_cer <= without_cer + 0.002, (with_cer, without_cer)
+
+
+def test_an_unknown_word_read_surely_still_yields_to_a_close_dictionary_word():
+    # "houxe": the recogniser is sure of the x (the s it gives one in a million), yet no dictionary
+    # knows "houxe": scored as a word of frequency 1e-12 it yields to "house"; scored as the
+    # search's unknown word (-2.5) it would stand
+    # (an s costs two frames' worth of 1e-4, about 18 nats: more than the -2.5 score's gap to
+    # "house", less than the 1e-12 word's)
+    spec = [{c: 0.95} for c in "hou"] + [{"x": 0.99}, {"x": 0.99}, {"e": 0.95}]
+    beam, (text, _frames) = _read(spec)
+    assert beam == "houxe"
+    assert text == "house"
+    probs, classes = _matrix(spec), np.arange(len(LETTERS))
+    lenient = LexiconParams(rescore_oov=LexiconParams.oov)
+    assert rescore_words(probs, classes, LETTERS, get_lexicon("en"), beam, [0, 1, 2, 3, 5], lenient)[0] == "houxe"
+
+
+CASED = ["<blank>"] + list("abcdefghijklmnopqrstuvwxyz") + list("CPS") + [" ", "."]
+
+
+def _cased(text, first_letter_probs):
+    """Two frames per character of ``text``, the character's and a blank; the character at each
+    index of ``first_letter_probs`` gets the given {char: prob}, every other one 0.95."""
+    probs = np.full((2 * len(text), len(CASED)), 1e-4)
+    for k, ch in enumerate(text):
+        for c, p in first_letter_probs.get(k, {ch: 0.95}).items():
+            probs[2 * k, CASED.index(c)] = p
+    probs[:, 0] = np.maximum(1e-4, 1 - probs[:, 1:].sum(axis=1))
+    probs /= probs.sum(axis=1, keepdims=True)
+    return probs, np.arange(len(CASED)), [2 * k for k in range(len(text))]
+
+
+def test_capitals_shaped_like_their_lowercase_letter_are_lowercased_mid_sentence():
+    from inkread.decode import decide_case
+
+    fr = get_lexicon("fr")
+    # "une Commune": the recogniser hesitated between C and c, and "commune" is a common word
+    probs, classes, frames = _cased("une Commune", {4: {"C": 0.55, "c": 0.4}})
+    assert decide_case(probs, classes, CASED, fr, "une Commune", frames) == ("une commune", False)
+    # a surely read capital stays, even where the lowercase word exists ("Paris", "paris")
+    probs, classes, frames = _cased("par Paris", {4: {"P": 0.999, "p": 5e-4}})
+    assert decide_case(probs, classes, CASED, fr, "par Paris", frames) == ("par Paris", False)
+    # after a full stop the capital starts a sentence
+    probs, classes, frames = _cased("fin. Commune", {5: {"C": 0.55, "c": 0.4}})
+    assert decide_case(probs, classes, CASED, fr, "fin. Commune", frames)[0] == "fin. Commune"
+    # a line's first word is left to its page, which knows whether a sentence ends before it
+    probs, classes, frames = _cased("Commune de", {0: {"C": 0.55, "c": 0.4}})
+    assert decide_case(probs, classes, CASED, fr, "Commune de", frames) == ("Commune de", True)
+    # switched off
+    probs, classes, frames = _cased("une Commune", {4: {"C": 0.55, "c": 0.4}})
+    off = LexiconParams(case_margin=None)
+    assert decide_case(probs, classes, CASED, fr, "une Commune", frames, off) == ("une Commune", False)
