@@ -249,3 +249,37 @@ def test_show_through_from_the_back_of_the_sheet_is_not_read(handwriting_font):
     text = ocr.recognize(Image.fromarray(page), mode="handwritten").text
     assert metrics.line_structure("\n".join(front), text)["count_match"], text
     assert metrics.cer("\n".join(front), text) < 0.12, text
+
+
+# ----- the case of a line's first word --------------------------------------------------------
+
+@pytest.mark.parametrize("first_line, expected", [
+    ("la ville et sa", "commune de"),  # mid-sentence: the page lowercases the flagged capital
+    ("la ville et sa.", "Commune de"),  # after a full stop it starts a sentence
+])
+def test_a_lines_first_capital_is_decided_by_the_page(first_line, expected, handwriting_font, models, monkeypatch):
+    """A capital shaped like its lowercase letter that opens a line (the recogniser's case is a
+    guess there, decode.decide_case flags it) is lowercased where the page's text before it does
+    not end a sentence. Real detection and layout on a rendered note; the recogniser's readings are
+    given, so that only the page's decision is tested."""
+    import numpy as np
+
+    from inkread import pipeline
+    from inkread.models import Reading
+    from inkread.options import RecognitionMode, RecognitionOptions
+
+    font = handwriting_font("Rufscript")
+    img, _ = render_note(["la ville et sa", "Commune de"], font, size=40, margin=40)
+
+    def read(models_, crops, *args, **kwargs):
+        assert len(crops) == 2, "the note's two lines, one crop each"
+        # crops come in detection order: the wider one is the longer first line
+        texts = [first_line, "Commune de"] if crops[0].shape[1] > crops[1].shape[1] else ["Commune de", first_line]
+        readings = [Reading(t, 0.9, [(k + 0.5) / len(t) for k in range(len(t))], [0.9] * len(t)) for t in texts]
+        readings[texts.index("Commune de")].first_lower = True
+        return readings, [False, False]
+
+    monkeypatch.setattr(pipeline, "_read_upright", read)
+    page = pipeline.recognize_page(np.asarray(img), RecognitionOptions(mode=RecognitionMode.HANDWRITTEN), models)
+    assert page.text.split("\n") == [first_line, expected]
+    assert page.lines[1].words[0].text == expected.split()[0]

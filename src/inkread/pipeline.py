@@ -252,7 +252,9 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
                 continue
             if reading.first_lower and before[0] and before[1] == g.paragraph and not ends_sentence(before[0]):
                 # a capital the recogniser could as well have read lowercase, mid-sentence
-                reading = replace(reading, text=reading.text[0].lower() + reading.text[1:], first_lower=False)
+                text = reading.text
+                k = next((k for k, c in enumerate(text) if c.isalpha()), 0)  # after "(" or "«"
+                reading = replace(reading, text=text[:k] + text[k : k + 1].lower() + text[k + 1 :], first_lower=False)
             before = (reading.text.split()[-1], g.paragraph)
             poly = to_input.apply(quads[i][[2, 3, 0, 1]] if flipped[i] else quads[i])
             parts.append((reading, poly))
