@@ -252,3 +252,23 @@ def test_capitals_shaped_like_their_lowercase_letter_are_lowercased_mid_sentence
     probs, classes, frames = _cased("une Commune", {4: {"C": 0.55, "c": 0.4}})
     off = LexiconParams(case_margin=None)
     assert decide_case(probs, classes, CASED, fr, "une Commune", frames, off) == ("une Commune", False)
+
+
+def test_an_unknown_capitalised_word_is_a_rare_name_or_a_misreading():
+    # "Endians": the I got 1.7% (the search never expanded it); no dictionary knows "Endians", and as
+    # a name it scores below an average word (1e-7), so "Indians" wins by a nat or two; scored as
+    # neutral (0, the search's value for names) it would stand
+    spec = [{"E": 0.9, "I": 0.017}] + [{c: 0.95} for c in "ndians"]
+    alphabet = ["<blank>"] + list("abcdefghijklmnopqrstuvwxyz") + ["E", "I", " "]
+    probs = np.full((len(spec), len(alphabet)), 1e-4)
+    for t, frame in enumerate(spec):
+        for ch, p in frame.items():
+            probs[t, alphabet.index(ch)] = p
+    probs[:, 0] = np.maximum(1e-4, 1 - probs[:, 1:].sum(axis=1))
+    probs /= probs.sum(axis=1, keepdims=True)
+    classes, lexicon = np.arange(len(alphabet)), get_lexicon("en")
+    beam, _conf, frames = beam_decode(probs, classes, alphabet, lexicon)
+    assert beam == "Endians"
+    assert rescore_words(probs, classes, alphabet, lexicon, beam, frames)[0] == "Indians"
+    neutral = LexiconParams(rescore_name=0.0)
+    assert rescore_words(probs, classes, alphabet, lexicon, beam, frames, neutral)[0] == "Endians"
