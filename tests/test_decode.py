@@ -97,16 +97,15 @@ import math  # noqa: E402
 from inkread.decode import ctc_align, ctc_log_likelihood, rescore_words  # noqa: E402
 
 LETTERS = ["<blank>"] + list("abcdefghijklmnopqrstuvwxyz") + ["S", "J", "Z", " "]
-COL = {c: i for i, c in enumerate(LETTERS)}
 
 
-def _matrix(frames):
+def _matrix(frames, letters=LETTERS):
     """frames: list of {char: prob}; the rest of each frame's mass goes to blank, a little to every
     letter (a real recogniser never gives exactly zero)."""
-    probs = np.full((len(frames), len(LETTERS)), 1e-4, dtype=np.float64)
+    probs = np.full((len(frames), len(letters)), 1e-4, dtype=np.float64)
     for t, frame in enumerate(frames):
         for ch, p in frame.items():
-            probs[t, COL[ch]] = p
+            probs[t, letters.index(ch)] = p
         probs[t, 0] = max(1e-4, 1 - probs[t, 1:].sum())
     return probs / probs.sum(axis=1, keepdims=True)
 
@@ -223,13 +222,8 @@ CASED = ["<blank>"] + list("abcdefghijklmnopqrstuvwxyz") + list("CPS") + [" ", "
 def _cased(text, first_letter_probs):
     """Two frames per character of ``text``, the character's and a blank; the character at each
     index of ``first_letter_probs`` gets the given {char: prob}, every other one 0.95."""
-    probs = np.full((2 * len(text), len(CASED)), 1e-4)
-    for k, ch in enumerate(text):
-        for c, p in first_letter_probs.get(k, {ch: 0.95}).items():
-            probs[2 * k, CASED.index(c)] = p
-    probs[:, 0] = np.maximum(1e-4, 1 - probs[:, 1:].sum(axis=1))
-    probs /= probs.sum(axis=1, keepdims=True)
-    return probs, np.arange(len(CASED)), [2 * k for k in range(len(text))]
+    spec = [frame for k, ch in enumerate(text) for frame in (first_letter_probs.get(k, {ch: 0.95}), {})]
+    return _matrix(spec, CASED), np.arange(len(CASED)), [2 * k for k in range(len(text))]
 
 
 def test_capitals_shaped_like_their_lowercase_letter_are_lowercased_mid_sentence():
@@ -260,12 +254,7 @@ def test_an_unknown_capitalised_word_is_a_rare_name_or_a_misreading():
     # neutral (0, the search's value for names) it would stand
     spec = [{"E": 0.9, "I": 0.017}] + [{c: 0.95} for c in "ndians"]
     alphabet = ["<blank>"] + list("abcdefghijklmnopqrstuvwxyz") + ["E", "I", " "]
-    probs = np.full((len(spec), len(alphabet)), 1e-4)
-    for t, frame in enumerate(spec):
-        for ch, p in frame.items():
-            probs[t, alphabet.index(ch)] = p
-    probs[:, 0] = np.maximum(1e-4, 1 - probs[:, 1:].sum(axis=1))
-    probs /= probs.sum(axis=1, keepdims=True)
+    probs = _matrix(spec, alphabet)
     classes, lexicon = np.arange(len(alphabet)), get_lexicon("en")
     beam, _conf, frames = beam_decode(probs, classes, alphabet, lexicon)
     assert beam == "Endians"

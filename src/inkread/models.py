@@ -178,7 +178,7 @@ class PaddleModels:
                 text, first_lower = decide_case(sub, classes, self.charset, lexicon, text, frames)
             best_p = probs.max(axis=1)
             reading = _reading(list(text), frames, [float(best_p[t]) for t in frames], len(probs))
-            reading.first_lower = first_lower and reading.text[:1] == text.lstrip()[:1]
+            reading.first_lower = first_lower
             return reading
         if mask is not None and not mask.all():
             allowed = np.flatnonzero(mask)  # a view of the allowed columns only: no full-size copy
