@@ -56,6 +56,8 @@ VARIANTS = {
         decode.rescore_words, params=decode.LexiconParams(rescore_oov=decode.LexiconParams.oov))}),
     "hw: no digit look-alikes": ("matched", {}, {HW: _profile(HW, digit_lookalikes=False)}),
     "print: with word rescoring": ("matched", {}, {PR: _profile(PR, rescore=True)}),
+    "hw: PP-OCRv6 recogniser (was; no handwriting model)": ("matched", {}, {HW: _profile(HW, recogniser="ppocr")}),
+    "print: handwriting recogniser": ("matched", {}, {PR: _profile(PR, recogniser="handwriting")}),
     "hw: no test-time variants": ("matched", {}, {HW: _profile(HW, variants=())}),
     "hw: variants for every crop (no confidence gate)": ("matched", {}, {HW: _profile(HW, variants_below=1.01)}),
     "hw: keep faint boxes (no show-through filter)": ("matched", {}, {HW: _profile(HW, faint_ratio=0.0)}),

@@ -6,8 +6,10 @@
 # 1. apt packages listed in scripts/apt-packages.txt, only when one is missing (needs root;
 #    without root it lists what is missing and goes on);
 # 2. .venv created with python3 (or $PYTHON) when absent or broken;
-# 3. pip install -e '.[test]' into .venv, skipped when pyproject.toml (and the venv's Python) has not
-#    changed since the last successful install (hash in .venv/.inkread-setup-hash).
+# 3. pip install -e '.[test,train]' into .venv (train: PyTorch and onnx for inkread.training and its
+#    test; a CPU build of torch from pip's find-links folders when one is there, so no CUDA stack is
+#    pulled in), skipped when pyproject.toml (and the venv's Python) has not changed since the last
+#    successful install (hash in .venv/.inkread-setup-hash).
 #
 # Environment: PYTHON (interpreter for a new venv, default python3), INKREAD_SKIP_APT=1 (skip step 1),
 # INKREAD_FORCE_INSTALL=1 (re-run pip even when the hash matches).
@@ -98,6 +100,16 @@ setup_hash() {
     } | sha256sum | cut -d' ' -f1
 }
 
+cpu_torch_wheel() {  # the newest torch-*+cpu wheel in pip's find-links folders, if any
+    local dir links
+    links="$("$VENV/bin/python" -m pip config get global.find-links 2>/dev/null || true) ${PIP_FIND_LINKS:-}"
+    for dir in $links; do
+        dir="${dir#file://}"
+        [[ -d "$dir" ]] || continue
+        ls "$dir"/torch-*+cpu-*.whl 2>/dev/null
+    done | sort -V | tail -n 1
+}
+
 install_package() {
     local want have=""
     want="$(setup_hash)"
@@ -106,10 +118,17 @@ install_package() {
         && "$VENV/bin/python" -c 'import inkread' >/dev/null 2>&1; then
         return 0
     fi
-    log "pip install -e '.[test]' (this can take a few minutes the first time)"
+    log "pip install -e '.[test,train]' (this can take a few minutes the first time)"
     rm -f "$HASH_FILE"
-    local pip_log="$VENV/.inkread-setup-pip.log"
-    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]' \
+    local pip_log="$VENV/.inkread-setup-pip.log" wheel
+    if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
+        wheel="$(cpu_torch_wheel)"
+        if [[ -n "$wheel" ]] && ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "$wheel" >"$pip_log" 2>&1; then
+            log "WARNING: could not install $wheel; pip will choose a torch build itself"
+        fi
+    fi
+    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test,train]' \
         >"$pip_log" 2>&1; then
         tail -n 40 "$pip_log" >&2
         log "ERROR: pip install failed (full log: $pip_log)"

@@ -22,11 +22,16 @@ from .exceptions import MissingDependencyError
 if False:  # typing only
     from .decode import Lexicon
 
-__all__ = ["PaddleModels", "Detection", "Reading", "get_models", "model_dir"]
+__all__ = ["PaddleModels", "Detection", "Reading", "get_models", "model_dir", "HANDWRITING_MODEL"]
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
+# inkread's own handwriting recogniser: PP-OCRv6's backbone with a neck and head trained on real
+# handwritten lines and synthetic ones (inkread.training; its card hw_rec.json says how and on what).
+HANDWRITING_MODEL = Path(__file__).resolve().parent / "weights" / "hw_rec.onnx"
+# the recognisers ``PaddleModels.recognize(model=...)`` knows
+RECOGNISERS = ("ppocr", "handwriting")
 REC_HEIGHT = 48
 # Widest recogniser input: 100 characters' worth. A crop of a more extreme shape (a 4000 x 3 sliver)
 # is squeezed to this width instead of becoming a 64000-pixel-wide tensor.
@@ -73,6 +78,12 @@ class Reading:
     first_lower: bool = False
 
 
+def _charset(session) -> list[str]:
+    """A recogniser's classes from its metadata: index 0 is the CTC blank, the last class a space."""
+    chars = session.get_modelmeta().custom_metadata_map["character"].splitlines()
+    return ["<blank>"] + chars + [" "]
+
+
 def _session(path: Path, threads: int):
     import onnxruntime as ort
 
@@ -94,12 +105,17 @@ class PaddleModels:
         self.det = _session(folder / DET_MODEL, threads)
         self.rec = _session(folder / REC_MODEL, threads)
         self.cls = _session(folder / CLS_MODEL, threads)
-        meta = self.rec.get_modelmeta().custom_metadata_map
-        chars = meta["character"].splitlines()
-        # index 0 is the CTC blank; the model's last class is a space.
-        self.charset: list[str] = ["<blank>"] + chars + [" "]
+        self.charset: list[str] = _charset(self.rec)
+        self._threads = threads
+        self._hw = None  # the handwriting recogniser, loaded on first use
+        self._hw_lock = threading.Lock()
         self._masks: dict[str, np.ndarray] = {}
         self._mask_lock = threading.Lock()
+
+    @staticmethod
+    def charset_of(path: Path) -> list[str]:
+        """The classes of the recogniser at ``path`` (see :func:`_charset`)."""
+        return _charset(_session(path, 1))
 
     # ----- character sets -------------------------------------------------------------------
     def class_mask(self, script: str) -> np.ndarray:
@@ -140,11 +156,34 @@ class PaddleModels:
         return out
 
     # ----- recognition ----------------------------------------------------------------------
+    def _recogniser(self, model: str):
+        if model == "ppocr":
+            return self.rec
+        if model != "handwriting":
+            raise ValueError(f"unknown recogniser {model!r} (one of {', '.join(RECOGNISERS)})")
+        with self._hw_lock:
+            if self._hw is None:
+                if not HANDWRITING_MODEL.is_file():
+                    raise MissingDependencyError(
+                        f"the handwriting model {HANDWRITING_MODEL} is missing",
+                        hint="reinstall inkread, or rebuild it: python -m inkread.training all")
+                session = _session(HANDWRITING_MODEL, self._threads)
+                if _charset(session) != self.charset:
+                    raise MissingDependencyError(
+                        f"{HANDWRITING_MODEL} was trained for other classes than {REC_MODEL}",
+                        hint="rebuild it against the installed rapidocr: python -m inkread.training all")
+                self._hw = session
+            return self._hw
+
     def recognize(self, crops: list[np.ndarray], mask: np.ndarray | None = None,
-                  batch_size: int = 6, lexicon: "Lexicon | None" = None, rescore: bool = True) -> list[Reading]:
+                  batch_size: int = 6, lexicon: "Lexicon | None" = None, rescore: bool = True,
+                  model: str = "ppocr") -> list[Reading]:
         """Read each crop (RGB, one text line) over the allowed classes: greedy CTC decoding, or a
         lexicon-guided beam search when a ``lexicon`` is given, its words then rescored against
-        nearby dictionary words unless ``rescore`` is false (:func:`inkread.decode.rescore_words`)."""
+        nearby dictionary words unless ``rescore`` is false (:func:`inkread.decode.rescore_words`).
+        ``model`` is ``"ppocr"`` (PP-OCRv6 as shipped) or ``"handwriting"`` (:data:`HANDWRITING_MODEL`,
+        same classes, Latin script only)."""
+        session = self._recogniser(model)
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
         results: list[Reading | None] = [None] * len(crops)
         for start in range(0, len(order), batch_size):
@@ -157,7 +196,7 @@ class PaddleModels:
                 norm, rw = _rec_input(crops[i], width)
                 batch[j, :, :, :rw] = norm
                 widths.append(rw)
-            probs = self.rec.run(None, {self.rec.get_inputs()[0].name: batch})[0]
+            probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
             for j, i in enumerate(idx):
                 frames = probs.shape[1]
                 used = max(1, int(round(frames * widths[j] / width)))

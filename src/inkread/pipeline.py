@@ -45,6 +45,9 @@ class ModeProfile:
     faint_ratio: float = 0.0  # boxes whose ink contrast is under this share of the page's typical box are dropped
     digit_lookalikes: bool = False  # letters that look like digits inside a number read as digits (tidy.py)
     rescore: bool = False  # words rescored against nearby dictionary words (decode.rescore_words)
+    # which recogniser reads Latin-script lines (models.RECOGNISERS); other scripts always read with
+    # PP-OCRv6, the only one that knows them
+    recogniser: str = "ppocr"
 
 
 PROFILES: dict[RecognitionMode, ModeProfile] = {
@@ -77,6 +80,7 @@ PROFILES: dict[RecognitionMode, ModeProfile] = {
         # dev hw-page CER 0.242 -> 0.235, WER 0.626 -> 0.563 (with the French rules of tidy.py). Not
         # for print: no change on any printed sample of the dev set, for 20% more time per page.
         rescore=True,
+        recogniser="handwriting",
     ),
 }
 
@@ -235,8 +239,10 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
 
     mask = models.class_mask(options.language.info.script)
     lexicon = get_lexicon(options.language.value) if options.lexicon else None
+    recogniser = profile.recogniser if options.language.info.script == "latin" else "ppocr"
     readings, flipped = _read_upright(models, crops, mask, lexicon, profile.variants,
-                                      (profile.min_confidence, profile.variants_below), profile.rescore)
+                                      (profile.min_confidence, profile.variants_below), profile.rescore,
+                                      recogniser)
     if lexicon is not None:
         readings = [tidy_reading(r, lexicon, digits=profile.digit_lookalikes) for r in readings]
     t4 = time.perf_counter()
@@ -317,7 +323,7 @@ def _with_checkbox(text: str, words: list[Word], cb: Checkbox, to_input: Transfo
 def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarray,
                   lexicon: Lexicon | None = None, variants: tuple[str, ...] = (),
                   variants_for: tuple[float, float] = (0.0, 1.0),
-                  rescore: bool = False) -> tuple[list[Reading], list[bool]]:
+                  rescore: bool = False, model: str = "ppocr") -> tuple[list[Reading], list[bool]]:
     """Read each crop; where the plain reading's confidence is within ``variants_for`` (low, high),
     read the crop's test-time ``variants`` too (:mod:`inkread.variants`): a crop read with less
     confidence than the line floor is noise and stays so, one read surely needs nothing more.
@@ -325,13 +331,13 @@ def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarra
     classifier alone misjudges handwriting). The most confident reading of each crop wins."""
     if not crops:
         return [], []
-    readings = models.recognize(crops, mask, lexicon=lexicon, rescore=rescore)
+    readings = models.recognize(crops, mask, lexicon=lexicon, rescore=rescore, model=model)
     unsure = [i for i, r in enumerate(readings) if variants_for[0] <= r.confidence < variants_for[1]]
     for name in variants:
         made = [(i, v) for i in unsure if (v := make_variant(name, crops[i])) is not None]
         if not made:
             continue
-        again = models.recognize([v[0] for _, v in made], mask, lexicon=lexicon, rescore=rescore)
+        again = models.recognize([v[0] for _, v in made], mask, lexicon=lexicon, rescore=rescore, model=model)
         for (i, (_img, xmap)), reading in zip(made, again):
             if reading.confidence > readings[i].confidence:
                 reading.char_x = [xmap(x) for x in reading.char_x]
@@ -340,7 +346,7 @@ def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarra
     flipped = [False] * len(crops)
     if suspects:
         turned = models.recognize([np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects], mask,
-                                  lexicon=lexicon, rescore=rescore)
+                                  lexicon=lexicon, rescore=rescore, model=model)
         for i, reading in zip(suspects, turned):
             if reading.confidence > readings[i].confidence:
                 readings[i], flipped[i] = reading, True

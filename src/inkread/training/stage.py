@@ -1,0 +1,175 @@
+"""Training the last stage of PP-OCRv6's backbone too, with the neck and head (``--part stage``).
+
+The backbone is cut once more, before its last stage (``STAGE_INPUT``: (batch, 384, 3, width / 4)):
+the front runs frozen in onnxruntime on every batch, so real lines are augmented afresh each time they
+are seen; the last stage (two depth-wise/MLP blocks and the pooling, 1.3 M weights) is converted to
+PyTorch with ``onnx2torch`` (checked equal to onnxruntime's output by the tests) and trained with the
+neck and head. Export puts the front, the trained stage and the head back into one ONNX file.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..models import MAX_REC_WIDTH, REC_HEIGHT, REC_MODEL, _rec_input, _session, model_dir
+from .model import BACKBONE_OUTPUT, NeckHead
+
+__all__ = ["STAGE_INPUT", "Stage", "front_path", "stage_module"]
+
+STAGE_INPUT = "p2o.pd_op.add.54.0"
+
+
+def front_path(work: Path) -> Path:
+    out = work / "front.onnx"
+    if not out.is_file():
+        from onnx import utils
+
+        work.mkdir(parents=True, exist_ok=True)
+        utils.extract_model(str(model_dir() / REC_MODEL), str(out), ["x"], [STAGE_INPUT])
+    return out
+
+
+def stage_module(work: Path) -> torch.nn.Module:
+    """The backbone's last stage as a trainable PyTorch module (its biases made parameters too)."""
+    from onnx import utils
+    from onnx2torch import convert
+
+    path = work / "stage.onnx"
+    if not path.is_file():
+        utils.extract_model(str(model_dir() / REC_MODEL), str(path), [STAGE_INPUT], [BACKBONE_OUTPUT])
+    module = convert(str(path))
+    holder = module.initializers
+    for name, buf in list(holder.named_buffers(recurse=False)):
+        if buf.dtype.is_floating_point and buf.numel() > 1:
+            delattr(holder, name)
+            holder.register_parameter(name, torch.nn.Parameter(buf.clone()))
+    return module
+
+
+class Stage(torch.nn.Module):
+    """Stage input -> class logits: the trainable last backbone stage, then the neck and head."""
+
+    def __init__(self, stage: torch.nn.Module, neck: NeckHead) -> None:
+        super().__init__()
+        self.stage = stage
+        self.neck = neck
+
+    def forward(self, mid: torch.Tensor) -> torch.Tensor:
+        return self.neck(self.stage(mid))
+
+
+class Front:
+    """The frozen front of the backbone in onnxruntime, batched like inkread's recogniser."""
+
+    def __init__(self, work: Path, threads: int) -> None:
+        self.session = _session(front_path(work), threads)
+
+    def run(self, grays: list[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
+        """Stage input for the lines, and how many output frames of each are its own (not padding)."""
+        width = min(MAX_REC_WIDTH, max(320, max(int(math.ceil(REC_HEIGHT * g.shape[1] / max(1, g.shape[0]) / 8)) * 8
+                                                 for g in grays)))
+        batch = np.zeros((len(grays), 3, REC_HEIGHT, width), dtype=np.float32)
+        widths = []
+        for j, g in enumerate(grays):
+            norm, rw = _rec_input(np.repeat(g[:, :, None], 3, axis=2), width)
+            batch[j, :, :, :rw] = norm
+            widths.append(rw)
+        mid = self.session.run(None, {self.session.get_inputs()[0].name: batch})[0]
+        frames = width // 8  # the pooling halves the stage input's width / 4
+        return torch.from_numpy(mid), [max(1, int(round(frames * w / width))) for w in widths]
+
+
+def greedy_texts(logits: torch.Tensor, lengths: list[int], chars: list[str]) -> list[str]:
+    best = logits.argmax(-1).numpy()
+    out = []
+    for row, n in zip(best, lengths):
+        prev, s = 0, []
+        for k in row[:n]:
+            if k != 0 and k != prev:
+                s.append(chars[k])
+            prev = k
+        out.append("".join(s).strip())
+    return out
+
+
+def read_all(model: Stage, front: Front, grays: list[np.ndarray], chars: list[str], batch: int = 16) -> list[str]:
+    model.eval()
+    order = np.argsort([g.shape[1] / max(1, g.shape[0]) for g in grays])
+    got: dict[int, str] = {}
+    with torch.no_grad():
+        for s in range(0, len(order), batch):
+            idx = order[s: s + batch]
+            mid, lengths = front.run([grays[i] for i in idx])
+            for i, t in zip(idx, greedy_texts(model(mid), lengths, chars)):
+                got[int(i)] = t
+    return [got[i] for i in range(len(grays))]
+
+
+def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list[int], bool]],
+                measure: dict[str, tuple[list[np.ndarray], list[str]]], chars: list[str], args,
+                checkpoint: Path, log=print) -> list[dict]:
+    """CTC training over (grey image, target, augment?) samples; ``measure`` sets read each epoch."""
+    from ..metrics import cer
+    from .augment import augment
+
+    rng = np.random.default_rng(args.seed)
+    stage_params = list(model.stage.parameters())
+    neck_params = list(model.neck.parameters())
+    opt = torch.optim.AdamW([{"params": stage_params, "lr": args.lr * args.stage_lr_scale},
+                             {"params": neck_params, "lr": args.lr}], weight_decay=args.weight_decay)
+    per_epoch = len(samples)
+    steps = args.epochs * math.ceil(per_epoch / args.batch)
+    warm = min(200, steps // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / max(1, warm)) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, steps)))))
+
+    def score() -> dict[str, float]:
+        return {n: float(np.mean([cer(r, h) for r, h in zip(refs, read_all(model, front, imgs, chars))]))
+                for n, (imgs, refs) in measure.items()}
+
+    history = [{"epoch": 0, **score()}]
+    log(f"epoch 0: {history[0]}")
+    best = history[0].get("val", 9.0)
+    torch.save({"state": model.state_dict(), "history": history, "command": getattr(args, "command", "")}, checkpoint)
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        t0 = time.time()
+        order = rng.permutation(len(samples))
+        # batches of similar width, in random order
+        order = sorted(order, key=lambda i: samples[i][0].shape[1] / samples[i][0].shape[0] + rng.uniform(0, 3))
+        batches = [order[s: s + args.batch] for s in range(0, len(order), args.batch)]
+        rng.shuffle(batches)
+        total = count = 0.0
+        for k, b in enumerate(batches):
+            grays = [augment(samples[i][0], rng) if samples[i][2] and rng.random() < 0.8 else samples[i][0] for i in b]
+            targets = [samples[i][1] for i in b]
+            mid, lengths = front.run(grays)
+            logp = F.log_softmax(model(mid), -1).transpose(0, 1)
+            loss = F.ctc_loss(logp, torch.tensor([c for y in targets for c in y]), torch.tensor(lengths),
+                              torch.tensor([len(y) for y in targets]), blank=0, zero_infinity=True)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(stage_params + neck_params, 5.0)
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(b)
+            count += len(b)
+            if k % 50 == 0:
+                log(f"  epoch {epoch} batch {k}/{len(batches)} loss {total / count:.3f} {time.time() - t0:.0f}s")
+        scores = score()
+        history.append({"epoch": epoch, "loss": total / count, "seconds": time.time() - t0, **scores})
+        log(f"epoch {epoch}: {history[-1]}")
+        if scores.get("val", 0) <= best:
+            best = scores["val"]
+            torch.save({"state": model.state_dict(), "history": history, "command": getattr(args, "command", "")}, checkpoint)
+        else:
+            state = torch.load(checkpoint, weights_only=False)
+            state["history"] = history
+            torch.save(state, checkpoint)
+    return history

@@ -1,0 +1,352 @@
+"""CTC training of the neck and head on cached backbone features, validation, and export to ONNX.
+
+``python -m inkread.training train --part neck --epochs 30`` trains; ``--part head`` trains only the last
+linear layer (the comparison in bench/RESULTS.md). Greedy-decoding CER is reported each epoch on the
+held-out pages of the training collections (``val``: chooses the kept epoch), on hooker/stanford lines
+(collections never trained on), on synthetic lines in held-out fonts (other languages) and on the dev
+line crops (measured, never chosen on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..metrics import cer
+from ..models import REC_MODEL, model_dir
+from . import data as D
+from .features import Backbone, load_cache
+from .model import BACKBONE_OUTPUT, NeckHead, load_neck_head
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+MEASURE_SETS = ("val", "other_sets", "synth_heldout", "dev_lines")
+
+
+class Cache:
+    """One cached set: features, frames per line, encoded targets (lines whose text has a character
+    outside the classes are left out)."""
+
+    def __init__(self, work: Path, name: str, index: dict[str, int]) -> None:
+        feats, idx, texts = load_cache(work / "cache", name)
+        self.feats = np.asarray(feats)
+        keep = [(i, D.encode(t, index)) for i, t in enumerate(texts)]
+        keep = [(i, y) for i, y in keep if y is not None]
+        self.index = idx[[i for i, _ in keep]]
+        self.targets = [y for _, y in keep]
+        self.texts = [D.normalise_text(texts[i]) for i, _ in keep]
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def item(self, i: int) -> np.ndarray:
+        s, n = self.index[i]
+        return self.feats[s: s + n]
+
+
+def _pad_vector(work: Path) -> np.ndarray:
+    """The backbone's features of empty (zero) input: what the neck sees where inkread pads a batch."""
+    bb = Backbone(work / "cache", threads=1)
+    f = bb.run([np.full((48, 640), 128, np.uint8)])[0]
+    return f[:, f.shape[1] // 2].astype(np.float32)
+
+
+def _batch(items: list[np.ndarray], pad: np.ndarray, min_frames: int = 40, rng=None, time_mask: float = 0.0):
+    t = max(min_frames, max(len(x) for x in items))
+    out = np.broadcast_to(pad, (len(items), t, pad.shape[0])).copy()
+    for j, x in enumerate(items):
+        out[j, : len(x)] = x
+        if rng is not None and time_mask > 0 and len(x) > 10 and rng.random() < 0.5:
+            w = int(rng.integers(1, max(2, int(len(x) * time_mask))))
+            s = int(rng.integers(0, len(x) - w))
+            out[j, s: s + w] = pad
+    return torch.from_numpy(out).permute(0, 2, 1).unsqueeze(2)  # (b, 384, 1, t)
+
+
+def greedy(logits: torch.Tensor, lengths: list[int], chars: list[str]) -> list[str]:
+    best = logits.argmax(-1).numpy()
+    out = []
+    for row, n in zip(best, lengths):
+        prev, s = 0, []
+        for k in row[:n]:
+            if k != 0 and k != prev:
+                s.append(chars[k])
+            prev = k
+        out.append("".join(s).strip())
+    return out
+
+
+def evaluate(net: NeckHead, cache: Cache, pad: np.ndarray, chars: list[str], batch: int = 32) -> tuple[float, list[str]]:
+    net.eval()
+    hyps: list[str] = []
+    order = np.argsort([n for _, n in cache.index])
+    got: dict[int, str] = {}
+    with torch.no_grad():
+        for s in range(0, len(order), batch):
+            idx = order[s: s + batch]
+            items = [cache.item(i).astype(np.float32) for i in idx]
+            logits = net(_batch(items, pad))
+            for i, h in zip(idx, greedy(logits, [len(x) for x in items], chars)):
+                got[int(i)] = h
+    hyps = [got[i] for i in range(len(cache))]
+    errs = [cer(ref, hyp) for ref, hyp in zip(cache.texts, hyps)]
+    return float(np.mean(errs)) if errs else float("nan"), hyps
+
+
+def train(args) -> dict:
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    torch.set_num_threads(args.threads)
+    work = Path(args.work)
+    src = str(model_dir() / REC_MODEL)
+    from ..models import PaddleModels
+
+    charset = PaddleModels.charset_of(model_dir() / REC_MODEL)
+    classes = D.latin_classes(charset)
+    chars = [charset[k] for k in classes]
+    index = {c: j for j, c in enumerate(chars) if j > 0}
+    net = load_neck_head(src, classes, dropout=args.dropout, extra_blocks=getattr(args, "extra_blocks", 0))
+    if args.part == "head":
+        for name, p in net.named_parameters():
+            p.requires_grad = name.startswith("fc.")
+    pad = _pad_vector(work)
+    real = Cache(work, "real", index)
+    synth = Cache(work, "synth", index) if args.synth_share > 0 else None
+    measure = {n: Cache(work, n, index) for n in MEASURE_SETS if (work / "cache" / f"{n}.feats.npy").is_file()}
+    views = max(1, args.views)
+    n_real = len(real) // views  # the cache holds each real line's views one after the other
+    print(f"real {n_real} lines x {views} views, synth {len(synth) if synth else 0}, classes {len(classes)}", flush=True)
+    params = [p for p in net.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+    per_epoch = n_real + int(n_real * args.synth_share)
+    steps = args.epochs * math.ceil(per_epoch / args.batch)
+    warm = min(300, steps // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / max(1, warm)) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, steps)))))
+    history = []
+    base = {n: evaluate(net, c, pad, chars)[0] for n, c in measure.items()}
+    print("epoch 0 (PP-OCRv6 as shipped):", json.dumps({k: round(v, 4) for k, v in base.items()}), flush=True)
+    history.append({"epoch": 0, **base})
+    best, best_state = base.get("val", 9.0), {k: v.clone() for k, v in net.state_dict().items()}
+    for epoch in range(1, args.epochs + 1):
+        net.train()
+        t0 = time.time()
+        pool = [("r", int(i) * views + int(rng.integers(0, views))) for i in rng.permutation(n_real)]
+        if synth is not None:
+            pool += [("s", int(i)) for i in rng.choice(len(synth), size=min(len(synth), per_epoch - n_real), replace=False)]
+        rng.shuffle(pool)
+        # batches of similar length (less padding), in random order
+        pool.sort(key=lambda p: (real if p[0] == "r" else synth).index[p[1]][1] + rng.uniform(0, 12))
+        batches = [pool[s: s + args.batch] for s in range(0, len(pool), args.batch)]
+        rng.shuffle(batches)
+        total, count = 0.0, 0
+        for b in batches:
+            items = [(real if k == "r" else synth).item(i).astype(np.float32) for k, i in b]
+            targets = [(real if k == "r" else synth).targets[i] for k, i in b]
+            x = _batch(items, pad, rng=rng, time_mask=args.time_mask)
+            logp = F.log_softmax(net(x), -1).transpose(0, 1)  # (t, b, classes)
+            lengths = torch.tensor([len(i) for i in items])
+            tl = torch.tensor([len(y) for y in targets])
+            loss = F.ctc_loss(logp, torch.tensor([c for y in targets for c in y]), lengths, tl,
+                              blank=0, zero_infinity=True)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(b)
+            count += len(b)
+        scores = {n: evaluate(net, c, pad, chars)[0] for n, c in measure.items()}
+        history.append({"epoch": epoch, "loss": total / count, "seconds": time.time() - t0, **scores})
+        print(f"epoch {epoch}: loss {total / count:.3f} {time.time() - t0:.0f}s",
+              json.dumps({k: round(v, 4) for k, v in scores.items()}), flush=True)
+        if scores.get("val", 0) < best:
+            best, best_state = scores["val"], {k: v.clone() for k, v in net.state_dict().items()}
+    net.load_state_dict(best_state)
+    out = work / f"neckhead-{args.part}{getattr(args, 'tag', '')}.pt"
+    torch.save({"state": best_state, "classes": classes, "history": history, "command": getattr(args, "command", "")}, out)
+    print(f"kept val CER {best:.4f} -> {out}", flush=True)
+    return {"net": net, "classes": classes, "history": history, "pad": pad}
+
+
+class _Full(torch.nn.Module):
+    """Neck and head (and trained stage) with the softmax, spread back over PP-OCRv6's 18,710
+    classes (others: 0)."""
+
+    def __init__(self, net: torch.nn.Module, classes: np.ndarray, total: int) -> None:
+        super().__init__()
+        self.net = net
+        spread = np.full(total, len(classes), dtype=np.int64)
+        spread[classes] = np.arange(len(classes))
+        self.register_buffer("spread", torch.from_numpy(spread))
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        p = self.net(feats).softmax(-1)
+        p = torch.cat([p, torch.zeros_like(p[..., :1])], dim=-1)
+        return torch.index_select(p, 2, self.spread)
+
+
+def export(net: torch.nn.Module, classes: np.ndarray, work: Path, out: Path, card: dict,
+           front: Path | None = None, join: str = BACKBONE_OUTPUT, channels: tuple[int, int] = (384, 1)) -> Path:
+    """One ONNX file, image in, probabilities over PP-OCRv6's classes out, like the shipped recogniser:
+    the frozen ``front`` (default: the whole backbone) joined at tensor ``join`` to ``net``."""
+    import onnx
+    from onnx import compose
+
+    from .features import backbone_path
+
+    net.eval()
+    src = model_dir() / REC_MODEL
+    charset_meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
+    full = _Full(net, classes, len(charset_meta["character"].splitlines()) + 2)
+    head_path = work / "head.onnx"
+    dummy = torch.zeros(1, channels[0], channels[1], 50 if join == BACKBONE_OUTPUT else 100)
+    torch.onnx.export(full, (dummy,), str(head_path), input_names=["feats"], output_names=["probs"],
+                      dynamic_axes={"feats": {0: "b", 3: "t"}, "probs": {0: "b", 1: "t"}}, opset_version=17,
+                      dynamo=False)
+    head = onnx.load(str(head_path))
+    backbone = onnx.load(str(front or backbone_path(work / "cache")))
+    backbone = onnx.version_converter.convert_version(backbone, 17)
+    backbone.ir_version = head.ir_version
+    merged = compose.merge_models(backbone, head, io_map=[(join, "feats")])
+    del merged.metadata_props[:]
+    for k, v in {**charset_meta, "inkread": json.dumps(card, ensure_ascii=False)}.items():
+        merged.metadata_props.add(key=k, value=v)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    onnx.save(merged, str(tmp))
+    os.replace(tmp, out)
+    return out
+
+
+def _classes():
+    from ..models import PaddleModels
+
+    charset = PaddleModels.charset_of(model_dir() / REC_MODEL)
+    classes = D.latin_classes(charset)
+    chars = [charset[k] for k in classes]
+    return classes, chars, {c: j for j, c in enumerate(chars) if j > 0}
+
+
+def train_stage_main(args) -> dict:
+    """``--part stage``: the backbone's last stage, the neck and the head, on freshly augmented lines."""
+    import cv2
+
+    from .stage import Front, Stage, stage_module, train_stage
+    from .synth import HELD_OUT_FONTS, TRAIN_FONTS, synthetic_lines
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    work = Path(args.work)
+    classes, chars, index = _classes()
+    neck = load_neck_head(str(model_dir() / REC_MODEL), classes, dropout=args.dropout,
+                          extra_blocks=getattr(args, "extra_blocks", 0))
+    if args.init:
+        neck.load_state_dict(torch.load(args.init, weights_only=False)["state"])
+    model = Stage(stage_module(work), neck)
+    front = Front(work, args.threads)
+    gray = lambda p: cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)  # noqa: E731
+    lines = D.read_lines(Path(args.data), D.SHIPPABLE_SETS)
+    train_lines, val_lines = D.split_by_page(lines, args.val_fraction, args.seed)
+    samples = []
+    for ln in train_lines:
+        y = D.encode(ln.text, index)
+        if y is not None:
+            samples.append((gray(ln.path), y, True))
+    n_real = len(samples)
+    for img, text, _lang in synthetic_lines(args.synth_lines, args.seed, fonts=TRAIN_FONTS):
+        y = D.encode(text, index)
+        if y is not None:
+            samples.append((img, y, True))
+    print(f"stage training: {n_real} real lines, {len(samples) - n_real} synthetic", flush=True)
+
+    def lines_of(items):
+        return [gray(ln.path) for ln in items], [D.normalise_text(ln.text) for ln in items]
+
+    measure = {"val": lines_of(val_lines),
+               "other_sets": lines_of(D.other_collections(Path(args.data), args.other, args.seed))}
+    held = list(synthetic_lines(args.synth_val, args.seed + 7, fonts=HELD_OUT_FONTS))
+    measure["synth_heldout"] = ([h[0] for h in held], [D.normalise_text(h[1]) for h in held])
+    if args.eval and Path(args.eval).is_dir():
+        from .__main__ import _eval_lines
+
+        dev = list(_eval_lines(Path(args.eval)))
+        measure["dev_lines"] = ([d[0] for d in dev], [D.normalise_text(d[1]) for d in dev])
+    ckpt = work / f"stage{args.tag}.pt"
+    history = train_stage(model, front, samples, measure, chars, args, ckpt, log=lambda m: print(m, flush=True))
+    model.load_state_dict(torch.load(ckpt, weights_only=False)["state"])
+    return {"net": model, "classes": classes, "history": history}
+
+
+def _from_checkpoint(args) -> dict:
+    """A trained model back from its checkpoint (``--part`` says which kind it is)."""
+    classes, _chars, _index = _classes()
+    ckpt = torch.load(args.checkpoint, weights_only=False)
+    neck = load_neck_head(str(model_dir() / REC_MODEL), classes, extra_blocks=getattr(args, "extra_blocks", 0))
+    if args.part == "stage":
+        from .stage import Stage, stage_module
+
+        net = Stage(stage_module(Path(args.work)), neck)
+    else:
+        net = neck
+    net.load_state_dict(ckpt["state"])
+    return {"net": net, "classes": classes, "history": ckpt["history"], "command": ckpt.get("command", "")}
+
+
+def main(args, rest: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m inkread.training train")
+    p.add_argument("--part", choices=("head", "neck", "stage"), default="neck")
+    p.add_argument("--init", default="", help="stage: start the neck and head from this checkpoint")
+    p.add_argument("--stage-lr-scale", type=float, default=0.5, help="stage: the backbone stage's share of --lr")
+    p.add_argument("--synth-lines", type=int, default=4000, help="stage: synthetic lines rendered")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--extra-blocks", type=int, default=0, help="transformer blocks added to the neck")
+    p.add_argument("--tag", default="", help="name of this run's checkpoint (neckhead-<part><tag>.pt)")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--time-mask", type=float, default=0.1)
+    p.add_argument("--synth-share", type=float, default=0.5, help="synthetic lines per real line, each epoch")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--out", default=str(WEIGHTS / "hw_rec.onnx"))
+    p.add_argument("--no-export", action="store_true")
+    p.add_argument("--checkpoint", default="", help="export: the checkpoint to export (no training)")
+    targs = p.parse_args(rest, namespace=args)
+    targs.command = "python -m inkread.training " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if targs.step == "export":
+        done = _from_checkpoint(targs)
+    else:
+        done = train(targs) if targs.part != "stage" else train_stage_main(targs)
+    if targs.no_export:
+        return 0
+    hist = done["history"]
+    best = min(hist[1:], key=lambda h: h.get("val", 9)) if len(hist) > 1 else hist[0]
+    card = {
+        "command": done.get("command") or targs.command,
+        "data_hash": (Path(targs.work) / "data_hash.txt").read_text().strip()
+        if (Path(targs.work) / "data_hash.txt").is_file() else "",
+        "trained_on": list(D.SHIPPABLE_SETS) + ["synthetic (Debian handwriting fonts, wordfreq text)"],
+        "part": targs.part, "seed": targs.seed, "epoch": best["epoch"],
+        "greedy_cer": {k: round(best[k], 4) for k in MEASURE_SETS if k in best},
+        "greedy_cer_ppocrv6": {k: round(hist[0][k], 4) for k in MEASURE_SETS if k in hist[0]},
+    }
+    if targs.part == "stage":
+        from .stage import STAGE_INPUT, front_path
+
+        path = export(done["net"], done["classes"], Path(targs.work), Path(targs.out), card,
+                      front=front_path(Path(targs.work)), join=STAGE_INPUT, channels=(384, 3))
+    else:
+        path = export(done["net"], done["classes"], Path(targs.work), Path(targs.out), card)
+    Path(targs.out).with_suffix(".json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    print(f"exported {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
+    return 0

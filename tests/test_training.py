@@ -1,0 +1,131 @@
+"""The training recipe (inkread.training) cannot rot: its PyTorch copy of PP-OCRv6's neck and head
+gives the ONNX model's probabilities, a few steps of CTC training on real handwritten lines lower the
+loss, and the exported model loads in onnxruntime and reads through inkread's own recogniser code.
+
+Needs the training extra (torch, onnx); scripts/setup.sh installs it for the tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from inkread.models import REC_MODEL, PaddleModels, model_dir  # noqa: E402
+from inkread.training import data as D  # noqa: E402
+from inkread.training.features import Backbone, extract  # noqa: E402
+
+TRAIN_DIR = Path(__file__).resolve().parents[2] / "shared" / "train"
+
+
+@pytest.fixture(scope="module")
+def train_lines() -> list[D.Line]:
+    if not (TRAIN_DIR / "lines.tsv").is_file():
+        pytest.skip(f"training lines not available at {TRAIN_DIR} (CI has them)")
+    lines = D.read_lines(TRAIN_DIR, ("copiste",))
+    return lines[:12]
+
+
+def _gray(path: Path) -> np.ndarray:
+    import cv2
+
+    return cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+
+
+def test_split_by_page_keeps_pages_whole(train_lines):
+    lines = D.read_lines(TRAIN_DIR, D.SHIPPABLE_SETS)
+    train, val = D.split_by_page(lines, 0.1, seed=3)
+    assert len(train) + len(val) == len(lines) and val
+    assert not {ln.page for ln in train} & {ln.page for ln in val}
+    assert {ln.set for ln in val} == set(D.SHIPPABLE_SETS)  # each set has held-out pages
+    assert D.split_by_page(lines, 0.1, seed=3)[1] == val  # the seed fixes the split
+
+
+def test_neck_head_copy_matches_onnx(tmp_path, train_lines):
+    import onnxruntime as ort
+
+    from inkread.models import _rec_input
+    from inkread.training.model import load_neck_head
+
+    src = model_dir() / REC_MODEL
+    net = load_neck_head(str(src)).eval()
+    gray = _gray(train_lines[0].path)
+    x, rw = _rec_input(np.repeat(gray[:, :, None], 3, axis=2), 10_000)
+    batch = np.zeros((1, 3, 48, -(-rw // 8) * 8 + 64), np.float32)  # some padding, as in a batch
+    batch[0, :, :, :rw] = x
+    full = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"])
+    ref = full.run(None, {full.get_inputs()[0].name: batch})[0][0]
+    bb = Backbone(tmp_path, threads=1)
+    feats = bb.session.run(None, {bb.session.get_inputs()[0].name: batch})[0]
+    with torch.no_grad():
+        got = net(torch.from_numpy(feats)).softmax(-1).numpy()[0]
+    assert got.shape == ref.shape and got.shape[0] > 20
+    assert np.abs(got - ref).max() < 1e-4
+
+
+def test_few_steps_lower_the_loss_and_export_reads(tmp_path, train_lines):
+    from argparse import Namespace
+
+    from inkread.models import _session
+    from inkread.training.train import export, train
+
+    bb = Backbone(tmp_path / "cache", threads=1)
+    items = [(_gray(ln.path), ln.text) for ln in train_lines]
+    extract(items, bb, tmp_path / "cache", "real", log=lambda m: None)
+    extract(items[:4], bb, tmp_path / "cache", "val", log=lambda m: None)
+    args = Namespace(seed=1, threads=1, work=str(tmp_path), part="neck", dropout=0.0, views=1, synth_share=0.0,
+                     lr=2e-3, weight_decay=0.0, epochs=6, batch=4, time_mask=0.0)
+    done = train(args)
+    hist = done["history"]
+    assert hist[-1]["loss"] < hist[1]["loss"]  # it learns the lines it sees
+    assert min(h["val"] for h in hist[1:]) <= hist[0]["val"] + 0.05
+
+    out = export(done["net"], done["classes"], tmp_path, tmp_path / "hw.onnx", {"test": True})
+    session = _session(out, 1)
+    models = PaddleModels()
+    assert json.loads(session.get_modelmeta().custom_metadata_map["inkread"]) == {"test": True}
+    assert models.charset_of(out) == models.charset
+    rgb = np.repeat(items[0][0][:, :, None], 3, axis=2)
+    from inkread.models import _rec_input
+
+    x, _ = _rec_input(rgb, 2000)
+    probs = session.run(None, {session.get_inputs()[0].name: x[None]})[0][0]
+    assert probs.shape[1] == len(models.charset)
+    assert np.allclose(probs.sum(1), 1.0, atol=1e-4)
+    latin = models.class_mask("latin")
+    assert probs[:, ~latin].max() == 0.0  # a Latin-script model: every other class has probability 0
+
+
+def test_backbone_stage_copy_matches_onnx(tmp_path, train_lines):
+    """The last backbone stage converted to PyTorch (trained by ``--part stage``) gives the
+    backbone's output, and the front + stage + neck export reads like the PyTorch model."""
+    from inkread.training.model import load_neck_head
+    from inkread.training.stage import Front, Stage, stage_module
+    from inkread.training.train import _classes
+
+    grays = [_gray(ln.path) for ln in train_lines[:3]]
+    front = Front(tmp_path, threads=1)
+    mid, lengths = front.run(grays)
+    stage = stage_module(tmp_path).eval()
+    with torch.no_grad():
+        got = stage(mid).numpy()
+    bb = Backbone(tmp_path, threads=1)
+    ref = bb.run(grays)
+    for j, r in enumerate(ref):
+        assert lengths[j] == r.shape[1]
+        assert np.abs(got[j, :, 0, : r.shape[1]] - r.astype(np.float32)).max() < 0.05  # float16 cache
+    assert sum(p.numel() for p in stage.parameters()) > 1_000_000  # weights and biases both train
+
+    classes, chars, _ = _classes()
+    model = Stage(stage, load_neck_head(str(model_dir() / REC_MODEL), classes)).eval()
+    from inkread.training.stage import read_all
+
+    texts = read_all(model, front, grays, chars)
+    truths = [D.training_text(ln.text) for ln in train_lines[:3]]
+    from inkread.metrics import cer
+
+    assert np.mean([cer(t, h) for t, h in zip(truths, texts)]) < 0.5  # PP-OCRv6 itself, untrained
