@@ -2,9 +2,11 @@
 
 The backbone is cut once more, before its last stage (``STAGE_INPUT``: (batch, 384, 3, width / 4)):
 the front runs frozen in onnxruntime on every batch, so real lines are augmented afresh each time they
-are seen; the last stage (two depth-wise/MLP blocks and the pooling, 1.3 M weights) is converted to
-PyTorch with ``onnx2torch`` (checked equal to onnxruntime's output by the tests) and trained with the
-neck and head. Export puts the front, the trained stage and the head back into one ONNX file.
+are seen; the last stage (two blocks of a 3x3 depth-wise conv, the first with squeeze-excitation, and
+an MLP of 768 with GELU; then a 3x2 average pooling; 1.3 M weights) is re-implemented here
+(:class:`StageNet`, loaded from the ONNX file's weights and checked equal to onnxruntime's output by
+the tests) and trained with the neck and head. Export puts the front, the trained stage and the head
+back into one ONNX file.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import torch.nn.functional as F
 from ..models import MAX_REC_WIDTH, REC_HEIGHT, REC_MODEL, _rec_input, _session, model_dir
 from .model import BACKBONE_OUTPUT, NeckHead
 
-__all__ = ["STAGE_INPUT", "Stage", "front_path", "stage_module"]
+__all__ = ["STAGE_INPUT", "Stage", "StageNet", "front_path", "stage_module"]
 
 STAGE_INPUT = "p2o.pd_op.add.54.0"
 
@@ -35,21 +37,63 @@ def front_path(work: Path) -> Path:
     return out
 
 
-def stage_module(work: Path) -> torch.nn.Module:
-    """The backbone's last stage as a trainable PyTorch module (its biases made parameters too)."""
-    from onnx import utils
-    from onnx2torch import convert
+class _Block(torch.nn.Module):
+    """x -> y = dwconv3x3(x) [* squeeze-excitation(y)]; y + MLP(y) (1x1 convs, GELU)."""
 
-    path = work / "stage.onnx"
-    if not path.is_file():
-        utils.extract_model(str(model_dir() / REC_MODEL), str(path), [STAGE_INPUT], [BACKBONE_OUTPUT])
-    module = convert(str(path))
-    holder = module.initializers
-    for name, buf in list(holder.named_buffers(recurse=False)):
-        if buf.dtype.is_floating_point and buf.numel() > 1:
-            delattr(holder, name)
-            holder.register_parameter(name, torch.nn.Parameter(buf.clone()))
-    return module
+    def __init__(self, channels: int = 384, hidden: int = 768, se: bool = False) -> None:
+        super().__init__()
+        self.dw = torch.nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
+        self.se = torch.nn.Sequential(torch.nn.Conv2d(channels, channels // 4, 1), torch.nn.ReLU(),
+                                      torch.nn.Conv2d(channels // 4, channels, 1), torch.nn.Hardsigmoid()) if se else None
+        self.fc1 = torch.nn.Conv2d(channels, hidden, 1)
+        self.fc2 = torch.nn.Conv2d(hidden, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.dw(x)
+        if self.se is not None:
+            y = y * self.se(y.mean(dim=(2, 3), keepdim=True))
+        return y + self.fc2(F.gelu(self.fc1(y)))
+
+
+class StageNet(torch.nn.Module):
+    """PP-OCRv6 small's last backbone stage: (b, 384, 3, w) -> (b, 384, 1, w / 2)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = torch.nn.Sequential(_Block(se=True), _Block(se=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(self.blocks(x), kernel_size=(3, 2), stride=(3, 2))
+
+
+def stage_module(work: Path | None = None) -> StageNet:
+    """:class:`StageNet` holding PP-OCRv6's weights, read from the wheel's ONNX file: the convs of
+    the stage in graph order, each with the bias added after it."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(model_dir() / REC_MODEL))
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    nodes = list(model.graph.node)
+    start = next(i for i, n in enumerate(nodes) if STAGE_INPUT in n.input)
+    end = next(i for i, n in enumerate(nodes) if n.op_type == "AveragePool" and BACKBONE_OUTPUT in n.output)
+    pairs = []
+    for i in range(start, end):
+        n = nodes[i]
+        if n.op_type == "Conv":
+            bias_node = next(m for m in nodes[i + 1: end] if m.op_type == "Add" and n.output[0] in m.input)
+            bias = next(inits[x] for x in bias_node.input if x in inits)
+            pairs.append((inits[n.input[1]], bias.reshape(-1)))
+    net = StageNet()
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    if len(convs) != len(pairs):
+        raise ValueError(f"{REC_MODEL}'s last stage has {len(pairs)} convs, StageNet {len(convs)}")
+    for conv, (w, b) in zip(convs, pairs):
+        if tuple(conv.weight.shape) != w.shape:
+            raise ValueError(f"weight shape {w.shape} where StageNet has {tuple(conv.weight.shape)}")
+        conv.weight.data = torch.from_numpy(np.array(w, dtype=np.float32))
+        conv.bias.data = torch.from_numpy(np.array(b, dtype=np.float32))
+    return net
 
 
 class Stage(torch.nn.Module):

@@ -304,15 +304,20 @@ def _from_checkpoint(args) -> dict:
 
 def main(args, rest: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m inkread.training train")
-    p.add_argument("--part", choices=("head", "neck", "stage"), default="neck")
+    # the defaults are the shipped recipe: 8 epochs of neck and head on cached features, then 5 of
+    # the last backbone stage with them on freshly augmented lines (bench/RESULTS.md has the comparison)
+    p.add_argument("--part", choices=("head", "neck", "stage"), default="stage")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--neck-epochs", type=int, default=8, help="all: epochs of the neck phase")
+    p.add_argument("--neck-batch", type=int, default=32)
+    p.add_argument("--neck-lr", type=float, default=5e-4)
     p.add_argument("--init", default="", help="stage: start the neck and head from this checkpoint")
     p.add_argument("--stage-lr-scale", type=float, default=0.5, help="stage: the backbone stage's share of --lr")
-    p.add_argument("--synth-lines", type=int, default=4000, help="stage: synthetic lines rendered")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--synth-lines", type=int, default=5000, help="stage: synthetic lines rendered")
     p.add_argument("--extra-blocks", type=int, default=0, help="transformer blocks added to the neck")
     p.add_argument("--tag", default="", help="name of this run's checkpoint (neckhead-<part><tag>.pt)")
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--time-mask", type=float, default=0.1)
@@ -325,6 +330,12 @@ def main(args, rest: list[str]) -> int:
     targs.command = "python -m inkread.training " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     if targs.step == "export":
         done = _from_checkpoint(targs)
+    elif targs.step == "all" and targs.part == "stage":
+        neck = argparse.Namespace(**{**vars(targs), "part": "neck", "epochs": targs.neck_epochs,
+                                     "batch": targs.neck_batch, "lr": targs.neck_lr})
+        train(neck)
+        targs.init = str(Path(targs.work) / f"neckhead-neck{targs.tag}.pt")
+        done = train_stage_main(targs)
     else:
         done = train(targs) if targs.part != "stage" else train_stage_main(targs)
     if targs.no_export:
