@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -209,3 +210,37 @@ def test_clients_command_uses_inkread_db(tmp_path, capsys, monkeypatch):
     assert cli.main(["clients"]) == 2  # an action is required
     assert cli.main(["serve", "--help"]) == 0
     assert "--workers" in capsys.readouterr().out
+
+
+def test_database_and_data_folder_are_private(tmp_path):
+    """The database holds the signing key and client secrets: owner-only from the start (issue 14)."""
+    import stat
+
+    db = tmp_path / "data" / "inkread" / "service.db"
+    store = open_store(db)
+    auth.create_client(store, "a")  # writes through WAL: the side files too
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    for side in db.parent.glob("service.db-*"):
+        assert stat.S_IMODE(side.stat().st_mode) & 0o077 == 0, side
+    store.close()
+    os.chmod(db, 0o644)  # loosened by hand: tightened again at the next start
+    open_store(db).close()
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_tokens_living_longer_than_the_service_issues_are_refused(store):
+    """A token signed with the real key but a 100-year lifetime was never issued here."""
+    record, _ = auth.create_client(store, "a")
+    issuer = auth.TokenIssuer(store, ttl_seconds=3600)
+    key = store.get_or_create_setting(auth.SECRET_KEY_SETTING, lambda: "unused")
+    now = int(time.time())
+    long_lived = jwt.encode({"sub": record.id, "iat": now, "exp": now + 100 * 365 * 86400, "iss": "inkread"},
+                            key, algorithm="HS256")
+    with pytest.raises(auth.TokenError, match="lifetime"):
+        issuer.verify(long_lived)
+    from_the_future = jwt.encode({"sub": record.id, "iat": now + 86400, "exp": now + 86400 + 60, "iss": "inkread"},
+                                 key, algorithm="HS256")
+    with pytest.raises(auth.TokenError):  # PyJWT itself refuses an iat in the future
+        issuer.verify(from_the_future)
+    assert issuer.verify(issuer.issue(record.id).access_token).id == record.id

@@ -428,6 +428,40 @@ class _SqlStore(Store):
         return self._count("DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file (and a missing data folder) readable by the service user only: it
+    holds the token signing key, client secret hashes, queued images and results. An existing
+    file or folder that others can read is tightened where we own it, or logged as a warning."""
+    import logging
+    import stat
+
+    log = logging.getLogger("inkread.service")
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for target, private in ((path, 0o600), (folder, 0o700)):
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+        if mode & 0o077 == 0:
+            continue
+        if target == path or folder.name == "inkread":  # ours: tighten; a shared folder: only warn
+            try:
+                os.chmod(target, mode & ~0o077 & 0o777 | (private & 0o700))
+                continue
+            except OSError:
+                pass
+        log.warning("%s is readable by other users (mode %o); it holds the service's secrets: chmod %o %s",
+                    target, mode, private, target)
+    for suffix in ("-wal", "-shm"):  # SQLite's side files hold the same data
+        side = Path(str(path) + suffix)
+        if side.exists() and stat.S_IMODE(os.stat(side).st_mode) & 0o077:
+            try:
+                os.chmod(side, 0o600)
+            except OSError:
+                pass
+
+
 class SQLiteStore(_SqlStore):
     """SQLite in WAL mode; one connection per thread (sqlite3 connections are not shareable)."""
 
@@ -437,7 +471,7 @@ class SQLiteStore(_SqlStore):
         self.path = os.path.expanduser(os.fspath(path))
         if self.path == ":memory:" or not self.path:
             raise ValueError("the service needs a database file (each thread would get its own in-memory one)")
-        Path(self.path).resolve().parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(self.path).resolve())
         self._local = threading.local()
         self._all_conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -451,7 +485,12 @@ class SQLiteStore(_SqlStore):
         if conn is None:
             if self._closed:
                 raise RuntimeError("store is closed")
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            old_umask = os.umask(0o077)  # the -wal and -shm files SQLite creates: owner only
+            try:
+                conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode = WAL")
+            finally:
+                os.umask(old_umask)
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
