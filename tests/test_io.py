@@ -1068,3 +1068,31 @@ def test_alpha_compositing_is_exact_for_every_value():
     [page] = load_pages(rgba, max_pixels=1 << 20)
     expected = np.rint(colour * alpha / 255 + 255 * (1 - alpha / 255))
     assert (page.image[..., 0] == expected).all()
+
+
+def test_devices_and_pipes_are_refused_not_read(tmp_path):
+    """/dev/zero would be read until memory runs out and a FIFO with no writer blocks forever (issue 14)."""
+    import os
+    import time
+
+    from inkread.exceptions import InputError
+
+    started = time.monotonic()
+    with pytest.raises(InputError, match="a device, not a regular file"):
+        load_pages("/dev/zero")
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="a named pipe"):
+        load_pages(fifo)
+    assert time.monotonic() - started < 5
+
+
+def test_a_stream_is_read_up_to_a_cap(monkeypatch):
+    import io as stdio
+
+    from inkread import io as inkio
+    from inkread.exceptions import ImageTooLargeError
+
+    monkeypatch.setattr(inkio, "MAX_STREAM_BYTES", 1000)
+    with pytest.raises(ImageTooLargeError, match="more than 1,000 bytes"):
+        load_pages(stdio.BytesIO(b"\\xff\\xd8\\xff" + b"\\0" * 5000))

@@ -66,6 +66,8 @@ _SUPPORTED_TEXT = "Supported formats: " + ", ".join(SUPPORTED_FORMATS[:-1]) + " 
 # How many leading bytes we look at to tell formats apart.  PDF allows junk before
 # ``%PDF-`` in the first 1024 bytes; the rest is for guessing what an unsupported file is.
 _HEAD_SIZE = 4096
+# The most bytes read from a file object into memory (a regular file is opened, not read whole).
+MAX_STREAM_BYTES = 1 << 30
 
 # The Pillow plugin(s) that may open each detected format (restricting ``Image.open`` to
 # them means a file can never be decoded by some other, unexpected plugin).
@@ -812,9 +814,12 @@ def _open_source(source: Any, pdf_dpi: float) -> Iterator[_Document]:
         elif isinstance(source, (str, os.PathLike)):
             doc = _open_path(source, pdf_dpi, stack)
         elif hasattr(source, "read"):
-            data = source.read()
+            data = source.read(MAX_STREAM_BYTES + 1)
             if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise TypeError("file object must be opened in binary mode ('rb')")
+            if len(data) > MAX_STREAM_BYTES:
+                raise ImageTooLargeError(f"the stream holds more than {MAX_STREAM_BYTES:,} bytes",
+                                         hint="save it to a file and pass the path")
             doc = _open_bytes(bytes(data), "<stream>", pdf_dpi)
         elif hasattr(source, "__array_interface__") or hasattr(source, "__array__"):
             doc = _ArrayDocument(np.asarray(source))
@@ -842,9 +847,12 @@ def _open_path(path: Any, pdf_dpi: float, stack: contextlib.ExitStack) -> _Docum
             f"{name} is a directory, not a file",
             hint="pass one image or PDF file; to read a folder, loop over its files",
         )
-    if not stat.S_ISREG(st.st_mode):  # a pipe or device: just read what it gives
-        with open(name, "rb") as fh:
-            return _open_bytes(fh.read(), name, pdf_dpi)
+    if not stat.S_ISREG(st.st_mode):
+        # /dev/zero never ends and a FIFO nobody writes to never answers: neither is read
+        what = ("a named pipe" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device")
+        raise InputError(f"{name} is {what}, not a regular file",
+                         hint="save what it holds to a file and pass that file")
     if st.st_size == 0:
         raise EmptyInputError(f"{name} is empty (0 bytes)")
     fh = stack.enter_context(open(name, "rb"))
