@@ -99,6 +99,24 @@ def test_token_endpoint(service):
     assert httpx.post(service.url + "/connect/token").status_code == 400
 
 
+def test_token_endpoint_takes_http_basic_client_authentication(service):
+    """RFC 6749 section 2.3.1: the client may authenticate with HTTP Basic (issue 14)."""
+    cid, secret = service.creds["a"]
+    r = httpx.post(service.url + "/connect/token", data={"grant_type": "client_credentials"}, auth=(cid, secret))
+    assert r.status_code == 200 and r.json()["token_type"] == "Bearer"
+    wrong = httpx.post(service.url + "/connect/token", data={"grant_type": "client_credentials"}, auth=(cid, "no"))
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    both = httpx.post(service.url + "/connect/token", auth=(cid, secret),
+                      data={"grant_type": "client_credentials", "client_secret": secret})
+    assert both.status_code == 400 and both.json()["error"] == "invalid_request"
+    garbled = httpx.post(service.url + "/connect/token", data={"grant_type": "client_credentials"},
+                         headers={"Authorization": "Basic !!!"})
+    assert garbled.status_code == 401
+    as_json = httpx.post(service.url + "/connect/token",
+                         json={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret})
+    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+
+
 OCR_ENDPOINTS = [
     ("POST", "/v1/recognize"),
     ("POST", "/v1/tasks"),

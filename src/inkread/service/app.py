@@ -152,6 +152,21 @@ def unauthorized(detail: str) -> ApiError:
                     hint="get a token from POST /connect/token and send 'Authorization: Bearer <token>'")
 
 
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    """(client id, secret) from ``Authorization: Basic ...`` (RFC 6749 section 2.3.1), else None."""
+    from urllib.parse import unquote_plus
+
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ("", "")  # malformed: authenticates nobody (401)
+    user, sep, password = decoded.partition(":")
+    return (unquote_plus(user), unquote_plus(password)) if sep else ("", "")
+
+
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
@@ -648,10 +663,23 @@ def _add_routes(app: FastAPI) -> None:
               responses={400: {"description": "unsupported grant type"}, 401: {"description": "invalid client"}})
     def token(request: Request, grant_type: str = Form(""), client_id: str = Form(""),
               client_secret: str = Form("")) -> JSONResponse:
+        if "application/x-www-form-urlencoded" not in request.headers.get("content-type", "") and \
+                "multipart/form-data" not in request.headers.get("content-type", "") and \
+                request.headers.get("content-length", "0") not in ("", "0"):
+            return JSONResponse({"error": "invalid_request",
+                                 "error_description": "send the fields as application/x-www-form-urlencoded "
+                                                      "(RFC 6749 section 4.4.2)"}, status_code=400)
         if grant_type != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type",
                                  "error_description": "only grant_type=client_credentials is supported"},
                                 status_code=400)
+        basic = _basic_credentials(request.headers.get("authorization", ""))
+        if basic is not None:  # RFC 6749 section 2.3.1: HTTP Basic, each part form-urlencoded
+            if client_id and client_id != basic[0] or client_secret:
+                return JSONResponse({"error": "invalid_request",
+                                     "error_description": "client credentials given both in the Authorization "
+                                                          "header and in the body"}, status_code=400)
+            client_id, client_secret = basic
         record = authenticate_client(state(request).store, client_id, client_secret)
         if record is None:
             return JSONResponse({"error": "invalid_client",
