@@ -99,6 +99,17 @@ def test_token_endpoint(service):
     assert httpx.post(service.url + "/connect/token").status_code == 400
 
 
+def test_json_nested_too_deep_is_a_400_not_a_500(api):
+    """A body of arrays nested 100,000 deep made json.loads raise RecursionError: a 500 (issue 14)."""
+    deep = "[" * 100_000 + "]" * 100_000
+    for path in ("/v1/recognize", "/v1/tasks"):
+        r = api.post(path, content=deep.encode(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, (path, r.status_code)
+        assert r.json()["error"] == "InvalidRequest"
+    r = api.post("/v1/recognize", data={"options": deep}, files={"file": ("x.png", b"\x89PNG\r\n\x1a\n")})
+    assert r.status_code == 422 and r.json()["error"] == "InvalidOption"
+
+
 def test_token_endpoint_takes_http_basic_client_authentication(service):
     """RFC 6749 section 2.3.1: the client may authenticate with HTTP Basic (issue 14)."""
     cid, secret = service.creds["a"]

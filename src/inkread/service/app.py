@@ -344,8 +344,8 @@ def build_options(fields_: dict[str, Any], settings: ServiceSettings) -> Recogni
         if isinstance(base, str):
             try:
                 base = json.loads(base) if base.strip() else None
-            except ValueError:
-                raise ApiError(422, "InvalidOption", "options is not valid JSON") from None
+            except (ValueError, RecursionError):
+                raise ApiError(422, "InvalidOption", "options is not valid JSON (or nested too deep)") from None
         options = RecognitionOptions()
         changes: dict[str, Any] = {}
         if base is not None:
@@ -453,8 +453,8 @@ async def read_upload(request: Request, settings: ServiceSettings) -> tuple[byte
             body = json.loads(await request.body())
         except ApiError:
             raise
-        except ValueError:
-            raise ApiError(400, "InvalidRequest", "the body is not valid JSON") from None
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
+            raise ApiError(400, "InvalidRequest", "the body is not valid JSON (or is nested too deep)") from None
         if not isinstance(body, dict):
             raise ApiError(422, "InvalidRequest", "the JSON body must be an object")
         image = body.get("image", body.get("data"))
