@@ -128,3 +128,18 @@ def test_drop_an_image_and_see_errors(page, service):
 
     page.click("#logout")
     page.wait_for_selector("#login-panel:not([hidden])")
+
+
+def test_api_docs_render_offline(browser, service):
+    """/docs is Swagger UI served by the service itself: it renders with every request on loopback
+    (it used to load its scripts from a CDN and stayed blank offline; issue 14)."""
+    context = browser.new_context()
+    pg = context.new_page()
+    outside: list[str] = []
+    pg.on("request", lambda r: None if r.url.startswith(service.url) else outside.append(r.url))
+    pg.goto(service.url + "/docs")
+    pg.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+    assert "inkread OCR service" in pg.text_content(".swagger-ui .info .title")
+    pg.wait_for_selector('[data-path="/connect/token"]')
+    context.close()
+    assert outside == []

@@ -560,7 +560,10 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
                     "(client credentials), then call `/v1/recognize`, `/v1/tasks` or the Aspose OCR Cloud v5 "
                     "compatible `/v5.0/ocr/*` endpoints with `Authorization: Bearer <token>`.",
         lifespan=lifespan,
+        docs_url=None,  # served below from the package's own Swagger UI copy, not a CDN: works offline
+        redoc_url=None,
     )
+    _add_offline_docs(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     _install_error_handlers(app)
     _add_routes(app)
@@ -570,6 +573,28 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
     if WEB_DIR.is_dir():
         app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")
     return app
+
+
+def _add_offline_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the ``fastapi-offline`` package's copy of its assets (served at
+    ``/docs-assets``; version 5, which reads FastAPI's OpenAPI 3.1 documents)."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+
+    assets = Path(fastapi_offline.__file__).resolve().parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Any:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - API docs",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon.png",
+                                   oauth2_redirect_url="/docs/oauth2-redirect")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    def docs_redirect() -> Any:
+        return get_swagger_ui_oauth2_redirect_html()
 
 
 def state(request: Request) -> ServiceState:
