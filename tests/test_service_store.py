@@ -244,3 +244,31 @@ def test_tokens_living_longer_than_the_service_issues_are_refused(store):
     with pytest.raises(auth.TokenError):  # PyJWT itself refuses an iat in the future
         issuer.verify(from_the_future)
     assert issuer.verify(issuer.issue(record.id).access_token).id == record.id
+
+
+def test_tasks_queued_by_a_client_revoked_since_are_not_run(store, repo_root):
+    """Revoking a client stops its queued work too, not only its tokens (issue 14)."""
+    from inkread.engine import OcrEngine
+    from inkread.service.store import DONE, FAILED
+    from inkread.service.worker import WorkerPool
+
+    image = (repo_root / "examples" / "printed_page.png").read_bytes()
+    kept, _ = auth.create_client(store, "kept")
+    gone, _ = auth.create_client(store, "gone")
+    ok = store.create_task(client_id=kept.id, kind="native", options={"recognition": {"mode": "printed"}}, data=image)
+    stale = store.create_task(client_id=gone.id, kind="native", options={"recognition": {"mode": "printed"}},
+                              data=image)
+    store.revoke_client(gone.id)
+    pool = WorkerPool(store, OcrEngine(), workers=1, poll_interval=0.05)
+    pool.start()
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not all(
+                store.get_task(t.id).finished for t in (ok, stale)):
+            time.sleep(0.1)
+    finally:
+        pool.stop()
+    assert store.get_task(ok.id).status == DONE
+    failed = store.get_task(stale.id)
+    assert failed.status == FAILED and failed.result is None
+    assert failed.error["error"] == "AuthenticationError" and "revoked" in failed.error["message"]

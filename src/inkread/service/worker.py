@@ -230,6 +230,11 @@ class WorkerPool:
                                 "while recognising this input"}
             self._finish(task, error=error)
             return
+        client = self.store.get_client(task.client_id)
+        if client is None or client.revoked:  # revoked after queueing: its work is not done
+            self._finish(task, error={"error": "AuthenticationError", "status": 401,
+                                      "message": "the client that queued this task has been revoked"})
+            return
         options = task.options
         try:
             recognition = options_from_dict(options.get("recognition", {}))
