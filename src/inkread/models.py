@@ -30,6 +30,8 @@ CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 # inkread's own handwriting recogniser: PP-OCRv6's backbone with a neck and head trained on real
 # handwritten lines and synthetic ones (inkread.training; its card hw_rec.json says how and on what).
 HANDWRITING_MODEL = Path(__file__).resolve().parent / "weights" / "hw_rec.onnx"
+# $INKREAD_HANDWRITING_MODEL: another handwriting model file to use instead (one you rebuilt)
+HANDWRITING_MODEL_ENV = "INKREAD_HANDWRITING_MODEL"
 # the recognisers ``PaddleModels.recognize(model=...)`` knows
 RECOGNISERS = ("ppocr", "handwriting")
 REC_HEIGHT = 48
@@ -163,14 +165,15 @@ class PaddleModels:
             raise ValueError(f"unknown recogniser {model!r} (one of {', '.join(RECOGNISERS)})")
         with self._hw_lock:
             if self._hw is None:
-                if not HANDWRITING_MODEL.is_file():
+                path = Path(os.environ.get(HANDWRITING_MODEL_ENV) or HANDWRITING_MODEL)
+                if not path.is_file():
                     raise MissingDependencyError(
-                        f"the handwriting model {HANDWRITING_MODEL} is missing",
+                        f"the handwriting model {path} is missing",
                         hint="reinstall inkread, or rebuild it: python -m inkread.training all")
-                session = _session(HANDWRITING_MODEL, self._threads)
+                session = _session(path, self._threads)
                 if _charset(session) != self.charset:
                     raise MissingDependencyError(
-                        f"{HANDWRITING_MODEL} was trained for other classes than {REC_MODEL}",
+                        f"{path} was trained for other classes than {REC_MODEL}",
                         hint="rebuild it against the installed rapidocr: python -m inkread.training all")
                 self._hw = session
             return self._hw

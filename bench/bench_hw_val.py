@@ -1,0 +1,80 @@
+"""Choose between handwriting models on the training collections' held-out pages, not on the dev set:
+inkread's whole HANDWRITTEN pipeline (lexicon, rescoring, tidying) on the validation line images of
+``inkread.training`` (pages split off by ``split_by_page`` with its seed), per candidate model file.
+
+    .venv/bin/python bench/bench_hw_val.py src/inkread/weights/hw_rec.onnx other.onnx ppocr
+
+``ppocr`` reads with PP-OCRv6 as shipped. Accuracy only, one process; a fresh process per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str) -> None:
+    import cv2
+
+    from inkread import metrics, pipeline
+    from inkread.models import get_models
+    from inkread.options import RecognitionMode, RecognitionOptions
+    from inkread.training import data as D
+
+    hw = RecognitionMode.HANDWRITTEN
+    if model == "ppocr":
+        import dataclasses
+
+        pipeline.PROFILES[hw] = dataclasses.replace(pipeline.PROFILES[hw], recogniser="ppocr")
+    lines = D.read_lines(data, tuple(sets.split(",")))
+    if sets == ",".join(D.SHIPPABLE_SETS):
+        lines = D.split_by_page(lines, val_fraction, seed)[1]
+    lines = [ln for ln in lines if D.training_text(ln.text)]
+    models = get_models()
+    rows: dict[str, list] = {}
+    t0 = time.time()
+    for ln in lines:
+        img = cv2.cvtColor(cv2.imread(str(ln.path)), cv2.COLOR_BGR2RGB)
+        page = pipeline.recognize_page(img, RecognitionOptions(mode=hw, language=("fr" if ln.set in ("copiste", "poilus") else "en")), models)
+        truth = D.training_text(ln.text)
+        rows.setdefault(ln.set, []).append((metrics.cer(truth, page.text), metrics.wer(truth, page.text)))
+    allr = [r for v in rows.values() for r in v]
+    out = {k: np.mean(v, axis=0) for k, v in rows.items()}
+    a = np.mean(allr, axis=0)
+    per = " ".join(f"{k} {v[0]:.3f}/{v[1]:.3f}" for k, v in out.items())
+    print(f"| {model} | {len(allr)} | {a[0]:.4f} | {a[1]:.4f} | {per} | {time.time() - t0:.0f} s |", flush=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("models", nargs="*")
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "train"))
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--val-fraction", type=float, default=0.08)
+    ap.add_argument("--sets", default="copiste,poilus", help="copiste,poilus: their held-out pages")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        _one(args.one, Path(args.data), args.seed, args.val_fraction, args.sets)
+        return 0
+    print("| model | lines | CER | WER | per set CER/WER | time |\n|---|---:|---:|---:|---|---:|", flush=True)
+    for m in args.models:
+        env = dict(os.environ)
+        if m != "ppocr":
+            env["INKREAD_HANDWRITING_MODEL"] = str(Path(m).resolve())
+        subprocess.run([sys.executable, __file__, "--one", m, "--data", args.data, "--seed", str(args.seed),
+                        "--val-fraction", str(args.val_fraction), "--sets", args.sets], env=env, check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
