@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str) -> None:
+def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str, second: str) -> None:
     import cv2
 
     from inkread import metrics, pipeline
@@ -30,11 +30,14 @@ def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str) -> N
     from inkread.options import RecognitionMode, RecognitionOptions
     from inkread.training import data as D
 
+    import dataclasses
+
     hw = RecognitionMode.HANDWRITTEN
     if model == "ppocr":
-        import dataclasses
-
         pipeline.PROFILES[hw] = dataclasses.replace(pipeline.PROFILES[hw], recogniser="ppocr")
+    if second:
+        pipeline.PROFILES[hw] = dataclasses.replace(pipeline.PROFILES[hw],
+                                                    second_opinion=None if second == "none" else second)
     lines = D.read_lines(data, tuple(sets.split(",")))
     if sets == ",".join(D.SHIPPABLE_SETS):
         lines = D.split_by_page(lines, val_fraction, seed)[1]
@@ -51,7 +54,7 @@ def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str) -> N
     out = {k: np.mean(v, axis=0) for k, v in rows.items()}
     a = np.mean(allr, axis=0)
     per = " ".join(f"{k} {v[0]:.3f}/{v[1]:.3f}" for k, v in out.items())
-    print(f"| {model} | {len(allr)} | {a[0]:.4f} | {a[1]:.4f} | {per} | {time.time() - t0:.0f} s |", flush=True)
+    print(f"| {model}{' + ' + second if second else ''} | {len(allr)} | {a[0]:.4f} | {a[1]:.4f} | {per} | {time.time() - t0:.0f} s |", flush=True)
 
 
 def main(argv=None) -> int:
@@ -61,10 +64,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--val-fraction", type=float, default=0.08)
     ap.add_argument("--sets", default="copiste,poilus", help="copiste,poilus: their held-out pages")
+    ap.add_argument("--second-opinion", default="", help="ppocr or none: override the profile's second opinion")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        _one(args.one, Path(args.data), args.seed, args.val_fraction, args.sets)
+        _one(args.one, Path(args.data), args.seed, args.val_fraction, args.sets, args.second_opinion)
         return 0
     print("| model | lines | CER | WER | per set CER/WER | time |\n|---|---:|---:|---:|---|---:|", flush=True)
     for m in args.models:
@@ -72,7 +76,8 @@ def main(argv=None) -> int:
         if m != "ppocr":
             env["INKREAD_HANDWRITING_MODEL"] = str(Path(m).resolve())
         subprocess.run([sys.executable, __file__, "--one", m, "--data", args.data, "--seed", str(args.seed),
-                        "--val-fraction", str(args.val_fraction), "--sets", args.sets], env=env, check=True)
+                        "--val-fraction", str(args.val_fraction), "--sets", args.sets,
+                        "--second-opinion", args.second_opinion], env=env, check=True)
     return 0
 
 

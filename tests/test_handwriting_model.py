@@ -49,8 +49,8 @@ def test_reads_real_lines_better_than_ppocr(models, eval_samples, line_crop):
     truths = [s.read_gt() for s in samples]
     hw = _greedy_cer(models, crops, truths, "handwriting")
     pp = _greedy_cer(models, crops, truths, "ppocr")
-    assert hw < 0.85 * pp, (hw, pp)
-    assert hw < 0.20  # measured FIXME
+    assert hw < 0.85 * pp, (hw, pp)  # measured 0.189 vs 0.268
+    assert hw < 0.22  # measured 0.189
 
 
 def test_unseen_collections_no_worse(models, eval_samples, line_crop):
@@ -60,7 +60,7 @@ def test_unseen_collections_no_worse(models, eval_samples, line_crop):
     truths = [s.read_gt() for s in samples]
     hw = _greedy_cer(models, crops, truths, "handwriting")
     pp = _greedy_cer(models, crops, truths, "ppocr")
-    assert hw <= pp + 0.01, (hw, pp)
+    assert hw <= pp + 0.01, (hw, pp)  # measured 0.420 vs 0.484
 
 
 def test_swedish_note_in_an_unseen_font(handwriting_font):
@@ -68,7 +68,7 @@ def test_swedish_note_in_an_unseen_font(handwriting_font):
     lines = ["Köp mjölk och bröd", "Ring Åsa på söndag", "Glöm inte nycklarna"]
     img, _ = render_note(lines, handwriting_font("femkeklaver"), size=52, jitter=1.0, noise=0.02, seed=4)
     result = ocr.recognize(np.asarray(img), mode="handwritten", language="sv")
-    assert metrics.cer("\n".join(lines), result.text) < 0.10  # measured FIXME
+    assert metrics.cer("\n".join(lines), result.text) < 0.10  # measured 0.070 (Åsa read as "sap")
     assert result.text.count("ö") >= 3
 
 

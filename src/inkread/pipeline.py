@@ -48,6 +48,9 @@ class ModeProfile:
     # which recogniser reads Latin-script lines (models.RECOGNISERS); other scripts always read with
     # PP-OCRv6, the only one that knows them
     recogniser: str = "ppocr"
+    # unsure lines (the variants' confidence band) are also read by this recogniser; the more
+    # confident reading wins (None: no second opinion)
+    second_opinion: str | None = None
 
 
 PROFILES: dict[RecognitionMode, ModeProfile] = {
@@ -242,7 +245,7 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
     recogniser = profile.recogniser if options.language.info.script == "latin" else "ppocr"
     readings, flipped = _read_upright(models, crops, mask, lexicon, profile.variants,
                                       (profile.min_confidence, profile.variants_below), profile.rescore,
-                                      recogniser)
+                                      recogniser, profile.second_opinion if recogniser != "ppocr" else None)
     if lexicon is not None:
         readings = [tidy_reading(r, lexicon, digits=profile.digit_lookalikes) for r in readings]
     t4 = time.perf_counter()
@@ -323,7 +326,8 @@ def _with_checkbox(text: str, words: list[Word], cb: Checkbox, to_input: Transfo
 def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarray,
                   lexicon: Lexicon | None = None, variants: tuple[str, ...] = (),
                   variants_for: tuple[float, float] = (0.0, 1.0),
-                  rescore: bool = False, model: str = "ppocr") -> tuple[list[Reading], list[bool]]:
+                  rescore: bool = False, model: str = "ppocr",
+                  second: str | None = None) -> tuple[list[Reading], list[bool]]:
     """Read each crop; where the plain reading's confidence is within ``variants_for`` (low, high),
     read the crop's test-time ``variants`` too (:mod:`inkread.variants`): a crop read with less
     confidence than the line floor is noise and stays so, one read surely needs nothing more.
@@ -342,6 +346,13 @@ def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarra
             if reading.confidence > readings[i].confidence:
                 reading.char_x = [xmap(x) for x in reading.char_x]
                 readings[i] = reading
+    if second is not None and second != model:
+        unsure = [i for i, r in enumerate(readings) if variants_for[0] <= r.confidence < variants_for[1]]
+        if unsure:
+            again = models.recognize([crops[i] for i in unsure], mask, lexicon=lexicon, rescore=rescore, model=second)
+            for i, reading in zip(unsure, again):
+                if reading.confidence > readings[i].confidence:
+                    readings[i] = reading
     suspects = [i for i, f in enumerate(models.upside_down(crops)) if f]
     flipped = [False] * len(crops)
     if suspects:
