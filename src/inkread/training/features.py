@@ -19,18 +19,23 @@ import numpy as np
 from ..models import MAX_REC_WIDTH, REC_HEIGHT, REC_MODEL, _rec_input, _session, model_dir
 from .model import BACKBONE_OUTPUT
 
-__all__ = ["backbone_path", "Backbone", "extract", "load_cache"]
+__all__ = ["backbone_path", "cut_recogniser", "Backbone", "extract", "load_cache"]
 
 
-def backbone_path(work: Path) -> Path:
-    """The backbone ONNX (input image -> features), cut from the wheel's recogniser once into ``work``."""
-    out = work / "backbone.onnx"
+def cut_recogniser(work: Path, name: str, output: str) -> Path:
+    """The wheel's recogniser from its input image to tensor ``output``, cut once into ``work/name``."""
+    out = work / name
     if not out.is_file():
         from onnx import utils
 
         work.mkdir(parents=True, exist_ok=True)
-        utils.extract_model(str(model_dir() / REC_MODEL), str(out), ["x"], [BACKBONE_OUTPUT])
+        utils.extract_model(str(model_dir() / REC_MODEL), str(out), ["x"], [output])
     return out
+
+
+def backbone_path(work: Path) -> Path:
+    """The backbone ONNX (input image -> features)."""
+    return cut_recogniser(work, "backbone.onnx", BACKBONE_OUTPUT)
 
 
 class Backbone:

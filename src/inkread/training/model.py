@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["NeckHead", "load_neck_head", "BACKBONE_OUTPUT"]
+__all__ = ["NeckHead", "load_neck_head", "greedy", "BACKBONE_OUTPUT"]
 
 # the tensor between backbone and neck in PP-OCRv6_rec_small.onnx: (batch, 384, 1, frames)
 BACKBONE_OUTPUT = "p2o.pd_op.pool2d.1.0"
@@ -134,3 +134,17 @@ def load_neck_head(onnx_path: str, classes: np.ndarray | None = None, dropout: f
     net.fc.weight.data = t(fc_w.T)
     net.fc.bias.data = t(fc_b)
     return net
+
+
+def greedy(logits: torch.Tensor, lengths: list[int], chars: list[str]) -> list[str]:
+    """Greedy CTC decoding of (batch, frames, classes) logits, each row cut to its own frames."""
+    best = logits.argmax(-1).numpy()
+    out = []
+    for row, n in zip(best, lengths):
+        prev, s = 0, []
+        for k in row[:n]:
+            if k != 0 and k != prev:
+                s.append(chars[k])
+            prev = k
+        out.append("".join(s).strip())
+    return out

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..models import MAX_REC_WIDTH, REC_HEIGHT, REC_MODEL, _rec_input, _session, model_dir
-from .model import BACKBONE_OUTPUT, NeckHead
+from .model import BACKBONE_OUTPUT, NeckHead, greedy
 
 __all__ = ["STAGE_INPUT", "Stage", "StageNet", "front_path", "stage_module"]
 
@@ -28,13 +28,10 @@ STAGE_INPUT = "p2o.pd_op.add.54.0"
 
 
 def front_path(work: Path) -> Path:
-    out = work / "front.onnx"
-    if not out.is_file():
-        from onnx import utils
+    """The backbone up to its last stage (input image -> stage input)."""
+    from .features import cut_recogniser
 
-        work.mkdir(parents=True, exist_ok=True)
-        utils.extract_model(str(model_dir() / REC_MODEL), str(out), ["x"], [STAGE_INPUT])
-    return out
+    return cut_recogniser(work, "front.onnx", STAGE_INPUT)
 
 
 class _Block(torch.nn.Module):
@@ -129,19 +126,6 @@ class Front:
         return torch.from_numpy(mid), [max(1, int(round(frames * w / width))) for w in widths]
 
 
-def greedy_texts(logits: torch.Tensor, lengths: list[int], chars: list[str]) -> list[str]:
-    best = logits.argmax(-1).numpy()
-    out = []
-    for row, n in zip(best, lengths):
-        prev, s = 0, []
-        for k in row[:n]:
-            if k != 0 and k != prev:
-                s.append(chars[k])
-            prev = k
-        out.append("".join(s).strip())
-    return out
-
-
 def read_all(model: Stage, front: Front, grays: list[np.ndarray], chars: list[str], batch: int = 16) -> list[str]:
     model.eval()
     order = np.argsort([g.shape[1] / max(1, g.shape[0]) for g in grays])
@@ -150,7 +134,7 @@ def read_all(model: Stage, front: Front, grays: list[np.ndarray], chars: list[st
         for s in range(0, len(order), batch):
             idx = order[s: s + batch]
             mid, lengths = front.run([grays[i] for i in idx])
-            for i, t in zip(idx, greedy_texts(model(mid), lengths, chars)):
+            for i, t in zip(idx, greedy(model(mid), lengths, chars)):
                 got[int(i)] = t
     return [got[i] for i in range(len(grays))]
 

@@ -26,7 +26,7 @@ from ..metrics import cer
 from ..models import REC_MODEL, model_dir
 from . import data as D
 from .features import Backbone, load_cache
-from .model import BACKBONE_OUTPUT, NeckHead, load_neck_head
+from .model import BACKBONE_OUTPUT, NeckHead, greedy, load_neck_head
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 MEASURE_SETS = ("val", "other_sets", "synth_heldout", "dev_lines")
@@ -70,19 +70,6 @@ def _batch(items: list[np.ndarray], pad: np.ndarray, min_frames: int = 40, rng=N
             s = int(rng.integers(0, len(x) - w))
             out[j, s: s + w] = pad
     return torch.from_numpy(out).permute(0, 2, 1).unsqueeze(2)  # (b, 384, 1, t)
-
-
-def greedy(logits: torch.Tensor, lengths: list[int], chars: list[str]) -> list[str]:
-    best = logits.argmax(-1).numpy()
-    out = []
-    for row, n in zip(best, lengths):
-        prev, s = 0, []
-        for k in row[:n]:
-            if k != 0 and k != prev:
-                s.append(chars[k])
-            prev = k
-        out.append("".join(s).strip())
-    return out
 
 
 def evaluate(net: NeckHead, cache: Cache, pad: np.ndarray, chars: list[str], batch: int = 32) -> tuple[float, list[str]]:
