@@ -194,18 +194,9 @@ class PaddleModels:
         results: list[Reading | None] = [None] * len(crops)
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            ratios = [crops[i].shape[1] / max(1, crops[i].shape[0]) for i in idx]
-            width = min(MAX_REC_WIDTH, max(320, int(math.ceil(REC_HEIGHT * max(ratios) / 8)) * 8))
-            batch = np.zeros((len(idx), 3, REC_HEIGHT, width), dtype=np.float32)
-            widths = []
-            for j, i in enumerate(idx):
-                norm, rw = _rec_input(crops[i], width)
-                batch[j, :, :, :rw] = norm
-                widths.append(rw)
+            batch, widths = rec_batch([crops[i] for i in idx])
             probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
-            for j, i in enumerate(idx):
-                frames = probs.shape[1]
-                used = max(1, int(round(frames * widths[j] / width)))
+            for j, (i, used) in enumerate(zip(idx, own_frames(probs.shape[1], widths, batch.shape[3]))):
                 results[i] = self._decode(probs[j, :used], mask, lexicon, rescore)
         return [r for r in results if r is not None]
 
@@ -254,6 +245,25 @@ def _reading(chars: list[str], frames: list[int], confs: list[float], n_frames: 
     while chars and chars[-1] == " ":
         chars.pop(), xs.pop(), confs.pop()
     return Reading("".join(chars), float(np.mean(confs)) if confs else 0.0, xs, confs)
+
+
+def rec_batch(crops: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """The recogniser's input for RGB line crops: height 48, scaled to -1..1, zero-padded to the
+    widest (at least 320 px, at most MAX_REC_WIDTH); and the width each crop fills."""
+    ratio = max(c.shape[1] / max(1, c.shape[0]) for c in crops)
+    width = min(MAX_REC_WIDTH, max(320, int(math.ceil(REC_HEIGHT * ratio / 8)) * 8))
+    batch = np.zeros((len(crops), 3, REC_HEIGHT, width), dtype=np.float32)
+    widths = []
+    for j, crop in enumerate(crops):
+        norm, rw = _rec_input(crop, width)
+        batch[j, :, :, :rw] = norm
+        widths.append(rw)
+    return batch, widths
+
+
+def own_frames(frames: int, widths: list[int], width: int) -> list[int]:
+    """How many of ``frames`` output frames belong to each crop of a batch ``width`` pixels wide."""
+    return [max(1, int(round(frames * w / width))) for w in widths]
 
 
 def _rec_input(crop: np.ndarray, max_width: int) -> tuple[np.ndarray, int]:

@@ -9,14 +9,13 @@ float16 each), ``<name>.index.npy`` (start and length of each line's frames) and
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from ..models import MAX_REC_WIDTH, REC_HEIGHT, REC_MODEL, _rec_input, _session, model_dir
+from ..models import REC_MODEL, _session, model_dir, own_frames, rec_batch
 from .model import BACKBONE_OUTPUT
 
 __all__ = ["backbone_path", "cut_recogniser", "Backbone", "extract", "load_cache"]
@@ -44,19 +43,10 @@ class Backbone:
 
     def run(self, grays: list[np.ndarray]) -> list[np.ndarray]:
         """Features (384, frames) float16 of each greyscale line, batched like inkread's recogniser."""
-        rgb = [np.repeat(g[:, :, None], 3, axis=2) for g in grays]
-        width = min(MAX_REC_WIDTH, max(320, max(int(math.ceil(REC_HEIGHT * g.shape[1] / max(1, g.shape[0]) / 8)) * 8
-                                                 for g in grays)))
-        batch = np.zeros((len(rgb), 3, REC_HEIGHT, width), dtype=np.float32)
-        widths = []
-        for j, img in enumerate(rgb):
-            norm, rw = _rec_input(img, width)
-            batch[j, :, :, :rw] = norm
-            widths.append(rw)
+        batch, widths = rec_batch([np.repeat(g[:, :, None], 3, axis=2) for g in grays])
         feats = self.session.run(None, {self.session.get_inputs()[0].name: batch})[0][:, :, 0, :]
-        frames = feats.shape[2]
-        return [feats[j, :, : max(1, int(round(frames * widths[j] / width)))].astype(np.float16)
-                for j in range(len(rgb))]
+        return [feats[j, :, :used].astype(np.float16)
+                for j, used in enumerate(own_frames(feats.shape[2], widths, batch.shape[3]))]
 
 
 def extract(items: Iterable[tuple[np.ndarray, str]], backbone: Backbone, out: Path, name: str,

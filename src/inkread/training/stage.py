@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..models import MAX_REC_WIDTH, REC_HEIGHT, REC_MODEL, _rec_input, _session, model_dir
+from ..models import REC_MODEL, _session, model_dir, own_frames, rec_batch
 from .model import BACKBONE_OUTPUT, NeckHead, greedy
 
 __all__ = ["STAGE_INPUT", "Stage", "StageNet", "front_path", "stage_module"]
@@ -113,17 +113,10 @@ class Front:
 
     def run(self, grays: list[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
         """Stage input for the lines, and how many output frames of each are its own (not padding)."""
-        width = min(MAX_REC_WIDTH, max(320, max(int(math.ceil(REC_HEIGHT * g.shape[1] / max(1, g.shape[0]) / 8)) * 8
-                                                 for g in grays)))
-        batch = np.zeros((len(grays), 3, REC_HEIGHT, width), dtype=np.float32)
-        widths = []
-        for j, g in enumerate(grays):
-            norm, rw = _rec_input(np.repeat(g[:, :, None], 3, axis=2), width)
-            batch[j, :, :, :rw] = norm
-            widths.append(rw)
+        batch, widths = rec_batch([np.repeat(g[:, :, None], 3, axis=2) for g in grays])
         mid = self.session.run(None, {self.session.get_inputs()[0].name: batch})[0]
-        frames = width // 8  # the pooling halves the stage input's width / 4
-        return torch.from_numpy(mid), [max(1, int(round(frames * w / width))) for w in widths]
+        width = batch.shape[3]  # the stage's pooling halves the stage input's width / 4
+        return torch.from_numpy(mid), own_frames(width // 8, widths, width)
 
 
 def read_all(model: Stage, front: Front, grays: list[np.ndarray], chars: list[str], batch: int = 16) -> list[str]:

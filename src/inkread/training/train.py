@@ -74,7 +74,6 @@ def _batch(items: list[np.ndarray], pad: np.ndarray, min_frames: int = 40, rng=N
 
 def evaluate(net: NeckHead, cache: Cache, pad: np.ndarray, chars: list[str], batch: int = 32) -> tuple[float, list[str]]:
     net.eval()
-    hyps: list[str] = []
     order = np.argsort([n for _, n in cache.index])
     got: dict[int, str] = {}
     with torch.no_grad():
@@ -95,12 +94,7 @@ def train(args) -> dict:
     torch.set_num_threads(args.threads)
     work = Path(args.work)
     src = str(model_dir() / REC_MODEL)
-    from ..models import PaddleModels
-
-    charset = PaddleModels.charset_of(model_dir() / REC_MODEL)
-    classes = D.latin_classes(charset)
-    chars = [charset[k] for k in classes]
-    index = {c: j for j, c in enumerate(chars) if j > 0}
+    classes, chars, index = _classes()
     net = load_neck_head(src, classes, dropout=args.dropout, extra_blocks=getattr(args, "extra_blocks", 0))
     if args.part == "head":
         for name, p in net.named_parameters():
