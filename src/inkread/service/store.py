@@ -441,25 +441,20 @@ def _private_file(path: Path) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     os.close(fd)
-    for target, private in ((path, 0o600), (folder, 0o700)):
+    # SQLite's side files hold the same data; ones left by an older version may be looser
+    sides = [side for side in (Path(f"{path}-wal"), Path(f"{path}-shm")) if side.exists()]
+    for target, private in ((path, 0o600), (folder, 0o700), *((side, 0o600) for side in sides)):
         mode = stat.S_IMODE(os.stat(target).st_mode)
         if mode & 0o077 == 0:
             continue
-        if target == path or folder.name == "inkread":  # ours: tighten; a shared folder: only warn
+        if target != folder or folder.name == "inkread":  # ours: tighten; a shared folder: only warn
             try:
-                os.chmod(target, mode & ~0o077 & 0o777 | (private & 0o700))
+                os.chmod(target, private)
                 continue
             except OSError:
                 pass
         log.warning("%s is readable by other users (mode %o); it holds the service's secrets: chmod %o %s",
                     target, mode, private, target)
-    for suffix in ("-wal", "-shm"):  # SQLite's side files hold the same data
-        side = Path(str(path) + suffix)
-        if side.exists() and stat.S_IMODE(os.stat(side).st_mode) & 0o077:
-            try:
-                os.chmod(side, 0o600)
-            except OSError:
-                pass
 
 
 class SQLiteStore(_SqlStore):
@@ -485,12 +480,8 @@ class SQLiteStore(_SqlStore):
         if conn is None:
             if self._closed:
                 raise RuntimeError("store is closed")
-            old_umask = os.umask(0o077)  # the -wal and -shm files SQLite creates: owner only
-            try:
-                conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode = WAL")
-            finally:
-                os.umask(old_umask)
+            # SQLite gives the -wal and -shm files it creates the database file's mode (0600)
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
