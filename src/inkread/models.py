@@ -94,7 +94,8 @@ def _session(path: Path, threads: int):
     opts.inter_op_num_threads = 1
     opts.enable_cpu_mem_arena = False
     # no memory-pattern plans: every line crop has another width, so a plan is rarely reused and
-    # the plans held grow the peak (dev hw-pages, one process: peak RSS 899 -> 727 MB, time +4%)
+    # the plans held grow the peak (bench/RESULTS.md, runs hw1 -> hw2: hw-page peak RSS 985 -> 773 MB,
+    # 1.43 -> 1.48 s/page)
     opts.enable_mem_pattern = False
     opts.log_severity_level = 3
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
