@@ -6,7 +6,7 @@
 # 1. apt packages listed in scripts/apt-packages.txt, only when one is missing (needs root;
 #    without root it lists what is missing and goes on);
 # 2. .venv created with python3 (or $PYTHON) when absent or broken;
-# 3. pip install -e '.[test,train]' into .venv (train: PyTorch and onnx for inkread.training and its
+# 3. pip install -e '.[test,train,ray]' into .venv (train: PyTorch and onnx for inkread.training and its
 #    test; a CPU build of torch from pip's find-links folders when one is there, so no CUDA stack is
 #    pulled in), skipped when pyproject.toml (and the venv's Python) has not changed since the last
 #    successful install (hash in .venv/.inkread-setup-hash).
@@ -118,7 +118,7 @@ install_package() {
         && "$VENV/bin/python" -c 'import inkread' >/dev/null 2>&1; then
         return 0
     fi
-    log "pip install -e '.[test,train]' (this can take a few minutes the first time)"
+    log "pip install -e '.[test,train,ray]' (this can take a few minutes the first time)"
     rm -f "$HASH_FILE"
     local pip_log="$VENV/.inkread-setup-pip.log" wheel
     if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
@@ -128,7 +128,7 @@ install_package() {
             log "WARNING: could not install $wheel; pip will choose a torch build itself"
         fi
     fi
-    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test,train]' \
+    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test,train,ray]' \
         >"$pip_log" 2>&1; then
         tail -n 40 "$pip_log" >&2
         log "ERROR: pip install failed (full log: $pip_log)"

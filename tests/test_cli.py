@@ -50,7 +50,9 @@ STAMPS = (LINES / "rufscript_02.png", "- buy stamps")
 
 @pytest.fixture(autouse=True)
 def _local_engine(monkeypatch):
-    """Always the local engine, no debug tracebacks, unless a test asks."""
+    """Always the local engine, in this process (monkeypatches reach it), no debug tracebacks,
+    unless a test asks (tests/test_batch.py runs the worker pool)."""
+    monkeypatch.setenv("INKREAD_JOBS", "1")
     monkeypatch.delenv("INKREAD_URL", raising=False)
     monkeypatch.delenv("INKREAD_DEBUG", raising=False)
 

@@ -656,13 +656,12 @@ def test_cli_overlay_never_overwrites_the_input(capsys, tmp_path):
 def test_cli_help_lists_the_formats(capsys):
     code, out, _ = run_cli(capsys, "--help")
     assert code == 0
-    assert "text,json,hocr,alto,pdf,md" in out.replace(" ", "") and "--overlay" in out
+    help_text = " ".join(out.split())
+    assert all(f" {name}" in help_text for name in export.FORMATS) and "--overlay" in out
 
 
 def test_cli_suffixes_and_formats_agree():
-    parser = cli.build_parser()
-    action = next(a for a in parser._actions if a.dest == "format")
-    assert tuple(action.choices) == export.FORMATS
+    assert [export.parse_format(name) for name in export.FORMATS] == list(export.FORMATS)
     assert set(export.SUFFIXES.values()) == set(export.FORMATS) == set(export.EXTENSIONS)
 
 

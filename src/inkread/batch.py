@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "InputFile",
     "IMAGE_SUFFIXES",
     "walk_inputs",
+    "iter_inputs",
     "expand_inputs",
     "iter_results",
 ]
@@ -57,13 +58,24 @@ class InputFile:
 
     path: Path
     root: Path | None = None
+    #: another file of its folder (or named beside it) has the same name up to the suffix
+    #: (``x.jpg``, ``x.png``): its outputs keep the suffix (``x.jpg.txt``) so they cannot clash
+    shares_stem: bool = field(default=False, compare=False)
+    #: how it is shown in messages and reports (``-`` for stdin); ``None``: the path
+    label: str | None = field(default=None, compare=False)
 
     @property
     def relative(self) -> Path:
         """The path below ``root`` (just the file name for a path named directly)."""
+        if self.label == "-":
+            return Path("stdin")
         if self.root is None:
             return Path(self.path.name)
         return self.path.relative_to(self.root)
+
+    @property
+    def shown(self) -> str:
+        return self.label if self.label is not None else os.fspath(self.path)
 
 
 @dataclass
@@ -106,17 +118,65 @@ def _is_candidate(path: Path) -> bool:
     return bool(head) and detect_format(head) is not None
 
 
-def _walk_dir(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not _is_hidden(d)]
-        for name in filenames:
-            if _is_hidden(name):
-                continue
-            path = Path(dirpath) / name
-            if path.is_file() and _is_candidate(path):
-                found.append(path)
-    return sorted(found, key=lambda p: _natural_key(p.relative_to(root)))
+def _dir_entries(folder: Path, recursive: bool, exclude: Sequence[Path] = ()) -> list[tuple[Path, bool]]:
+    """``folder``'s visible entries worth a look, natural order: (path, is_dir); the folders of
+    ``exclude`` (where outputs are being written) are not entered."""
+    try:
+        with os.scandir(folder) as it:
+            entries = [e for e in it if not _is_hidden(e.name)]
+    except OSError:
+        return []
+    out = []
+    for e in entries:
+        try:
+            if e.is_dir(follow_symlinks=False):
+                if recursive and not any(_same(Path(e.path), x) for x in exclude):
+                    out.append((Path(e.path), True))
+            elif e.is_file():
+                out.append((Path(e.path), False))
+        except OSError:
+            continue
+    return sorted(out, key=lambda pe: _natural_key(Path(pe[0].name)))
+
+
+def _shared_stems(names: Iterable[str]) -> set[str]:
+    """The stems (case-folded) that more than one of ``names`` has: ``x.jpg`` and ``x.png``."""
+    seen: dict[str, int] = {}
+    for name in names:
+        stem = Path(name).stem.casefold() if Path(name).suffix else name.casefold()
+        seen[stem] = seen.get(stem, 0) + 1
+    return {stem for stem, n in seen.items() if n > 1}
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _walk_dir(root: Path, recursive: bool = True, exclude: Sequence[Path] = ()) -> Iterator[InputFile]:
+    """The image and PDF files under ``root``, streamed depth-first in natural order (the order a
+    sort of the whole tree's relative paths gives), one folder listing in memory at a time."""
+    def listing(folder: Path) -> Iterator[tuple[Path, bool, bool]]:
+        entries = [(p, d) for p, d in _dir_entries(folder, recursive, exclude) if d or _is_candidate(p)]
+        shared = _shared_stems(p.name for p, d in entries if not d)
+        for p, is_dir in entries:
+            yield p, is_dir, not is_dir and _stem_key(p) in shared
+
+    stack = [listing(root)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+        elif entry[1]:
+            stack.append(listing(entry[0]))
+        else:
+            yield InputFile(entry[0], root, shares_stem=entry[2])
+
+
+def _stem_key(path: Path) -> str:
+    return path.stem.casefold() if path.suffix else path.name.casefold()
 
 
 def _identity(path: Path) -> Any:
@@ -127,43 +187,90 @@ def _identity(path: Path) -> Any:
         return os.path.abspath(path)
 
 
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _list_file_entries(listfile: str) -> Iterator[str]:
+    """The paths an ``@filelist.txt`` names, one a line (blank lines and ``#`` comments skipped),
+    read as the file is walked; ``@-`` reads them from stdin."""
+    import sys
+
+    fh = sys.stdin if listfile == "-" else open(listfile, encoding="utf-8")
+    try:
+        for line in fh:
+            entry = line.rstrip("\r\n")
+            if entry.strip() and not entry.lstrip().startswith("#"):
+                yield entry
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
+
+
+def iter_inputs(
+    paths: Iterable[str | os.PathLike[str] | InputFile], *, recursive: bool = True, expand: bool = True,
+    exclude: Sequence[Path] = (),
+) -> Iterator[InputFile]:
+    """Stream ``paths`` as files, in order, each with the folder argument it came from.
+
+    Files are kept as given (even missing ones, so the caller reports them per file); folders are
+    replaced by the image and PDF files inside them (recursively unless ``recursive=False``), walked
+    as they are read, never listed whole. A folder with no such file is kept as itself, so
+    :func:`iter_results` can report it. With ``expand`` (the CLI's conventions): ``@list.txt`` is
+    replaced by the paths it names (one a line), and a pattern with ``*``, ``?`` or ``[`` that names
+    no existing file by the files it matches (``**`` crosses folders). A file that appears twice is
+    kept once. :class:`InputFile` items pass through unchanged. Folders in ``exclude`` are not
+    entered (the CLI's output folders, so a run never reads what it writes).
+    """
+    seen: set[Any] = set()
+    plain = list(paths) if not isinstance(paths, Iterator) else None
+    shared = _shared_stems(Path(p).name for p in plain if not isinstance(p, InputFile)) if plain else set()
+
+    def fresh(item: InputFile) -> bool:
+        key = _identity(item.path)
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    def expand_one(raw: str, explicit: bool) -> Iterator[InputFile]:
+        path = Path(raw)
+        if expand and raw.startswith("@") and len(raw) > 1 and not path.exists():
+            for entry in _list_file_entries(raw[1:]):
+                yield from expand_one(entry, False)
+            return
+        if expand and _GLOB_CHARS & set(raw) and not path.exists():
+            import glob
+
+            matches = sorted(glob.glob(raw, recursive=True), key=lambda m: _natural_key(Path(m)))
+            if matches:
+                for m in matches:
+                    yield from expand_one(m, False)
+                return
+        if path.is_dir():
+            any_file = False
+            for f in _walk_dir(path, recursive, exclude):
+                any_file = True
+                yield f
+            if not any_file:
+                yield InputFile(path, None)
+        else:
+            yield InputFile(path, None, shares_stem=explicit and _stem_key(path) in shared)
+
+    for raw in (plain if plain is not None else paths):
+        if isinstance(raw, InputFile):
+            items: Iterable[InputFile] = (raw,)
+        else:
+            items = expand_one(os.fspath(raw), True)
+        for item in items:
+            if fresh(item):
+                yield item
+
+
 def walk_inputs(
     paths: Iterable[str | os.PathLike[str] | InputFile], *, recursive: bool = True
 ) -> list[InputFile]:
-    """Expand ``paths`` into files, in order, each with the folder argument it came from.
-
-    Files are kept as given (even missing ones, so the caller reports them per file); folders are
-    replaced by the image and PDF files inside them (recursively unless ``recursive=False``). A
-    folder with no such file is kept as itself, so :func:`iter_results` can report it. A file that
-    appears twice (named twice, or named and also inside a named folder) is kept once.
-    :class:`InputFile` items pass through unchanged, so expanding twice changes nothing.
-    """
-    out: list[InputFile] = []
-    seen: set[Any] = set()
-
-    def add(item: InputFile) -> None:
-        key = _identity(item.path)
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-
-    for raw in paths:
-        if isinstance(raw, InputFile):
-            add(raw)
-            continue
-        path = Path(raw)
-        if path.is_dir():
-            files = _walk_dir(path) if recursive else sorted(
-                (p for p in path.iterdir() if not _is_hidden(p.name) and p.is_file() and _is_candidate(p)),
-                key=lambda p: _natural_key(p.relative_to(path)),
-            )
-            if not files:
-                add(InputFile(path, None))
-            for f in files:
-                add(InputFile(f, path))
-        else:
-            add(InputFile(path, None))
-    return out
+    """Every file of ``paths`` (see :func:`iter_inputs`; no ``@list`` or pattern expansion), as a list."""
+    return list(iter_inputs(paths, recursive=recursive, expand=False))
 
 
 def expand_inputs(paths: Iterable[str | os.PathLike[str]], *, recursive: bool = True) -> list[Path]:

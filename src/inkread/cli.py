@@ -31,6 +31,8 @@ from typing import Any, TextIO
 from . import __version__
 from . import exceptions as exc_mod
 from .exceptions import OcrException
+from .failure import (DEBUG_ENV, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, CliError, Failure,
+                      OutputError, debug_enabled, error_line, exit_code_for)
 
 __all__ = [
     "main",
@@ -46,36 +48,9 @@ __all__ = [
 PROG = "inkread"
 
 EXIT_OK = 0
-EXIT_USAGE = 2
 EXIT_SOME_FAILED = 15
-EXIT_INTERNAL = 70
-EXIT_WRITE = 74
-EXIT_INTERRUPTED = 130
 
 BACKEND = "pp-ocrv6"
-DEBUG_ENV = "INKREAD_DEBUG"
-
-
-class CliError(Exception):
-    """A problem with the command line itself (not with one input); ``exit_code`` as the CLI exits."""
-
-    exit_code = EXIT_USAGE
-
-    def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        if exit_code is not None:
-            self.exit_code = exit_code
-
-    def __str__(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
-
-
-class OutputError(CliError):
-    """An output file could not be written."""
-
-    exit_code = EXIT_WRITE
 
 
 # (code, meaning) for --help; built from the exception classes so it cannot drift from them.
@@ -111,40 +86,7 @@ def _exit_code_table() -> str:
 
 
 def _debug() -> bool:
-    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
-
-
-def exit_code_for(error: BaseException) -> int:
-    """The exit code the CLI uses for ``error``."""
-    if isinstance(error, (OcrException, CliError)):
-        return int(error.exit_code)
-    if isinstance(error, FileNotFoundError):
-        return EXIT_USAGE
-    if isinstance(error, KeyboardInterrupt):
-        return EXIT_INTERRUPTED
-    if isinstance(error, OSError):  # unreadable input: permission denied, a directory, I/O error
-        return exc_mod.InputError.exit_code
-    return EXIT_INTERNAL
-
-
-def error_line(error: BaseException, path: os.PathLike[str] | str | None = None) -> str:
-    """One line (no prefix) describing ``error``, naming ``path`` unless the message already does."""
-    where = os.fspath(path) if path is not None else None
-    if isinstance(error, (OcrException, CliError)):
-        text = str(error)
-    elif isinstance(error, OSError) and error.strerror:
-        name = error.filename if error.filename is not None else where
-        text = f"{os.fsdecode(name)}: {error.strerror}" if name is not None else error.strerror
-        if error.filename is not None:
-            where = None
-    elif isinstance(error, OSError):
-        text = str(error) or type(error).__name__
-    else:
-        detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        text = f"internal error: {detail} (this is a bug; run with {DEBUG_ENV}=1 to see the traceback)"
-    if where and where not in text:
-        text = f"{where}: {text}"
-    return " ".join(text.split())  # one line, whatever the message held
+    return debug_enabled()
 
 
 class _Reporter:
@@ -169,7 +111,8 @@ class _Reporter:
     def error(self, error: BaseException, path: os.PathLike[str] | str | None = None) -> int:
         self.err(f"{PROG}: error: {error_line(error, path)}")
         if _debug():
-            self.err("".join(traceback.format_exception(error)).rstrip())
+            text = error.traceback_text if isinstance(error, Failure) else "".join(traceback.format_exception(error))
+            self.err(text.rstrip())
         return exit_code_for(error)
 
 
@@ -319,13 +262,26 @@ where results go:
   -o OUT              OUT is a directory (it exists, ends in '/', or several inputs without a
                       known suffix): one OUT/<name>.txt|.json|.hocr|.xml|.pdf|.md per input, folder
                       structure kept; otherwise OUT is one file, format taken from its suffix
-                      (.json, .hocr/.html -> hocr, .xml/.alto -> alto, .pdf, .md; else text).
+                      (.txt, .json, .hocr/.html -> hocr, .xml/.alto -> alto, .pdf, .md, .tsv;
+                      no suffix: text; another suffix is an error unless --format says).
+  -o -                stdout, in any format (pdf too)
                       pdf: a searchable PDF (the page images with an invisible text layer).
   --overlay IMG.png   also draw each page's recognised lines and their text, to check by eye
                       (several pages: IMG-1.png, IMG-2.png ...).
                       Files are written atomically; an input is never overwritten.
   Folders are read recursively in natural order; hidden files are skipped. A bad file is
-  reported on stderr and the others are still read.
+  reported on stderr and the others are still read. '-' reads stdin; '@list.txt' reads the
+  paths listed in list.txt (one a line); a quoted pattern ('scans/**/*.jpg') is expanded.
+  Several inputs end with a summary line on stderr (not with --quiet).
+
+environment:
+  INKREAD_JOBS           default for --jobs
+  INKREAD_THREADS        onnxruntime threads per process (default: cores / jobs)
+  INKREAD_URL            read on this inkread service instead of locally (with the two below)
+  INKREAD_CLIENT_ID      the service's client id
+  INKREAD_CLIENT_SECRET  the service's client secret
+  INKREAD_DB             'inkread serve' / 'inkread clients': the task and client database
+  INKREAD_DEBUG          1: print tracebacks with errors
 
 exit codes:
 {_exit_code_table()}
@@ -334,6 +290,9 @@ examples:
   inkread note.jpg
   inkread --mode printed --lang fr --pages 1-3 letter.pdf
   inkread scans/ -o texts/
+  inkread scans/ -o out/ --format text,pdf,alto --jobs 2 --resume --report run.jsonl
+  cat note.jpg | inkread - -o -
+  inkread scan.pdf -o scan-ocr.pdf --sidecar scan.txt
   inkread page.png --format json | jq .text
   inkread scan.pdf -o scan-searchable.pdf
   inkread note.jpg -o note.md --overlay note-check.png
@@ -371,17 +330,34 @@ examples:
         pre.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=None, help=text)
 
     out = parser.add_argument_group("output")
-    out.add_argument("--format", "-f", choices=("text", "json", "hocr", "alto", "pdf", "md"), default=None,
-                     help="text (default), json, hocr, alto (ALTO XML v4), pdf (searchable) or md "
-                          "(Markdown); inferred from -o OUT's suffix when not given")
+    out.add_argument("--format", "-f", metavar="FMT[,FMT...]", default=None,
+                     help="text (default; also txt), json, hocr, alto (ALTO XML v4), pdf (searchable), md "
+                          "(Markdown) or tsv (Tesseract's TSV); several at once with -o DIR/ "
+                          "(--format text,pdf,alto); inferred from -o OUT's suffix when not given")
     out.add_argument("--overlay", metavar="IMG", help="also write the page image with the recognised "
                      "lines drawn and labelled (IMG-1.png, IMG-2.png ... for several pages)")
-    out.add_argument("--output", "-o", metavar="OUT", help="write to this file or directory")
+    out.add_argument("--output", "-o", metavar="OUT", help="write to this file or directory ('-': stdout)")
+    out.add_argument("--sidecar", metavar="FILE", help="also write the plain text to FILE (beside -o OUT.pdf, "
+                     "like OCRmyPDF's --sidecar; '-': stdout)")
     out.add_argument("--recursive", action=argparse.BooleanOptionalAction, default=True,
                      help="search folders recursively (default: yes)")
     out.add_argument("--progress", action="store_true",
                      help="show a progress bar even when stderr is not a terminal")
-    out.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    out.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
+
+    batch = parser.add_argument_group("batches")
+    batch.add_argument("--jobs", "-j", type=positive_int, default=None, metavar="N",
+                       help="worker processes, each reading pages with its own models (default: "
+                            "$INKREAD_JOBS, else the number of usable cores; one page is read in-process)")
+    batch.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                       help="read the pages on Ray (pip install 'inkread[ray]'): no ADDRESS starts a local "
+                            "Ray; 'auto' or ray://HOST:10001 joins a cluster (inputs on a shared file system); "
+                            "--jobs actors")
+    batch.add_argument("--resume", "--skip-existing", dest="resume", action="store_true",
+                       help="with -o DIR/: skip inputs whose outputs are already there and newer than them")
+    batch.add_argument("--report", metavar="FILE.jsonl",
+                       help="write a JSON line per input as it ends: input, pages, status, error_kind, "
+                            "message, exit_code, seconds, outputs, warnings (appended to with --resume)")
     return parser
 
 
@@ -395,169 +371,26 @@ def _suffix_format(path: Path) -> str | None:
     return format_for_path(path)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+def same_file(a: Path, b: Path) -> bool:
+    from .outputs import same_file as same
+
+    return same(a, b)
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``path`` atomically (see :func:`inkread.outputs.write_atomic`)."""
+    from .outputs import write_atomic as write
+
+    write(path, text)
 
 
 def _check_not_input(target: Path, inputs: Sequence[Path]) -> None:
     for path in inputs:
-        if _same_file(target, path):
+        if same_file(target, path):
             raise CliError(
                 f"refusing to write {target}: it is the input file {path}",
                 hint="choose another -o",
             )
-
-
-def _output_names(relatives: Sequence[Path], ext: str) -> list[Path]:
-    """``a/x.jpg -> a/x.txt``; names that would clash keep their extension (``x.jpg.txt``), then
-    get a number (``x.jpg-2.txt``). Compared case-insensitively, for case-insensitive disks."""
-
-    def key(p: Path) -> str:
-        return p.as_posix().casefold()
-
-    names = [r.with_name(r.stem + ext) if r.suffix else r.with_name(r.name + ext) for r in relatives]
-    counts: dict[str, int] = {}
-    for n in names:
-        counts[key(n)] = counts.get(key(n), 0) + 1
-    names = [r.with_name(r.name + ext) if counts[key(n)] > 1 else n for r, n in zip(relatives, names)]
-    taken: set[str] = set()
-    result = []
-    for n in names:
-        candidate, i = n, 2
-        while key(candidate) in taken:
-            candidate = n.with_name(f"{n.name[: -len(ext)]}-{i}{ext}")
-            i += 1
-        taken.add(key(candidate))
-        result.append(candidate)
-    return result
-
-
-def _default_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write ``text`` (or bytes) to ``path`` via a temporary file in the same folder and a rename."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o7777 if path.is_file() else _default_mode()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(text.encode("utf-8") if isinstance(text, str) else text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise OutputError(f"cannot write {path}: {reason}") from error
-
-
-def _render_text(result: Any) -> str:
-    text = result.text
-    return text + "\n" if text else ""
-
-
-def _render_json(result: Any) -> str:
-    return json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
-
-
-def _render(fmt: str, result: Any, path: Path, pdf_dpi: float) -> str | bytes:
-    """One input's result as a whole file in ``fmt`` (the page images are read again for pdf)."""
-    if fmt == "json":
-        return _render_json(result) + "\n"
-    if fmt == "text":
-        return _render_text(result)
-    from .export import export
-
-    try:
-        return export(result, fmt, images=path, pdf_dpi=pdf_dpi) if fmt == "pdf" else export(result, fmt)
-    except (OcrException, OSError, ValueError) as error:
-        raise OutputError(f"cannot make the {fmt} output for {path}: {error_line(error)}") from error
-
-
-class _Sink:
-    """Where results go: stdout (streamed), one file (written at the end), or one file each."""
-
-    def __init__(self, reporter: _Reporter, fmt: str, multi: bool, target: Path | None,
-                 per_file: dict[Path, Path] | None, pdf_dpi: float = 300) -> None:
-        self.reporter = reporter
-        self.fmt = fmt
-        self.multi = multi
-        self.target = target  # one output file
-        self.per_file = per_file  # input path -> output path
-        self.count = 0
-        self.buffer: list[str] = []
-        self.pdf_dpi = pdf_dpi  # PDF inputs were rendered at this dpi (to render them again for pdf)
-        self.documents: list[Any] = []  # hocr/alto: every result, written as one document at the end
-        self.pdf: Any = None  # pdf: the searchable PDF being built, a page at a time
-
-    def _emit(self, text: str) -> None:
-        if self.target is not None:
-            self.buffer.append(text)
-        else:
-            self.reporter.out(text)
-
-    def start(self) -> None:
-        if self.per_file is None and self.multi and self.fmt == "json":
-            self._emit("[")
-
-    def add(self, path: Path, result: Any) -> None:
-        if self.per_file is not None:
-            write_atomic(self.per_file[path], _render(self.fmt, result, path, self.pdf_dpi))
-        elif self.fmt == "pdf":
-            from .export import SearchablePdf
-
-            if self.pdf is None:
-                self.pdf = SearchablePdf()
-            try:
-                self.pdf.add_result(result, images=path, pdf_dpi=self.pdf_dpi)
-            except (OcrException, OSError, ValueError) as error:
-                raise OutputError(f"cannot add {path} to the PDF: {error_line(error)}") from error
-        elif self.fmt in ("hocr", "alto"):
-            self.documents.append(result)
-        elif self.fmt == "json":
-            body = _render_json(result)
-            if self.multi:
-                body = ("," if self.count else "") + "\n" + textwrap.indent(body, "  ")
-            else:
-                body += "\n"
-            self._emit(body)
-        elif self.fmt == "md":
-            from .export import to_markdown
-
-            if self.multi:
-                self._emit(("\n" if self.count else "") + f"<!-- ==> {path} <== -->\n\n")
-            self._emit(to_markdown(result))
-        else:
-            if self.multi:
-                self._emit(("\n" if self.count else "") + f"==> {path} <==\n")
-            self._emit(_render_text(result))
-        self.count += 1
-
-    def finish(self) -> None:
-        if self.per_file is None and self.multi and self.fmt == "json":
-            self._emit(("\n" if self.count else "") + "]\n")
-        if self.documents:
-            from .export import export
-
-            self._emit(export(self.documents, self.fmt))  # type: ignore[arg-type]
-        if self.pdf is not None and self.target is not None and self.count:
-            write_atomic(self.target, self.pdf.to_bytes())
-        elif self.target is not None and self.count:
-            write_atomic(self.target, "".join(self.buffer))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -598,44 +431,141 @@ def _trust_pixel_limit(max_pixels: int) -> None:
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our max_pixels check rules
 
 
-def _plan_sink(args: argparse.Namespace, files: Sequence[Any], reporter: _Reporter) -> _Sink:
-    multi = len(args.inputs) > 1 or any(os.path.isdir(p) for p in args.inputs)
-    inputs = [f.path for f in files]
-    if args.overlay is not None:
-        _check_not_input(Path(args.overlay), inputs)
-    if args.output is None:
-        if args.format == "pdf":
-            raise CliError("--format pdf writes a file", hint="give -o OUT.pdf")
-        return _Sink(reporter, args.format or "text", multi, None, None)
-    out = Path(args.output)
-    is_dir = out.is_dir() or args.output.endswith(("/", os.sep)) or (multi and _suffix_format(out) is None)
-    if not is_dir:
-        if out.exists() and not out.is_file():
-            raise CliError(f"cannot write {out}: it exists and is not a regular file")
-        _check_not_input(out, inputs)
-        return _Sink(reporter, args.format or _suffix_format(out) or "text", multi, out, None, args.dpi)
-    if out.exists() and not out.is_dir():
-        raise CliError(f"-o {out}: several inputs need a directory, but {out} is a file",
-                       hint="give a directory, or a name with a format's suffix (.txt, .json, .hocr, "
-                            ".xml, .pdf, .md) for one combined file")
-    fmt = args.format or "text"
-    readable = [f for f in files if not f.path.is_dir()]
-    from .export.formats import EXTENSIONS
-
-    names = _output_names([f.relative for f in readable], EXTENSIONS[fmt])
-    per_file = {f.path: out / name for f, name in zip(readable, names)}
-    for target in per_file.values():
-        _check_not_input(target, inputs)
-    return _Sink(reporter, fmt, multi, None, per_file, args.dpi)
-
-
-def _progress(args: argparse.Namespace, total: int) -> Any:
-    show = not args.quiet and (args.progress or (total > 1 and sys.stderr.isatty()))
-    if not show:
+def _formats(args: argparse.Namespace) -> list[str] | None:
+    """``--format text,pdf,alto`` as format names (``txt`` is ``text``); ``None`` when not given."""
+    if args.format is None:
         return None
-    from tqdm import tqdm
+    from .export.formats import parse_format
 
-    return tqdm(total=total, file=sys.stderr, unit="file", dynamic_ncols=True, leave=False)
+    names: list[str] = []
+    for part in str(args.format).split(","):
+        try:
+            fmt = parse_format(part)
+        except ValueError as error:
+            raise CliError(str(error)) from None
+        if fmt not in names:
+            names.append(fmt)
+    return names
+
+
+def _is_multi(args: argparse.Namespace) -> bool:
+    """Several inputs (or a folder, a pattern, a list): outputs get per-input sections or files."""
+    from .batch import _GLOB_CHARS
+
+    return len(args.inputs) > 1 or any(
+        os.path.isdir(p) or (not os.path.exists(p) and (p.startswith("@") or _GLOB_CHARS & set(p)))
+        for p in args.inputs)
+
+
+def _single_format(path: Path, given: list[str] | None) -> str:
+    if given:
+        return given[0]
+    fmt = _suffix_format(path)
+    if fmt is None and path.suffix:
+        from .export.formats import SUFFIXES
+
+        raise CliError(f"-o {path}: no output format for the suffix {path.suffix!r}",
+                       hint=f"use one of {', '.join(sorted(SUFFIXES))}, or say --format")
+    return fmt or "text"
+
+
+def _plan_sinks(args: argparse.Namespace, multi: bool, explicit: Sequence[Path], reporter: _Reporter) -> list[Any]:
+    """The outputs this run writes (checked against the inputs named on the command line; each
+    per-input file is checked against its own input when it is written)."""
+    from .outputs import Sink
+
+    formats = _formats(args)
+    out_fn = reporter.out
+    sinks: list[Sink] = []
+    if args.overlay is not None:
+        _check_not_input(Path(args.overlay), explicit)
+    if args.output is None or args.output == "-":
+        if formats and len(formats) > 1:
+            raise CliError("several formats need a folder to write them to", hint="give -o DIR/")
+        fmt = formats[0] if formats else "text"
+        if fmt == "pdf" and args.output is None:
+            raise CliError("--format pdf writes a file", hint="give -o OUT.pdf (or -o - for stdout)")
+        sinks.append(Sink(fmt, multi=multi, pdf_dpi=args.dpi, out=out_fn))
+    else:
+        out = Path(args.output)
+        is_dir = out.is_dir() or args.output.endswith(("/", os.sep)) or (
+            multi and _suffix_format(out) is None and not out.suffix) or (formats is not None and len(formats) > 1)
+        if is_dir:
+            if out.exists() and not out.is_dir():
+                raise CliError(f"-o {out}: several inputs need a directory, but {out} is a file",
+                               hint="give a directory, or a name with a format's suffix (.txt, .json, .hocr, "
+                                    ".xml, .pdf, .md, .tsv) for one combined file")
+            sinks.extend(Sink(fmt, multi=multi, folder=out, pdf_dpi=args.dpi) for fmt in formats or ["text"])
+        else:
+            if out.exists() and not out.is_file():
+                raise CliError(f"cannot write {out}: it exists and is not a regular file")
+            _check_not_input(out, explicit)
+            sinks.append(Sink(_single_format(out, formats), multi=multi, target=out, pdf_dpi=args.dpi))
+    if args.sidecar is not None:
+        if args.sidecar == "-":
+            if any(s.folder is None and s.target is None for s in sinks):
+                raise CliError("--sidecar - and the main output would both go to stdout")
+            sinks.append(Sink("text", multi=multi, pdf_dpi=args.dpi, out=out_fn))
+        else:
+            side = Path(args.sidecar)
+            _check_not_input(side, explicit)
+            sinks.append(Sink(_single_format(side, ["text"] if not side.suffix else None), multi=multi,
+                              target=side, pdf_dpi=args.dpi))
+    if args.resume and not all(s.folder is not None for s in sinks):
+        raise CliError("--resume needs the outputs in a folder", hint="give -o DIR/")
+    return sinks
+
+
+class _Bar:
+    """The progress bar, counting pages (its total grows as files are opened), rate and ETA."""
+
+    def __init__(self, args: argparse.Namespace, multi: bool) -> None:
+        show = not args.quiet and (args.progress or (multi and sys.stderr.isatty()))
+        self.bar: Any = None
+        if show:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=0, file=sys.stderr, unit="page", dynamic_ncols=True, leave=False)
+
+    def found(self, pages: int) -> None:
+        if self.bar is not None:
+            self.bar.total += pages
+            self.bar.refresh()
+
+    def read(self, pages: int, label: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(label, refresh=False)
+            self.bar.update(pages)
+
+
+class _Report:
+    """``--report run.jsonl``: one JSON line per input, written (and flushed) as each one ends."""
+
+    def __init__(self, path: str | None, append: bool) -> None:
+        self.fh: Any = None
+        self.path = path
+        if path is not None:
+            try:
+                self.fh = open(path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+            except OSError as error:
+                raise OutputError(f"cannot write the report {path}: {error.strerror or error}") from error
+
+    def row(self, done: Any, status: str, outputs: Sequence[Path], error: BaseException | None) -> None:
+        if self.fh is None:
+            return
+        row = {"input": done.input.shown, "pages": done.pages, "status": status,
+               "error_kind": None, "message": None, "exit_code": 0,
+               "seconds": round(done.seconds, 3), "outputs": [os.fspath(p) for p in outputs],
+               "warnings": done.notes}
+        if error is not None:
+            row.update(error_kind=getattr(error, "kind", None) or type(error).__name__,
+                       message=error_line(error), exit_code=exit_code_for(error))
+        self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
 
 
 def _batch_exit_code(codes: Sequence[int], total: int) -> int:
@@ -646,61 +576,209 @@ def _batch_exit_code(codes: Sequence[int], total: int) -> int:
     return EXIT_SOME_FAILED
 
 
-def _write_overlays(args: argparse.Namespace, path: Path, result: Any, start: int, multi: bool,
-                    files: Sequence[Any]) -> int:
+def _write_overlays(args: argparse.Namespace, f: Any, result: Any, start: int, multi: bool) -> int:
     """Draw ``--overlay`` images for one input; returns how many were written."""
     from .export import overlay_paths, save_overlays
 
     numbered = True if multi else None
     for target in overlay_paths(args.overlay, len(result.pages), start=start, numbered=numbered):
-        for f in files:
-            if _same_file(target, f.path):
-                raise OutputError(f"refusing to write the overlay {target}: it is the input file {f.path}")
+        if same_file(target, f.path):
+            raise OutputError(f"refusing to write the overlay {target}: it is the input file {f.shown}")
     try:
-        save_overlays(result, args.overlay, images=path, pdf_dpi=args.dpi, start=start, numbered=numbered)
+        save_overlays(result, args.overlay, images=f.path, pdf_dpi=args.dpi, start=start, numbered=numbered)
     except (OcrException, OSError, ValueError) as error:
-        raise OutputError(f"cannot write the overlay for {path}: {error_line(error)}") from error
+        raise OutputError(f"cannot write the overlay for {f.shown}: {error_line(error)}") from error
     return len(result.pages)
 
 
-def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
-    from .batch import iter_results, walk_inputs
-    from .engine import OcrEngine
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} m {secs} s" if hours else f"{minutes} m {secs} s"
 
+
+def _jobs(args: argparse.Namespace) -> int:
+    if args.jobs is not None:
+        return args.jobs
+    env = os.environ.get("INKREAD_JOBS", "").strip()
+    if env:
+        try:
+            return positive_int(env)
+        except argparse.ArgumentTypeError as error:
+            raise CliError(f"INKREAD_JOBS: {error}") from None
+    from .runner import usable_cores
+
+    return usable_cores()
+
+
+def _preflight(options: Any) -> None:
+    """Refuse once, before any file is read, what would fail every file: a language no backend
+    reads, or a Tesseract language pack that is not installed."""
+    from .backends import select_backend
+
+    if select_backend(options.language, options.engine) == "tesseract":
+        from .backends import tesseract
+
+        tesseract.check_language(options.language)
+
+
+def _spool_stdin(stack: contextlib.ExitStack) -> Path:
+    """``-`` as input: stdin's bytes in a private temporary file (removed at the end)."""
+    from .io import MAX_STREAM_BYTES
+
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="inkread-stdin-")))
+    path = folder / "stdin"
+    source = sys.stdin.buffer
+    total = 0
+    with open(path, "wb") as fh:
+        while chunk := source.read(1 << 20):
+            total += len(chunk)
+            if total > MAX_STREAM_BYTES:
+                raise CliError(f"stdin: more than {MAX_STREAM_BYTES:,} bytes", exit_code=3)
+            fh.write(chunk)
+    return path
+
+
+def _runner(args: argparse.Namespace, options: Any, files: Any, remote: bool) -> tuple[Any, Any, bool]:
+    """The runner for this batch (and the files, peeked at): in this process for one page or
+    ``--jobs 1`` or a remote engine, a pool of ``--jobs`` processes, or Ray with ``--ray``."""
+    import itertools
+
+    from .runner import InlineRunner, PoolRunner
+
+    jobs = _jobs(args)
+    if args.ray is not None:
+        from .raybatch import RayRunner
+
+        return RayRunner(options, args.ray, actors=jobs), files, True
+    if remote or jobs == 1:
+        return InlineRunner(options), files, not remote
+    head = list(itertools.islice(files, 2))
+    files = itertools.chain(head, files)
+    if len(head) < 2:
+        pages = 1
+        if head and head[0].path.is_file():
+            from .io import count_pages
+
+            with contextlib.suppress(Exception):
+                pages = count_pages(head[0].path)
+        if options.pages is not None:
+            pages = min(pages, len(options.pages))
+        if pages < 2:
+            return InlineRunner(options), files, True
+    return PoolRunner(options, jobs), files, True
+
+
+def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
+    import time
+
+    from .batch import InputFile, iter_inputs
+    from .runner import run_batch
+
+    t0 = time.perf_counter()
     options = _options(args)
-    files = walk_inputs(args.inputs, recursive=args.recursive)
-    sink = _plan_sink(args, files, reporter)
-    engine = OcrEngine()  # one engine (and one model load) for the whole batch
-    codes: list[int] = []
-    overlays = 0  # overlay images written so far (they are numbered across inputs)
-    reporter.bar = _progress(args, len(files))
-    try:
-        sink.start()
-        if reporter.bar is not None and files:
-            reporter.bar.set_postfix_str(files[0].path.name)  # the file being read
-        for done, item in enumerate(iter_results(engine, files, options), 1):
-            if item.error is not None:
-                codes.append(reporter.error(item.error, item.path))
+    _preflight(options)
+    multi = _is_multi(args)
+    explicit = [Path(p) for p in args.inputs if p != "-" and os.path.exists(p)]
+    sinks = _plan_sinks(args, multi, explicit, reporter)
+    if args.report is not None:
+        _check_not_input(Path(args.report), explicit)
+    folders = [s.folder for s in sinks if s.folder is not None]
+    for raw in args.inputs:  # a named file whose own output would replace it: refuse the run
+        path = Path(raw)
+        if raw != "-" and path.is_file():
+            for sink in sinks:
+                if sink.folder is not None and same_file(sink.folder / sink.preview(path), path):
+                    _check_not_input(sink.folder / sink.preview(path), [path])
+    remote = bool(os.environ.get("INKREAD_URL"))
+    with contextlib.ExitStack() as stack:
+        inputs: list[Any] = []
+        for raw in args.inputs:
+            if raw == "-":
+                inputs.append(InputFile(_spool_stdin(stack), None, label="-"))
             else:
-                try:
-                    sink.add(item.path, item.result)
-                    if args.overlay is not None:
-                        overlays += _write_overlays(args, item.path, item.result, overlays, sink.multi, files)
-                except OutputError as error:
-                    codes.append(reporter.error(error))
-            if reporter.bar is not None:
-                if done < len(files):
-                    reporter.bar.set_postfix_str(files[done].path.name, refresh=False)
-                reporter.bar.update(1)
-        sink.finish()
-    except OutputError as error:
-        codes.append(reporter.error(error))
-        return error.exit_code
-    finally:
-        if reporter.bar is not None:
-            reporter.bar.close()
+                inputs.append(raw)
+        files = iter_inputs(inputs, recursive=args.recursive, exclude=folders)
+        runner, files, by_page = _runner(args, options, files, remote)
+        report = _Report(args.report, append=args.resume)
+        stack.callback(report.close)
+
+        def skip(f: Any) -> bool:
+            for sink in sinks:
+                target = sink.target_for(f)
+                if target is not None and same_file(target, f.path):
+                    return False  # reported when it is written
+            return args.resume and all(s.complete(f) for s in sinks)
+
+        bar = _Bar(args, multi)
+        reporter.bar = bar.bar
+        codes: list[int] = []
+        counts = {"files": 0, "pages": 0, "failed": 0, "skipped": 0}
+        overlays = 0  # overlay images written so far (they are numbered across inputs)
+        try:
+            from tqdm.contrib.logging import logging_redirect_tqdm
+
+            redirect = logging_redirect_tqdm() if bar.bar is not None else contextlib.nullcontext()
+            with redirect:
+                for sink in sinks:
+                    sink.start()
+                for done in run_batch(files, options, runner, skip=skip, progress=bar, by_page=by_page):
+                    counts["files"] += 1
+                    for note in done.notes:
+                        reporter.err(f"{PROG}: warning: {note}")
+                    if done.skipped:
+                        counts["skipped"] += 1
+                        for sink in sinks:
+                            sink.forget(done.input)
+                        report.row(done, "skipped", [], None)
+                        continue
+                    error = done.error
+                    written: list[Path] = []
+                    if error is None:
+                        counts["pages"] += done.pages
+                        try:
+                            for sink in sinks:
+                                target = sink.target_for(done.input)
+                                if target is not None:
+                                    _check_not_input(target, [done.input.path])
+                                path = sink.add(done.input, done.result)
+                                if path is not None and path not in written:
+                                    written.append(path)
+                            if args.overlay is not None:
+                                overlays += _write_overlays(args, done.input, done.result, overlays, multi)
+                        except (OutputError, CliError) as exc:
+                            error = exc
+                    else:
+                        for sink in sinks:
+                            sink.forget(done.input)
+                    if error is not None:
+                        counts["failed"] += 1
+                        codes.append(reporter.error(error, done.input.shown))
+                    report.row(done, "failed" if error is not None else "ok", written, error)
+                for sink in sinks:
+                    sink.finish()
+        except OutputError as error:
+            codes.append(reporter.error(error))
+            return error.exit_code
+        finally:
+            if bar.bar is not None:
+                bar.bar.close()
             reporter.bar = None
-    return _batch_exit_code(codes, len(files))
+    # the summary: for a person watching, or beside outputs written to files (not mixed into a pipe)
+    summary = sys.stderr.isatty() or args.progress or args.report is not None or bool(folders)
+    if multi and summary and not args.quiet and counts["files"]:
+        plural = "" if counts["files"] == 1 else "s"
+        line = (f"{PROG}: {counts['pages']:,} page{'' if counts['pages'] == 1 else 's'} from "
+                f"{counts['files'] - counts['failed'] - counts['skipped']:,} of {counts['files']:,} file{plural} "
+                f"in {_duration(time.perf_counter() - t0)}")
+        if counts["skipped"]:
+            line += f", {counts['skipped']:,} skipped (outputs already complete)"
+        if counts["failed"]:
+            line += f", {counts['failed']:,} failed" + (f": see {args.report}" if args.report else "")
+        reporter.err(line)
+    return _batch_exit_code(codes, counts["files"] - counts["skipped"])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -721,6 +799,13 @@ def _run(argv: Sequence[str], reporter: _Reporter) -> int:
         command = COMMANDS[argv[0]]
         args = _parse(command.parser(), argv[1:])
         return args if isinstance(args, int) else command.run(args)
+    if argv and not argv[0].startswith("-") and not os.path.exists(argv[0]) and "." not in argv[0] \
+            and "/" not in argv[0] and os.sep not in argv[0]:
+        import difflib
+
+        close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1, cutoff=0.75)
+        if close:
+            raise CliError(f"{argv[0]}: no such file or command", hint=f"did you mean 'inkread {close[0]}'?")
     args = _parse(build_parser(), argv)
     return args if isinstance(args, int) else run_recognize(args, reporter)
 

@@ -75,6 +75,13 @@ def installed_languages(*, refresh: bool = False) -> frozenset[str]:
     return _list_langs(binary, os.environ.get("TESSDATA_PREFIX"))
 
 
+def check_language(language: Language | str) -> str:
+    """Tesseract's code for ``language``; :class:`MissingDependencyError` when Tesseract or its data
+    for the language is not installed (checked once, before a batch reads anything)."""
+    tesseract_binary()
+    return _check_language(Language.parse(language).info)
+
+
 def _check_language(info: LanguageInfo) -> str:
     code = info.tesseract
     if not code:

@@ -32,6 +32,7 @@ from .formats import (
 )
 from .hocr import to_hocr
 from .markdown import to_markdown
+from .tsv import to_tsv
 
 # numpy/Pillow are imported only when an image output is used (keeps `inkread --version` fast)
 _LAZY = {
@@ -63,6 +64,7 @@ __all__ = [
     "to_hocr",
     "to_alto",
     "to_markdown",
+    "to_tsv",
     "to_pdf_bytes",
     "render_overlay",
     "render_overlays",
@@ -113,7 +115,7 @@ def export(results: OcrResult | Iterable[OcrResult], format: str, *, images: Any
         return text + "\n" if text else ""
     if fmt == "json":
         return to_json(results) + "\n"
-    return {"hocr": to_hocr, "alto": to_alto, "md": to_markdown}[fmt](results)
+    return {"hocr": to_hocr, "alto": to_alto, "md": to_markdown, "tsv": to_tsv}[fmt](results)
 
 
 def write_file(path: str | os.PathLike[str], data: str | bytes) -> None:

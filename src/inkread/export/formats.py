@@ -9,13 +9,13 @@ __all__ = ["FORMATS", "SUFFIXES", "EXTENSIONS", "BINARY_FORMATS", "DOCUMENT_FORM
            "format_for_path"]
 
 #: The output formats, as ``--format`` names them.
-FORMATS = ("text", "json", "hocr", "alto", "pdf", "md")
+FORMATS = ("text", "json", "hocr", "alto", "pdf", "md", "tsv")
 
 #: Formats written as bytes (not UTF-8 text).
 BINARY_FORMATS = frozenset({"pdf"})
 
 #: Formats where several inputs written to one file become one document (their pages in order).
-DOCUMENT_FORMATS = frozenset({"hocr", "alto", "pdf"})
+DOCUMENT_FORMATS = frozenset({"hocr", "alto", "pdf", "tsv"})
 
 #: File name suffix -> format (what ``-o`` / ``save()`` infer the format from).
 SUFFIXES = {
@@ -25,10 +25,12 @@ SUFFIXES = {
     ".xml": "alto", ".alto": "alto",
     ".pdf": "pdf",
     ".md": "md", ".markdown": "md",
+    ".tsv": "tsv",
 }  # fmt: skip
 
 #: Format -> the suffix of the files written in it (one file per input).
-EXTENSIONS = {"text": ".txt", "json": ".json", "hocr": ".hocr", "alto": ".xml", "pdf": ".pdf", "md": ".md"}
+EXTENSIONS = {"text": ".txt", "json": ".json", "hocr": ".hocr", "alto": ".xml", "pdf": ".pdf", "md": ".md",
+              "tsv": ".tsv"}
 
 _ALIASES = {"txt": "text", "markdown": "md", "html": "hocr", "xml": "alto"}
 

@@ -1,0 +1,222 @@
+"""Where a batch's results go: stdout, one file, or one file per input in a folder, in any formats.
+
+A :class:`Sink` takes results one input at a time, in input order. Three kinds:
+
+* ``stream``: stdout (``-o -`` or no ``-o``); several inputs as ``==> path <==`` sections (text), a
+  JSON array, or one hOCR/ALTO/TSV/PDF document;
+* ``file``: one file, written once at the end (atomically);
+* ``folder``: one file per input under a folder, written as each input is finished (atomically), the
+  input's folder structure kept; :meth:`Sink.targets` names them, so ``--resume`` can check them first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any, Callable
+
+from .batch import InputFile
+from .exceptions import OcrException
+from .failure import OutputError, error_line
+
+__all__ = ["Sink", "write_atomic", "same_file", "render", "Namer"]
+
+
+def same_file(a: Path, b: Path) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``path`` via a temporary file in the same folder and a rename:
+    a crash or Ctrl-C leaves the old file or the new one, never half of one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = path.stat().st_mode & 0o7777 if path.is_file() else _default_mode()
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(text.encode("utf-8") if isinstance(text, str) else text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(f"cannot write {path}: {reason}") from error
+
+
+def render(fmt: str, result: Any, path: Path, pdf_dpi: float) -> str | bytes:
+    """One input's result as a whole file in ``fmt`` (the page images are read again for pdf)."""
+    if fmt == "json":
+        return json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "text":
+        return result.text + "\n" if result.text else ""
+    from .export import export
+
+    try:
+        return export(result, fmt, images=path, pdf_dpi=pdf_dpi) if fmt == "pdf" else export(result, fmt)
+    except (OcrException, OSError, ValueError) as error:
+        raise OutputError(f"cannot make the {fmt} output for {path}: {error_line(error)}") from error
+
+
+class Namer:
+    """Output names under a folder: ``a/x.jpg -> a/x.txt``; an input whose name shares its stem with
+    another's (``x.jpg``, ``x.png``) keeps its suffix (``x.jpg.txt``); a name already given gets a
+    number (``x-2.txt``). Compared case-insensitively, for case-insensitive disks."""
+
+    def __init__(self, ext: str) -> None:
+        self.ext = ext
+        self.taken: set[str] = set()
+
+    def name(self, f: InputFile) -> Path:
+        rel, ext = f.relative, self.ext
+        name = rel.with_name(rel.name + ext) if f.shares_stem or not rel.suffix else rel.with_name(rel.stem + ext)
+        candidate, i = name, 2
+        while candidate.as_posix().casefold() in self.taken:
+            candidate = name.with_name(f"{name.name[: -len(ext)]}-{i}{ext}")
+            i += 1
+        self.taken.add(candidate.as_posix().casefold())
+        return candidate
+
+
+class Sink:
+    """Results in one format, to stdout (``target=None``), one file, or a folder (``folder=``)."""
+
+    def __init__(self, fmt: str, *, multi: bool, target: Path | None = None, folder: Path | None = None,
+                 pdf_dpi: float = 300, out: Callable[[str], None] | None = None) -> None:
+        self.fmt = fmt
+        self.multi = multi
+        self.target = target
+        self.folder = folder
+        self.pdf_dpi = pdf_dpi  # PDF inputs were rendered at this dpi (to render them again for pdf)
+        self.out = out or (lambda text: (sys.stdout.write(text), sys.stdout.flush()))
+        self.count = 0
+        self.buffer: list[str] = []
+        self.documents: list[Any] = []  # hocr/alto/tsv: every result, written as one document at the end
+        self.pdf: Any = None  # pdf: the searchable PDF being built, a page at a time
+        self._names: dict[Path, Path] = {}
+        if folder is not None:
+            from .export.formats import EXTENSIONS
+
+            self._namer = Namer(EXTENSIONS[fmt])
+
+    def __repr__(self) -> str:
+        where = self.folder or self.target or "stdout"
+        return f"Sink({self.fmt!r} -> {where})"
+
+    # ----- folder outputs
+    def target_for(self, f: InputFile) -> Path | None:
+        """The file this input's output goes to (a folder sink); named once, in input order."""
+        if self.folder is None:
+            return self.target
+        if f.path not in self._names:
+            self._names[f.path] = self.folder / self._namer.name(f)
+        return self._names[f.path]
+
+    def complete(self, f: InputFile) -> bool:
+        """Is this input's output already there, and newer than the input (``--resume``)?"""
+        target = self.target_for(f)
+        try:
+            return target is not None and target.is_file() and target.stat().st_mtime >= f.path.stat().st_mtime
+        except OSError:
+            return False
+
+    def preview(self, path: Path) -> Path:
+        """The name a file named on the command line gets in a folder sink, before numbering."""
+        ext = self._namer.ext
+        return Path(path.name + ext) if not path.suffix else Path(path.stem + ext)
+
+    # ----- writing
+    def _emit(self, text: str) -> None:
+        if self.target is not None:
+            self.buffer.append(text)
+        else:
+            self.out(text)
+
+    def start(self) -> None:
+        if self.folder is None and self.multi and self.fmt == "json":
+            self._emit("[")
+
+    def add(self, f: InputFile, result: Any) -> Path | None:
+        """Write (or keep) one input's result; returns the file written for it, if any."""
+        path = f.path
+        if self.folder is not None:
+            target = self.target_for(f)
+            self._names.pop(f.path, None)
+            write_atomic(target, render(self.fmt, result, path, self.pdf_dpi))
+            self.count += 1
+            return target
+        if self.fmt == "pdf":
+            from .export import SearchablePdf
+
+            if self.pdf is None:
+                self.pdf = SearchablePdf()
+            try:
+                self.pdf.add_result(result, images=path, pdf_dpi=self.pdf_dpi)
+            except (OcrException, OSError, ValueError) as error:
+                raise OutputError(f"cannot add {f.shown} to the PDF: {error_line(error)}") from error
+        elif self.fmt in ("hocr", "alto", "tsv"):
+            self.documents.append(result)
+        elif self.fmt == "json":
+            body = json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
+            if self.multi:
+                body = ("," if self.count else "") + "\n" + textwrap.indent(body, "  ")
+            else:
+                body += "\n"
+            self._emit(body)
+        elif self.fmt == "md":
+            from .export import to_markdown
+
+            if self.multi:
+                self._emit(("\n" if self.count else "") + f"<!-- ==> {f.shown} <== -->\n\n")
+            self._emit(to_markdown(result))
+        else:
+            if self.multi:
+                self._emit(("\n" if self.count else "") + f"==> {f.shown} <==\n")
+            self._emit(result.text + "\n" if result.text else "")
+        self.count += 1
+        return self.target
+
+    def forget(self, f: InputFile) -> None:
+        """An input that failed or was skipped: drop its name (a folder sink)."""
+        self._names.pop(f.path, None)
+
+    def finish(self) -> None:
+        if self.folder is not None:
+            return
+        if self.multi and self.fmt == "json":
+            self._emit(("\n" if self.count else "") + "]\n")
+        if self.documents:
+            from .export import export
+
+            self._emit(export(self.documents, self.fmt))  # type: ignore[arg-type]
+        if self.pdf is not None and self.count:
+            data = self.pdf.to_bytes()
+            if self.target is None:  # -o - : the PDF's bytes on stdout
+                sys.stdout.flush()
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            else:
+                write_atomic(self.target, data)
+        elif self.target is not None and self.count:
+            write_atomic(self.target, "".join(self.buffer))

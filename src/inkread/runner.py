@@ -1,0 +1,359 @@
+"""Batch runs: files streamed in, split into pages, read by one process, a pool of processes or Ray,
+and put back together per file, in input order.
+
+The unit of work is one page (:class:`PageTask`), so a 300-page PDF spreads over every worker as
+well as a drawer of photos does. Three runners read pages, all with the same ``map_unordered(tasks)``:
+
+* :class:`InlineRunner`: this process, one page after the other (``--jobs 1``, or one page in all);
+* :class:`PoolRunner`: ``jobs`` worker processes, each loading the models once, with onnxruntime's
+  threads set so that jobs x threads is the number of cores;
+* :class:`inkread.raybatch.RayRunner`: actors of a Ray cluster (``--ray``).
+
+:func:`run_batch` drives one: it counts each file's pages as the files stream in (never listing them
+all first), keeps a bounded number of pages in flight, and yields one :class:`FileDone` per file in
+input order, as soon as the file and every one before it are finished.
+
+    >>> from inkread.batch import iter_inputs
+    >>> from inkread.options import RecognitionOptions
+    >>> for done in run_batch(iter_inputs(["scans/"]), RecognitionOptions(), PoolRunner(2)):  # doctest: +SKIP
+    ...     print(done.input.shown, done.result.text if done.ok else done.error)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
+
+from .batch import InputFile
+from .exceptions import InputError, PageSelectionError
+from .failure import Failure
+from .options import RecognitionOptions
+from .result import OcrResult
+
+__all__ = ["PageTask", "PageOutcome", "FileDone", "Runner", "InlineRunner", "PoolRunner", "run_batch",
+           "usable_cores", "threads_per_worker", "read_page"]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_per_worker(jobs: int, cores: int | None = None) -> int:
+    """onnxruntime threads for each of ``jobs`` workers, so that jobs x threads <= cores."""
+    return max(1, (cores or usable_cores()) // max(1, jobs))
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """Read page ``page`` (0-based) of the file ``path``; ``seq`` is the file's number in the run."""
+
+    seq: int
+    path: str
+    page: int
+
+
+@dataclass
+class PageOutcome:
+    """What a worker made of one :class:`PageTask`: a one-page result, or the error that stopped it."""
+
+    seq: int
+    page: int
+    result: OcrResult | None = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # warnings and log lines the worker emitted
+
+
+@dataclass
+class FileDone:
+    """One input's outcome: its result (pages in order), or the error, or skipped (``--resume``)."""
+
+    input: InputFile
+    result: OcrResult | None = None
+    error: BaseException | None = None
+    pages: int = 0
+    seconds: float = 0.0
+    skipped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.skipped
+
+
+class Runner(Protocol):
+    def map_unordered(self, tasks: Iterator[PageTask]) -> Iterator[PageOutcome]: ...
+
+    def close(self) -> None: ...
+
+
+def option_kwargs(options: RecognitionOptions) -> dict[str, Any]:
+    return {f.name: getattr(options, f.name) for f in fields(options)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading one page (in whatever process the runner put it)
+
+
+class _NoteHandler(logging.Handler):
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.notes = notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.notes.append(record.getMessage())
+
+
+def read_page(engine: Any, task: PageTask, options: dict[str, Any], *, capture: bool) -> PageOutcome:
+    """Read one page with ``engine``. With ``capture`` (a worker process), the exception becomes a
+    picklable :class:`~inkread.failure.Failure` and warnings and log records become ``notes`` for
+    the driver to print (a worker writing to the terminal would break the progress bar)."""
+    t0 = time.perf_counter()
+    notes: list[str] = []
+    handler = _NoteHandler(notes) if capture else None
+    root = logging.getLogger()
+    if handler is not None:
+        root.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=capture) as caught:
+            try:
+                kwargs = options if task.page < 0 else {**options, "pages": (task.page,)}
+                result = engine.recognize(task.path, **kwargs)
+                error = None
+            except Exception as exc:  # noqa: BLE001 - reported per file, the batch goes on
+                result, error = None, (Failure.of(exc, task.path) if capture else exc)
+        if capture and caught:
+            notes.extend(str(w.message) for w in caught)
+    finally:
+        if handler is not None:
+            root.removeHandler(handler)
+    return PageOutcome(task.seq, task.page, result, error, time.perf_counter() - t0, notes)
+
+
+class InlineRunner:
+    """Reads every page in this process with one engine, in order (exceptions kept as raised)."""
+
+    def __init__(self, options: RecognitionOptions, engine: Any = None) -> None:
+        from .engine import OcrEngine
+
+        self.engine = engine if engine is not None else OcrEngine()
+        self.kwargs = option_kwargs(options)
+
+    def map_unordered(self, tasks: Iterator[PageTask]) -> Iterator[PageOutcome]:
+        for task in tasks:
+            yield read_page(self.engine, task, self.kwargs, capture=False)
+
+    def close(self) -> None:
+        pass
+
+
+# The worker process's engine and options, set once by _init_worker.
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(options: RecognitionOptions, threads: int) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    os.environ["INKREAD_THREADS"] = str(threads)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    try:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:  # pragma: no cover - cv2 is a dependency
+        pass
+    from .engine import OcrEngine
+
+    _WORKER["engine"] = OcrEngine()
+    _WORKER["kwargs"] = option_kwargs(options)
+
+
+def _worker_read(task: PageTask) -> PageOutcome:
+    return read_page(_WORKER["engine"], task, _WORKER["kwargs"], capture=True)
+
+
+class PoolRunner:
+    """``jobs`` worker processes (spawned: no state shared with the driver), each loading the models
+    once, at most ``2 x jobs`` pages in flight."""
+
+    def __init__(self, options: RecognitionOptions, jobs: int, *, threads: int | None = None) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.jobs = jobs
+        self.threads = threads or threads_per_worker(jobs)
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_init_worker, initargs=(options, self.threads))
+
+    def map_unordered(self, tasks: Iterator[PageTask]) -> Iterator[PageOutcome]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        window = 2 * self.jobs
+        pending: dict[Any, PageTask] = {}
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                task = next(tasks, None)
+                if task is None:
+                    exhausted = True
+                else:
+                    pending[self.pool.submit(_worker_read, task)] = task
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                try:
+                    yield future.result()
+                except Exception as exc:  # noqa: BLE001 - the worker died (killed, out of memory)
+                    line = f"{task.path}: the worker process reading page {task.page + 1} stopped: {exc}"
+                    yield PageOutcome(task.seq, task.page, None, Failure(line, 70, type(exc).__name__))
+
+    def close(self) -> None:
+        """Stop the workers (at once: what they were reading is not wanted any more)."""
+        procs = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
+
+
+# ----------------------------------------------------------------------------------------------
+# Driving a runner
+
+
+def select_pages(path: str, pages: tuple[int, ...] | None, label: str) -> tuple[list[int], str | None]:
+    """The pages of ``path`` to read and a warning for selected pages it does not have.
+
+    ``--pages 1-3`` on a 2-page PDF reads pages 1-2 and warns (as Tesseract and OCRmyPDF users
+    expect); a selection none of whose pages exist is a :class:`PageSelectionError`.
+    """
+    from . import io as inkio
+
+    count = inkio.count_pages(path)
+    if pages is None:
+        return list(range(count)), None
+    have = [p for p in pages if 0 <= p < count]
+    missing = [p for p in pages if not 0 <= p < count]
+    plural = "page" if count == 1 else "pages"
+    if not have:
+        raise PageSelectionError(f"{label} has {count} {plural}; none of the pages asked for exist",
+                                 hint=f"--pages takes numbers 1..{count}")
+    if not missing:
+        return have, None
+    shown = ", ".join(str(p + 1) for p in missing[:5]) + (", ..." if len(missing) > 5 else "")
+    return have, f"{label} has {count} {plural}: page{'s' if len(missing) > 1 else ''} {shown} skipped"
+
+
+def merge_results(parts: list[OcrResult]) -> OcrResult:
+    """One result of several one-page results, pages in the order given, timings added up."""
+    first = parts[0]
+    timings: dict[str, float] = {}
+    for part in parts:
+        for key, value in part.timings.items():
+            timings[key] = timings.get(key, 0.0) + value
+    return OcrResult(pages=[p for part in parts for p in part.pages], language=first.language,
+                     mode=first.mode, source=first.source, timings=timings)
+
+
+@dataclass
+class _FileJob:
+    input: InputFile
+    pages: list[int] = field(default_factory=list)
+    outcomes: dict[int, PageOutcome] = field(default_factory=dict)
+    error: BaseException | None = None
+    skipped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.skipped or (self.error is not None and not self.pages) or len(self.outcomes) == len(self.pages)
+
+    def done(self) -> FileDone:
+        outcomes = [self.outcomes[p] for p in self.pages if p in self.outcomes]
+        notes = self.notes + [n for o in outcomes for n in o.notes]
+        seconds = sum(o.seconds for o in outcomes)
+        error = self.error or next((o.error for o in outcomes if o.error is not None), None)
+        if self.skipped or error is not None:
+            return FileDone(self.input, None, error, len(self.pages), seconds, self.skipped, notes)
+        result = merge_results([o.result for o in outcomes if o.result is not None])
+        return FileDone(self.input, result, None, len(result.pages), seconds, False, notes)
+
+
+class Progress(Protocol):
+    def found(self, pages: int) -> None: ...
+
+    def read(self, pages: int, label: str) -> None: ...  # noqa: E704
+
+
+def run_batch(files: Iterable[InputFile], options: RecognitionOptions, runner: Runner, *,
+              skip: Callable[[InputFile], bool] | None = None,
+              progress: Progress | None = None, by_page: bool = True) -> Iterator[FileDone]:
+    """Read ``files`` with ``runner``; one :class:`FileDone` per file, in input order.
+
+    ``by_page``: one task per page (the pages that exist of those ``options.pages`` asks for);
+    otherwise one task per file (a remote engine: the service reads the whole file).
+
+    A file that cannot be opened, a folder without images, a page that fails: each becomes that
+    file's error and the batch goes on. ``skip(file)`` true: the file is not read (``skipped``).
+    """
+    jobs: dict[int, _FileJob] = {}
+    emitted = 0
+
+    def tasks() -> Iterator[PageTask]:
+        for seq, f in enumerate(files):
+            job = jobs[seq] = _FileJob(f)
+            if f.path.is_dir():
+                job.error = InputError(
+                    f"{f.path}: no image or PDF files found in this folder",
+                    hint="supported: JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC/HEIF/AVIF and PDF")
+                continue
+            if skip is not None and skip(f):
+                job.skipped = True
+                continue
+            if not by_page:
+                job.pages = [-1]
+                if progress is not None:
+                    progress.found(1)
+                yield PageTask(seq, os.fspath(f.path), -1)
+                continue
+            try:
+                job.pages, warning = select_pages(os.fspath(f.path), options.pages, f.shown)
+            except Exception as exc:  # noqa: BLE001 - missing, unreadable, not an image: this file only
+                job.error = exc
+                continue
+            if warning:
+                job.notes.append(warning)
+            if progress is not None:
+                progress.found(len(job.pages))
+            for page in job.pages:
+                yield PageTask(seq, os.fspath(f.path), page)
+
+    def drain() -> Iterator[FileDone]:
+        nonlocal emitted
+        while emitted in jobs and jobs[emitted].finished:
+            yield jobs.pop(emitted).done()
+            emitted += 1
+
+    try:
+        for outcome in runner.map_unordered(tasks()):
+            job = jobs[outcome.seq]
+            job.outcomes[outcome.page] = outcome
+            if progress is not None:
+                progress.read(1, job.input.path.name)
+            yield from drain()
+        yield from drain()
+    finally:
+        runner.close()
