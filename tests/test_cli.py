@@ -418,3 +418,26 @@ def test_console_script_error_exit_codes(tmp_path):
                           text=True, env=_subprocess_env(), timeout=120)
     assert proc.returncode == EncryptedPdfError.exit_code
     assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_progress_bar_counts_pages_and_log_lines_stay_whole(capsys, monkeypatch):
+    import logging
+    import warnings
+
+    real = inkread.OcrEngine.recognize
+
+    def chatty(self, source=None, **options):
+        logging.getLogger("somelib").warning("a library says hello")
+        warnings.warn("a library warns", UserWarning)
+        return real(self, source, **options)
+
+    monkeypatch.setattr(inkread.OcrEngine, "recognize", chatty)
+    code, out, err = run_cli(capsys, WATER[0], INVOICE[0], "--progress")
+    assert code == 0 and "Water the plants" in out
+    # what a terminal shows of each line: the text after the last carriage return
+    shown = [segment.rsplit("\r", 1)[-1] for segment in err.split("\n")]
+    assert shown.count("a library says hello") == 2  # whole lines, the bar cleared before them
+    assert sum(s.endswith("UserWarning: a library warns") and "page/s" not in s for s in shown) == 2, shown
+    lines = err.replace("\r", "\n").splitlines()
+    assert any("2/2" in line and "page" in line for line in lines), lines  # the bar counts pages
+    assert lines[-1].startswith("inkread: 2 pages from 2 of 2 files in ")

@@ -3,6 +3,8 @@ works, started again on the same database: every accepted task completes, none t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from service_helpers import ServerProcess, get_token, handwritten_title, printed_lines, wait_task, words_of
 
@@ -66,3 +68,44 @@ def store_counts(db: str) -> dict[str, int]:
         return {s: store.count_tasks(s) for s in ("queued", "running", "done")}
     finally:
         store.close()
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+def test_workers_recognise_in_that_many_processes(tmp_path):
+    """``--workers 2``: two worker processes with their own models read the tasks (not threads
+    under one GIL); results and typed errors come back through them unchanged."""
+    db = str(tmp_path / "service.db")
+    store = open_store(db)
+    record, secret = create_client(store, "procs")
+    store.close()
+    server = ServerProcess(db, extra=["--workers", "2"]).start()
+    try:
+        headers = {"Authorization": f"Bearer {get_token(server.url, record.id, secret)}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=60) as c:
+            images = [handwritten_title(), printed_lines()] * 2 + [b"GIF89a not really"]
+            ids = []
+            for i, image in enumerate(images):
+                r = c.post("/v1/tasks", files={"file": (f"{i}.img", image, "application/octet-stream")})
+                assert r.status_code == 202, r.text
+                ids.append(r.json()["id"])
+            results = [wait_task(c, task_id, timeout=120) for task_id in ids]
+            workers = [k for k in _children(server.proc.pid)
+                       if b"spawn_main" in Path(f"/proc/{k}/cmdline").read_bytes()]
+    finally:
+        server.terminate()
+    assert len(workers) == 2, workers
+    assert [r["status"] for r in results] == ["done"] * 4 + ["failed"]
+    for r, image in zip(results, images):
+        if image == images[0]:
+            assert words_of(r["result"]["text"]) == {"saturday", "errands"}
+        elif image == images[1]:
+            assert "community library" in r["result"]["text"]
+    error = results[-1]["error"]
+    assert (error["status"], error["error"]) == (400, "CorruptInputError"), error
+    assert error["hint"] == "re-export or re-scan it"  # the hint crossed the process boundary too

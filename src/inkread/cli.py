@@ -517,25 +517,68 @@ def _plan_sinks(args: argparse.Namespace, multi: bool, explicit: Sequence[Path],
 
 
 class _Bar:
-    """The progress bar, counting pages (its total grows as files are opened), rate and ETA."""
+    """The progress bar, counting pages with rate and ETA. Its total comes from a thread that walks
+    the inputs ahead of the work and counts their pages (the batch itself never waits for it), or
+    from the pages the batch has opened, whichever is more."""
 
     def __init__(self, args: argparse.Namespace, multi: bool) -> None:
+        import threading
+
         show = not args.quiet and (args.progress or (multi and sys.stderr.isatty()))
         self.bar: Any = None
+        self.lock = threading.Lock()
+        self.counted = self.opened = 0
+        self.closed = False
         if show:
             from tqdm import tqdm
 
             self.bar = tqdm(total=0, file=sys.stderr, unit="page", dynamic_ncols=True, leave=False)
 
+    def count_ahead(self, inputs: Sequence[str], recursive: bool, exclude: Sequence[Path], pages: Any) -> None:
+        if self.bar is None or any(raw in ("-", "@-") for raw in inputs):
+            return
+        import threading
+
+        def count() -> None:
+            from .batch import iter_inputs
+            from .io import count_pages
+
+            for f in iter_inputs(inputs, recursive=recursive, exclude=exclude):
+                try:
+                    n = count_pages(f.path)
+                except Exception:  # noqa: BLE001 - the batch reports it
+                    continue
+                with self.lock:
+                    if self.closed:
+                        return
+                    self.counted += len([p for p in pages if p < n]) if pages is not None else n
+                    self._total()
+
+        threading.Thread(target=count, name="inkread-count-pages", daemon=True).start()
+
+    def _total(self) -> None:
+        total = max(self.counted, self.opened)
+        if total != self.bar.total:
+            self.bar.total = total
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            with self.lock:
+                self.closed = True
+                self.bar.close()
+
     def found(self, pages: int) -> None:
         if self.bar is not None:
-            self.bar.total += pages
-            self.bar.refresh()
+            with self.lock:
+                self.opened += pages
+                self._total()
 
     def read(self, pages: int, label: str) -> None:
         if self.bar is not None:
-            self.bar.set_postfix_str(label, refresh=False)
-            self.bar.update(pages)
+            with self.lock:
+                self.bar.set_postfix_str(label, refresh=False)
+                self.bar.update(pages)
 
 
 class _Report:
@@ -589,6 +632,25 @@ def _write_overlays(args: argparse.Namespace, f: Any, result: Any, start: int, m
     except (OcrException, OSError, ValueError) as error:
         raise OutputError(f"cannot write the overlay for {f.shown}: {error_line(error)}") from error
     return len(result.pages)
+
+
+@contextlib.contextmanager
+def _around_bar(bar: Any) -> Any:
+    """While the progress bar is drawn, log records and Python warnings (a library's, or inkread's
+    own in this process) are printed above it, not through it."""
+    if bar is None:
+        yield
+        return
+    import logging
+
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    logging.captureWarnings(True)
+    try:
+        with logging_redirect_tqdm():
+            yield
+    finally:
+        logging.captureWarnings(False)
 
 
 def _duration(seconds: float) -> str:
@@ -713,15 +775,13 @@ def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
             return args.resume and all(s.complete(f) for s in sinks)
 
         bar = _Bar(args, multi)
+        bar.count_ahead([i for i in args.inputs], args.recursive, folders, options.pages)
         reporter.bar = bar.bar
         codes: list[int] = []
         counts = {"files": 0, "pages": 0, "failed": 0, "skipped": 0}
         overlays = 0  # overlay images written so far (they are numbered across inputs)
         try:
-            from tqdm.contrib.logging import logging_redirect_tqdm
-
-            redirect = logging_redirect_tqdm() if bar.bar is not None else contextlib.nullcontext()
-            with redirect:
+            with _around_bar(bar.bar):
                 for sink in sinks:
                     sink.start()
                 for done in run_batch(files, options, runner, skip=skip, progress=bar, by_page=by_page):
@@ -763,8 +823,7 @@ def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
             codes.append(reporter.error(error))
             return error.exit_code
         finally:
-            if bar.bar is not None:
-                bar.bar.close()
+            bar.close()
             reporter.bar = None
     # the summary: for a person watching, or beside outputs written to files (not mixed into a pipe)
     summary = sys.stderr.isatty() or args.progress or args.report is not None or bool(folders)

@@ -55,6 +55,9 @@ class OcrException(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self):  # pickled whole (hint included) when raised in a worker process
+        return (_rebuild, (type(self), self.message, self.hint, dict(self.__dict__)))
+
     def __str__(self) -> str:
         if self.hint:
             return f"{self.message} ({self.hint})"
@@ -117,3 +120,10 @@ class ServiceUnavailableError(OcrException):
 class OcrTimeoutError(OcrException):
     exit_code = 14
     http_status = 504
+
+
+def _rebuild(cls: type, message: str, hint: str | None, state: dict) -> OcrException:
+    error = cls.__new__(cls)
+    OcrException.__init__(error, message, hint=hint)
+    error.__dict__.update(state)
+    return error

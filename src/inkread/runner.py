@@ -35,7 +35,7 @@ from .failure import Failure
 from .options import RecognitionOptions
 from .result import OcrResult
 
-__all__ = ["PageTask", "PageOutcome", "FileDone", "Runner", "InlineRunner", "PoolRunner", "run_batch",
+__all__ = ["PageTask", "PageOutcome", "FileDone", "Runner", "InlineRunner", "PoolRunner", "ProcessEngine", "run_batch",
            "usable_cores", "threads_per_worker", "read_page"]
 
 
@@ -175,6 +175,7 @@ def _init_worker(options: RecognitionOptions, threads: int) -> None:
     from .engine import OcrEngine
 
     _WORKER["engine"] = OcrEngine()
+    _WORKER["engine"].url = None  # workers read here, whatever INKREAD_URL says
     _WORKER["kwargs"] = option_kwargs(options)
 
 
@@ -228,6 +229,44 @@ class PoolRunner:
                 proc.terminate()
         for proc in procs:
             proc.join(timeout=5)
+
+
+def _worker_recognize(source: Any, options: dict[str, Any]) -> OcrResult:
+    return _WORKER["engine"].recognize(source, **options)
+
+
+def _worker_warm() -> None:
+    from .models import get_models
+
+    get_models()
+
+
+class ProcessEngine:
+    """An engine whose ``recognize`` runs in one of ``processes`` worker processes (each with its own
+    models): ``inkread serve --workers N`` recognises N inputs at once, not N threads under the GIL.
+    Exceptions come back as raised (inkread's keep their hint)."""
+
+    url = None
+
+    def __init__(self, processes: int, *, threads: int | None = None) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.processes = processes
+        threads = threads or threads_per_worker(processes)
+        self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_init_worker, initargs=(RecognitionOptions(), threads))
+
+    def recognize(self, source: Any, **options: Any) -> OcrResult:
+        return self.pool.submit(_worker_recognize, source, options).result()
+
+    def warm(self) -> None:
+        """Load the models in every process now (not on the first requests)."""
+        for future in [self.pool.submit(_worker_warm) for _ in range(self.processes)]:
+            future.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ MAX_PDF_DPI = 600
 @dataclass
 class ServiceSettings:
     db: str | None = None  # SQLite path or postgresql:// URL; None: $INKREAD_DB or the default file
-    workers: int = 1  # recognition threads; 0: an API-only replica (others recognise its tasks)
+    workers: int = 1  # recognitions at once (2 or more: that many processes); 0: an API-only replica
     max_upload_bytes: int = 20 * 1024 * 1024
     max_queue: int = 1000
     max_queue_per_client: int = 200
@@ -530,12 +530,19 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
         the_store = store or await run_in_threadpool(open_store, settings.db or default_db())
         issuer = await run_in_threadpool(TokenIssuer, the_store, settings.token_ttl)
         the_engine = engine
-        if the_engine is None:
+        processes = None
+        if the_engine is None and settings.workers >= 2:
+            from ..runner import ProcessEngine  # N recognitions at once: N processes, not N threads
+
+            the_engine = processes = ProcessEngine(settings.workers)
+        elif the_engine is None:
             from ..engine import OcrEngine
 
             the_engine = OcrEngine()
             the_engine.url = None  # the server recognises locally, whatever INKREAD_URL says
-        if settings.preload_models:
+        if settings.preload_models and processes is not None:
+            await run_in_threadpool(processes.warm)
+        elif settings.preload_models:
             from ..models import get_models
 
             await run_in_threadpool(get_models)
@@ -550,6 +557,8 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
             yield
         finally:
             await run_in_threadpool(pool.stop)
+            if processes is not None:
+                await run_in_threadpool(processes.close)
             if own_store:
                 the_store.close()
 

@@ -55,8 +55,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     parser.add_argument("--db", default=None, help=_DB_HELP)
     parser.add_argument("--workers", type=_non_negative_int, default=_default_workers(), metavar="N",
-                        help="recognition threads (default: half the CPU cores, 1..4; 0: only accept tasks, "
-                             "for a replica whose work other replicas do)")
+                        help="inputs recognised at once (default: half the CPU cores, 1..4); 2 or more run in "
+                             "that many worker processes, each with its own models and cores / N threads; "
+                             "0: only accept tasks, for a replica whose work other replicas do")
     parser.add_argument("--max-upload-mb", type=_positive_float, default=20.0, metavar="MB",
                         help="largest accepted file (default: 20)")
     parser.add_argument("--max-queue", type=positive_int, default=1000, metavar="N",
