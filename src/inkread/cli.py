@@ -318,6 +318,9 @@ examples:
     rec.add_argument("--engine", "-e", choices=("auto", "ppocr", "tesseract"), default="auto",
                      help="which backend reads: auto (default: PP-OCRv6 where it reads the language, "
                           "else Tesseract), ppocr or tesseract")
+    rec.add_argument("--rotate", default="auto", metavar="auto|off|0|90|180|270",
+                     help="turn pages upright: auto (default) decides each page's orientation from the page; "
+                          "off reads them as they are; a number turns every page that far clockwise")
     rec.add_argument("--pages", "-p", metavar="RANGE",
                      help="pages to read, 1-based, e.g. 1-3,5 (default: all)")
     rec.add_argument("--dpi", type=positive_int, default=300, metavar="N",
@@ -407,6 +410,7 @@ def _options(args: argparse.Namespace) -> Any:
         "language": Language.parse(args.lang),
         "pdf_dpi": args.dpi,
         "engine": args.engine,
+        "rotate": args.rotate,
     }
     if args.pages is not None:
         changes["pages"] = tuple(parse_page_range(args.pages))

@@ -151,6 +151,15 @@ class PaddleModels:
         return pred, w / rw, h / rh
 
     # ----- orientation ----------------------------------------------------------------------
+    def upright_probability(self, crops: list[np.ndarray]) -> list[float]:
+        """For each line crop, the classifier's probability that it is upright (not turned 180)."""
+        out: list[float] = []
+        for start in range(0, len(crops), 8):
+            imgs = np.stack([_resize_pad(c, 48, 192) for c in crops[start : start + 8]])
+            probs = self.cls.run(None, {self.cls.get_inputs()[0].name: imgs})[0]
+            out.extend(float(p[0] / max(1e-9, p[0] + p[1])) for p in probs)
+        return out
+
     def upside_down(self, crops: list[np.ndarray], threshold: float = 0.9) -> list[bool]:
         """For each line crop, whether the classifier is confident it is rotated by 180 degrees."""
         out: list[bool] = []

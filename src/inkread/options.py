@@ -86,6 +86,23 @@ class PreprocessOptions:
             object.__setattr__(self, f.name, Toggle.parse(getattr(self, f.name)))
 
 
+def parse_rotate(value: object) -> str:
+    """``rotate`` / ``--rotate``: ``"auto"`` (decide each page's orientation), or a fixed clockwise
+    turn ``"0"``, ``"90"``, ``"180"``, ``"270"`` (``"off"`` is ``"0"``)."""
+    text = str(value).strip().lower()
+    if text in ("auto", ""):
+        return "auto"
+    if text in ("off", "none", "no", "false"):
+        return "0"
+    try:
+        degrees = int(float(text)) % 360
+    except ValueError:
+        degrees = -1
+    if degrees not in (0, 90, 180, 270):
+        raise OcrException(f"bad rotate value {value!r}", hint="use auto, off, 0, 90, 180 or 270")
+    return str(degrees)
+
+
 @dataclass(frozen=True)
 class RecognitionOptions:
     mode: RecognitionMode = RecognitionMode.AUTO
@@ -97,8 +114,10 @@ class RecognitionOptions:
     pdf_dpi: int = 300
     max_pixels: int = 120_000_000
     engine: str = "auto"  # "auto" | "ppocr" | "tesseract" (see inkread.backends)
+    rotate: str = "auto"  # "auto": decide each page's orientation; "0"/"90"/"180"/"270": turn it so
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "rotate", parse_rotate(self.rotate))
         object.__setattr__(self, "mode", RecognitionMode.parse(self.mode))
         object.__setattr__(self, "engine", parse_engine(self.engine))
         object.__setattr__(self, "language", Language.parse(self.language))

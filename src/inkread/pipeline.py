@@ -18,6 +18,7 @@ from .marks import Checkbox, find_checkboxes, normalise_bullet
 from .layout import LayoutParams, LineGroup, assign_paragraphs, group_lines, reading_order
 from .models import PaddleModels, Reading
 from .options import RecognitionMode, RecognitionOptions, Toggle
+from .orientation import map_back, page_rotation, turn
 from .preprocess import Transform, prepare, skew_angle, to_gray
 from .result import Line, Page, Word, mean_confidence
 from .tidy import tidy_reading
@@ -171,6 +172,10 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
     detections = _detect(models, work, PROFILES[RecognitionMode.PRINTED].detect)
     timings["preprocess"] = timings.get("preprocess", 0.0) + (t1 - t0)
     timings["detect"] = timings.get("detect", 0.0) + (time.perf_counter() - t1)
+    rotation = _page_rotation(work, detections, options, models, timings)
+    if rotation:  # read the page turned upright; its boxes are given back on the image as it came
+        upright = recognize_page(turn(image, rotation), options.updated(rotate="0"), models, index, timings)
+        return _turned_back(upright, rotation, image.shape[1], image.shape[0])
     mode = options.mode
     if mode is RecognitionMode.AUTO:
         lines, angle = _read_page(work, to_input, detections, options, PROFILES[RecognitionMode.PRINTED],
@@ -184,6 +189,33 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
         lines, angle = _read_page(work, to_input, detections, options, PROFILES[mode], models, timings)
     height, width = image.shape[:2]
     return Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle)
+
+
+def _page_rotation(work: np.ndarray, detections: list[tuple[np.ndarray, float]], options: RecognitionOptions,
+                   models: PaddleModels, timings: dict[str, float]) -> int:
+    """The clockwise turn that makes the page upright (:mod:`inkread.orientation`); ``options.rotate``
+    other than ``"auto"`` says it instead."""
+    if options.rotate != "auto":
+        return int(options.rotate)
+    t0 = time.perf_counter()
+    mask = models.class_mask(options.language.info.script)
+    found = page_rotation(
+        work, [b for b, _ in detections],
+        read=lambda crops: [r.confidence for r in models.recognize(crops, mask)],
+        detect=lambda img: [b for b, _ in _detect(models, img, PROFILES[RecognitionMode.PRINTED].detect)],
+        upright=models.upright_probability)
+    timings["orientation"] = timings.get("orientation", 0.0) + (time.perf_counter() - t0)
+    return found.rotation
+
+
+def _turned_back(page: Page, rotation: int, width: int, height: int) -> Page:
+    """``page``, read from the image turned ``rotation`` degrees clockwise, on the image as it came."""
+    def back(poly):
+        return [(float(x), float(y)) for x, y in map_back(np.array(poly), rotation, width, height)]
+
+    lines = [replace(line, bbox=back(line.bbox), words=[replace(w, bbox=back(w.bbox)) for w in line.words])
+             for line in page.lines]
+    return replace(page, width=width, height=height, lines=lines, rotation=rotation)
 
 
 def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.ndarray, float]],

@@ -72,7 +72,8 @@ class Page:
     height: int
     lines: list[Line] = field(default_factory=list)
     mode: str = "auto"  # the mode actually used for this page (AUTO resolved)
-    angle: float = 0.0  # rotation the engine found and removed (degrees)
+    angle: float = 0.0  # skew the engine found and removed (degrees)
+    rotation: int = 0  # clockwise quarter turns (0, 90, 180, 270) that made the page upright
 
     @property
     def paragraphs(self) -> list[list[Line]]:
@@ -97,6 +98,7 @@ class Page:
             "height": self.height,
             "mode": self.mode,
             "angle": round(self.angle, 2),
+            "rotation": self.rotation,
             "text": self.text,
             "confidence": mean_confidence(self.lines, 4),
             "lines": [l.to_dict() for l in self.lines],
@@ -111,6 +113,7 @@ class Page:
             lines=[Line.from_dict(l) for l in d.get("lines", [])],
             mode=d.get("mode", "auto"),
             angle=float(d.get("angle", 0.0)),
+            rotation=int(d.get("rotation", 0)),
         )
 
 

@@ -1,0 +1,80 @@
+"""Pages at any orientation: the README's examples turned 90, 180 and 270 degrees are read as when
+upright, the turn is reported, and the boxes land on the image as it came."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import inkread
+from inkread import cli
+from inkread.io import load_pages
+from inkread.metrics import cer
+from inkread.orientation import map_back, map_forward, turn
+
+from conftest import EXAMPLES_DIR
+
+NOTE = EXAMPLES_DIR / "handwritten_note.jpg"
+PRINTED = EXAMPLES_DIR / "printed_page.png"
+
+
+def test_turn_and_map_back_agree():
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 255, (30, 50, 3), dtype=np.uint8)
+    points = np.array([[0.5, 0.5], [49.5, 0.5], [10.5, 20.5]])
+    for rotation in (0, 90, 180, 270):
+        turned = turn(image, rotation)
+        there = map_forward(points, rotation, 50, 30)
+        # the pixel under each point is the same pixel in the turned image
+        for (x, y), (tx, ty) in zip(points, there):
+            assert (turned[int(ty), int(tx)] == image[int(y), int(x)]).all()
+        assert np.allclose(map_back(there, rotation, 50, 30), points)
+
+
+def _upright(path, **options):
+    return inkread.recognize(str(path), rotate="0", **options)
+
+
+@pytest.fixture(scope="module")
+def note_upright():
+    return _upright(NOTE, mode="handwritten")
+
+
+@pytest.mark.parametrize("turned", [90, 180, 270])
+def test_turned_note_is_read_as_upright(turned, note_upright):
+    image = load_pages(str(NOTE))[0].image
+    result = inkread.recognize(turn(image, turned), mode="handwritten")
+    page = result.pages[0]
+    assert page.rotation == (360 - turned) % 360
+    assert (page.width, page.height) == (image.shape[1], image.shape[0])[:: 1 if turned == 180 else -1]
+    truth = (EXAMPLES_DIR / "handwritten_note.txt").read_text(encoding="utf-8")
+    assert cer(truth, result.text) <= cer(truth, note_upright.text) + 0.02
+    # the first line's box, mapped back, covers the same ink as in the upright page
+    up = np.array(note_upright.pages[0].lines[0].bbox)
+    got = map_forward(np.array(page.lines[0].bbox), page.rotation, page.width, page.height)
+    assert np.abs(got.mean(axis=0) - up.mean(axis=0)).max() < 0.05 * max(image.shape[:2])
+
+
+def test_sideways_printed_page_and_rotate_option(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("INKREAD_JOBS", "1")
+    image = load_pages(str(PRINTED))[0].image
+    truth = (EXAMPLES_DIR / "printed_page.txt").read_text(encoding="utf-8")
+    upright = _upright(PRINTED, mode="printed")
+    sideways = inkread.recognize(turn(image, 90), mode="printed")
+    assert sideways.pages[0].rotation == 270
+    assert cer(truth, sideways.text) <= cer(truth, upright.text) + 0.01
+    from PIL import Image
+
+    path = tmp_path / "upside-down.png"
+    Image.fromarray(turn(image, 180)).save(path)
+    code = cli.main([str(path), "--mode", "printed", "--format", "json"])
+    out = capsys.readouterr().out
+    import json
+
+    assert code == 0 and json.loads(out)["pages"][0]["rotation"] == 180
+    assert cer(truth, json.loads(out)["text"]) <= cer(truth, upright.text) + 0.01
+    # --rotate 0 reads it as it is (upside down: nothing right), --rotate 180 turns it as told
+    assert cli.main([str(path), "--mode", "printed", "--rotate", "0"]) == 0
+    assert cer(truth, capsys.readouterr().out) > 0.5
+    assert cli.main([str(path), "--mode", "printed", "--rotate", "180"]) == 0
+    assert cer(truth, capsys.readouterr().out) <= cer(truth, upright.text) + 0.01
