@@ -127,7 +127,12 @@ def run_whole(args) -> dict:
 
     engine = OcrEngine()
     rows = []
+    warm = False
     for s, image, gt in load(args):
+        if not warm:  # models and word lists loaded before anything is timed
+            for mode in ("handwritten", "printed"):
+                engine.recognize(image, language=s.language, rotate="0", mode=mode)
+            warm = True
         for t, rotate in [(0, "0")] + [(t, "auto") for t in TURNS]:
             t0 = time.perf_counter()
             result = engine.recognize(O.turn(image, t), language=s.language, rotate=rotate)
