@@ -78,3 +78,31 @@ def test_sideways_printed_page_and_rotate_option(tmp_path, capsys, monkeypatch):
     assert cer(truth, capsys.readouterr().out) > 0.5
     assert cli.main([str(path), "--mode", "printed", "--rotate", "180"]) == 0
     assert cer(truth, capsys.readouterr().out) <= cer(truth, upright.text) + 0.01
+
+
+def test_white_text_on_a_transparent_png_is_read(tmp_path):
+    """A screenshot of a dark UI or a logo: white letters, transparent around them. Composited on
+    white (as before) the letters vanish; the page is composited on black instead."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from synth import find_printed_font
+
+    font_path = find_printed_font()
+    if font_path is None:
+        pytest.skip("no printed font installed")
+    font = ImageFont.truetype(str(font_path), 40)
+    image = Image.new("RGBA", (760, 200), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.text((30, 30), "Settings saved", font=font, fill=(255, 255, 255, 255))
+    draw.text((30, 110), "Sync finished at 10:42", font=font, fill=(250, 250, 250, 255))
+    path = tmp_path / "white.png"
+    image.save(path)
+    page = load_pages(str(path))[0].image
+    assert page[60, 5].max() < 30  # the see-through background became dark, not white
+    result = inkread.recognize(str(path), mode="printed")
+    assert cer("Settings saved\nSync finished at 10:42", result.text) <= 0.05, result.text
+    # dark ink on a transparent background still goes onto white
+    dark = Image.new("RGBA", (760, 120), (0, 0, 0, 0))
+    ImageDraw.Draw(dark).text((30, 30), "Settings saved", font=font, fill=(20, 20, 20, 255))
+    dark.save(tmp_path / "dark.png")
+    assert load_pages(str(tmp_path / "dark.png"))[0].image[60, 5].min() > 225

@@ -377,6 +377,26 @@ def _composite_on_white(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
+def _light_ink(color: np.ndarray, alpha: np.ndarray) -> bool:
+    """Is what is drawn (the opaque pixels) light, with see-through around it: white text on a
+    transparent background (a dark UI's screenshot, a logo)? Judged on a grid of at most ~250k pixels."""
+    step = max(1, int(np.sqrt(alpha.size / 250_000)))
+    a = alpha[::step, ::step]
+    opaque = a >= 128
+    if opaque.all() or not opaque.any() or opaque.mean() > 0.95:
+        return False
+    c = color[::step, ::step][opaque].astype(np.float32)
+    luma = c.mean(axis=1)
+    return float(np.median(luma)) >= 160
+
+
+def _composite(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Blend over a background the ink stands out on: white, or black when the ink itself is light."""
+    if _light_ink(color, alpha):
+        return np.subtract(255, _composite_on_white(np.subtract(255, color, dtype=np.uint8), alpha), dtype=np.uint8)
+    return _composite_on_white(color, alpha)
+
+
 def _to_uint8(a: np.ndarray) -> np.ndarray:
     """Scale any numeric array to ``uint8`` (may return ``a`` itself when already uint8)."""
     kind = a.dtype.kind
@@ -434,9 +454,9 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
         return np.repeat(a8[..., None], 3, axis=2)
     channels = a8.shape[2]
     if channels == 2:
-        return np.repeat(_composite_on_white(a8[..., :1], a8[..., 1]), 3, axis=2)
+        return np.repeat(_composite(a8[..., :1], a8[..., 1]), 3, axis=2)
     if channels == 4:
-        return _composite_on_white(a8[..., :3], a8[..., 3])
+        return _composite(a8[..., :3], a8[..., 3])
     if a8 is arr:  # never hand back (and so alias) the caller's own buffer
         return np.array(a8, dtype=np.uint8, order="C", copy=True)
     return np.ascontiguousarray(a8)
@@ -455,7 +475,7 @@ def _pil_to_rgb(im: Image.Image) -> np.ndarray:
         return _array_to_rgb(np.asarray(im))
     if im.has_transparency_data:
         rgba = np.asarray(im.convert("RGBA"), dtype=np.uint8)
-        return _composite_on_white(rgba[..., :3], rgba[..., 3])
+        return _composite(rgba[..., :3], rgba[..., 3])
     return np.array(im.convert("RGB"), dtype=np.uint8)
 
 
