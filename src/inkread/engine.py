@@ -100,8 +100,15 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
     if backend == "tesseract":
         from .backends import tesseract
 
-        result_pages = [tesseract.recognize_page(p.image, options.language, p.index, mode=options.mode.value)
-                        for p in pages]
+        from .coverage import cover
+        from .pipeline import text_regions
+
+        def read(image, index, line=None):
+            return tesseract.recognize_page(image, options.language, index, mode=options.mode.value, line=line)
+
+        # every line the detector finds is read (or reported): Tesseract's segmentation drops some
+        result_pages = [cover(read(p.image, p.index), p.image, text_regions(p.image),
+                              lambda crop, i=p.index: read(crop, i, line=True)) for p in pages]
         timings["recognize"] = time.perf_counter() - t1
     else:
         from .models import get_models

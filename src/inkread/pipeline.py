@@ -191,6 +191,14 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
     return Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle)
 
 
+def text_regions(image: np.ndarray) -> list[np.ndarray]:
+    """The text boxes (quads, in ``image``'s pixels) PP-OCRv6's detector finds on a page, in any
+    script: what another backend's lines are checked against (:mod:`inkread.coverage`)."""
+    from .models import get_models
+
+    return [b for b, _ in _detect(get_models(), image, PROFILES[RecognitionMode.PRINTED].detect)]
+
+
 def _page_rotation(work: np.ndarray, detections: list[tuple[np.ndarray, float]], options: RecognitionOptions,
                    models: PaddleModels, timings: dict[str, float]) -> int:
     """The clockwise turn that makes the page upright (:mod:`inkread.orientation`); ``options.rotate``

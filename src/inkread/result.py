@@ -74,6 +74,7 @@ class Page:
     mode: str = "auto"  # the mode actually used for this page (AUTO resolved)
     angle: float = 0.0  # skew the engine found and removed (degrees)
     rotation: int = 0  # clockwise quarter turns (0, 90, 180, 270) that made the page upright
+    unread: list[Polygon] = field(default_factory=list)  # text regions found but not readable
 
     @property
     def paragraphs(self) -> list[list[Line]]:
@@ -99,6 +100,7 @@ class Page:
             "mode": self.mode,
             "angle": round(self.angle, 2),
             "rotation": self.rotation,
+            "unread": [_poly_json(p) for p in self.unread],
             "text": self.text,
             "confidence": mean_confidence(self.lines, 4),
             "lines": [l.to_dict() for l in self.lines],
@@ -114,6 +116,7 @@ class Page:
             mode=d.get("mode", "auto"),
             angle=float(d.get("angle", 0.0)),
             rotation=int(d.get("rotation", 0)),
+            unread=[_poly_from_json(p) for p in d.get("unread", [])],
         )
 
 

@@ -226,23 +226,24 @@ def _run(binary: str, path: str, code: str, psm: int) -> str:
 
 
 def recognize_page(image: np.ndarray, language: Language | str, index: int = 0, *,
-                   mode: str = "printed") -> Page:
+                   mode: str = "printed", line: bool | None = None) -> Page:
     """Read one page image (RGB or gray, uint8) with Tesseract; boxes refer to ``image``'s pixels.
 
     ``mode`` is advisory: Tesseract reads print, and handwriting is read as print (with a warning).
+    ``line``: the image is one line (``--psm 7``); ``None``: decide from its shape and ink.
     """
     from PIL import Image
 
     info = Language.parse(language).info
     binary = tesseract_binary()
     code = _check_language(info)
-    if mode == "handwritten":
+    if mode == "handwritten" and line is None:
         log.warning("inkread: Tesseract reads printed text; %s handwriting is read as print", info.name)
     image = np.asarray(image)
     if image.dtype != np.uint8:
         image = np.clip(image, 0, 255).astype(np.uint8)
     height, width = image.shape[:2]
-    single = _is_single_line(image)
+    single = _is_single_line(image) if line is None else line
     psm = 7 if single else 3
     pil = Image.fromarray(image)
     scale = 1.0
@@ -254,6 +255,11 @@ def recognize_page(image: np.ndarray, language: Language | str, index: int = 0, 
         pil.save(path, format="PNG", dpi=(300, 300))
         tsv = _run(binary, path, code, psm)
         page = _page_from_words(parse_tsv(tsv), scale, index, width, height, info.script)
+        if single and not any(l.text.strip() for l in page.lines):
+            # --psm 7 finds no line in some crops Tesseract reads fine as raw text (an Arabic line
+            # whose dots and marks it took for separate lines): --psm 13, the line as it is
+            page = _page_from_words(parse_tsv(_run(binary, path, code, 13)), scale, index, width, height,
+                                    info.script)
         if psm == 3 and page.confidence < RETRY_BELOW:
             # Automatic page segmentation sometimes shatters a page into blobs (Hangul did, on a plain
             # rendered page); read it again as one uniform block and keep the more confident reading.

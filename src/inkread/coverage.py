@@ -1,0 +1,87 @@
+"""Every line of a page is read, or said to be unread: never silently dropped.
+
+A backend can return fewer lines than the page has (Tesseract's page segmentation dropped the
+longest line of a three-line Arabic page, at confidence 0.9). :func:`cover` checks the lines a
+backend returned against the text regions PP-OCRv6's detector finds on the page (it finds lines in
+every script): a region no returned line covers is read again on its own (the backend on the crop,
+which it reads as one line) and its lines are put in the page in reading order; what still reads
+as nothing is kept in ``page.unread`` (its box, in JSON) and logged as a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from .result import Line, Page
+
+__all__ = ["cover", "COVERED"]
+
+log = logging.getLogger("inkread")
+
+#: a region is covered when returned lines overlap this share of its area
+COVERED = 0.35
+_MARGIN = 6  # pixels around a region's crop
+
+
+def _bounds(points) -> tuple[float, float, float, float]:
+    a = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    return float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 0].max()), float(a[:, 1].max())
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(0.0, w) * max(0.0, h)
+
+
+def _has_ink(crop: np.ndarray) -> bool:
+    gray = crop if crop.ndim == 2 else crop[..., :3].mean(axis=2)
+    return crop.size > 0 and float(np.percentile(gray, 98) - np.percentile(gray, 2)) > 40
+
+
+def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
+          reread: Callable[[np.ndarray], Page]) -> Page:
+    """``page`` with the text regions its lines miss read again (``reread(crop)``) and put in, or
+    listed in ``page.unread``."""
+    boxes = [_bounds(line.bbox) for line in page.lines if line.text.strip()]
+    height, width = image.shape[:2]
+    added: list[Line] = []
+    unread: list[list[tuple[float, float]]] = []
+    for quad in regions:
+        r = _bounds(quad)
+        area = max(1.0, (r[2] - r[0]) * (r[3] - r[1]))
+        if r[3] - r[1] < 8 or r[2] - r[0] < 8:
+            continue
+        if sum(_overlap(r, b) for b in boxes) / area >= COVERED:
+            continue
+        x0, y0 = max(0, int(r[0]) - _MARGIN), max(0, int(r[1]) - _MARGIN)
+        x1, y1 = min(width, int(np.ceil(r[2])) + _MARGIN), min(height, int(np.ceil(r[3])) + _MARGIN)
+        crop = image[y0:y1, x0:x1]
+        if not _has_ink(crop):
+            continue
+        again = reread(np.ascontiguousarray(crop))
+        lines = [ln for ln in again.lines if ln.text.strip()]
+        if not lines:
+            unread.append([(r[0], r[1]), (r[2], r[1]), (r[2], r[3]), (r[0], r[3])])
+            continue
+        for ln in lines:
+            shift = lambda pts: [(float(x) + x0, float(y) + y0) for x, y in pts]  # noqa: E731
+            moved = replace(ln, bbox=shift(ln.bbox), words=[replace(w, bbox=shift(w.bbox)) for w in ln.words])
+            added.append(moved)
+            boxes.append(_bounds(moved.bbox))
+    if unread:
+        log.warning("inkread: page %d: %d text region(s) could not be read (their boxes are in the JSON's "
+                    "'unread')", page.index + 1, len(unread))
+    if not added:
+        return replace(page, unread=page.unread + unread) if unread else page
+    lines = list(page.lines)
+    for new in added:  # in reading order: before the first line that starts below its middle
+        middle = (_bounds(new.bbox)[1] + _bounds(new.bbox)[3]) / 2
+        at = next((k for k, ln in enumerate(lines) if _bounds(ln.bbox)[1] > middle), len(lines))
+        paragraph = lines[at - 1].paragraph if at > 0 else (lines[0].paragraph if lines else 0)
+        lines.insert(at, replace(new, paragraph=paragraph))
+    return replace(page, lines=lines, unread=page.unread + unread)
