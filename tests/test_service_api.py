@@ -450,3 +450,47 @@ def test_generated_requests_never_get_a_5xx(service):
     for op in operations:
         check_operation(op)
     assert failures == []
+
+
+def _token(url: str, cid: str, secret: str) -> httpx.Response:
+    return httpx.post(url + "/connect/token", timeout=30,
+                      data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret})
+
+
+def test_failed_token_attempts_are_limited(tmp_path):
+    """200 wrong secrets were all answered 401 at once (issue 14): after the limit, 429 with
+    Retry-After, per address and client id, and per address; other clients' logins go on."""
+    db = str(tmp_path / "limits.db")
+    store = open_store(db)
+    (a, a_secret), (b, b_secret) = create_client(store, "a"), create_client(store, "b")
+    settings = ServiceSettings(db=db, workers=0, preload_models=False, token_failures_per_client=3,
+                               token_failures_per_address=5, token_failure_window=60)
+    with ServerThread(create_app(settings, store=store)) as server:
+        assert [_token(server.url, a.id, "wrong").status_code for _ in range(3)] == [401] * 3
+        refused = _token(server.url, a.id, a_secret)  # even the right secret waits now: no guessing on
+        assert refused.status_code == 429 and refused.json()["error"] == "slow_down"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert _token(server.url, b.id, b_secret).status_code == 200  # another client is not locked out
+        assert [_token(server.url, f"x{i}", "y").status_code for i in range(2)] == [401, 401]
+        assert _token(server.url, b.id, b_secret).status_code == 429  # 5 failures from this address
+    store.close()
+
+
+def test_secret_checks_at_once_are_capped(tmp_path):
+    """A 40-way flood of scrypt checks took /healthz from 0.46 s to 15.8 s (issue 14): checks beyond
+    the cap are refused at once with 503 and Retry-After instead of queueing in the shared pool."""
+    db = str(tmp_path / "gate.db")
+    store = open_store(db)
+    a, a_secret = create_client(store, "a")
+    settings = ServiceSettings(db=db, workers=0, preload_models=False, token_checks_at_once=1)
+    with ServerThread(create_app(settings, store=store)) as server:
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda _: _token(server.url, a.id, a_secret), range(32)))
+            t0 = time.perf_counter()
+            assert httpx.get(server.url + "/healthz", timeout=30).status_code == 200
+            health = time.perf_counter() - t0
+        codes = [r.status_code for r in answers]
+        assert set(codes) == {200, 503} and codes.count(200) >= 1, codes
+        assert all(r.headers["retry-after"] == "1" for r in answers if r.status_code == 503)
+        assert health < 2.0
+    store.close()

@@ -84,14 +84,22 @@ class RayRunner:
     """Reads pages on Ray actors (``actors`` of them, half a CPU each)."""
 
     def __init__(self, options: RecognitionOptions, address: str | None = None, actors: int = 2) -> None:
-        ray = _ray()
+        _ray()  # refuse now when Ray is not installed
         self.options = options
+        self.address = address
         self.actors = max(1, actors)
-        self.started = False
+        self.started = False  # this runner started Ray (and shuts it down)
+        self.ready = False
+        self.threads = 1
+
+    def _start(self) -> None:
+        """Start or join Ray: only once there is a page to read (a --resume run that skips every
+        input never pays for it)."""
+        ray = _ray()
         for name in ("ray", "ray.data"):  # its INFO lines would break inkread's progress bar
             logging.getLogger(name).setLevel(logging.ERROR)
         if not ray.is_initialized():
-            address = None if address in (None, "", "local") else address
+            address = None if self.address in (None, "", "local") else self.address
             said = io.StringIO()
             try:
                 with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
@@ -115,6 +123,9 @@ class RayRunner:
             chunk = list(islice(tasks, CHUNK))
             if not chunk:
                 return
+            if not self.ready:
+                self._start()
+                self.ready = True
             ds = ray.data.from_items([asdict(t) for t in chunk])
             actors = ray.data.ActorPoolStrategy(size=min(self.actors, len(chunk)))
             with warnings.catch_warnings():

@@ -97,6 +97,10 @@ class ServiceSettings:
     sync_timeout: float = 300.0
     max_pixels: int = 120_000_000
     preload_models: bool = True
+    token_failures_per_client: int = 10  # failed /connect/token attempts per address and client id ...
+    token_failures_per_address: int = 50  # ... and per address, in token_failure_window seconds: then 429
+    token_failure_window: float = 60.0
+    token_checks_at_once: int = 2  # scrypt checks running at once; more: 503 Retry-After 1
 
     @property
     def max_body_bytes(self) -> int:
@@ -112,6 +116,8 @@ class ServiceState:
     pool: WorkerPool
     engine: Any
     extra: dict[str, Any] = field(default_factory=dict)
+    failures: Any = None  # limits.FailureLimiter: failed token attempts
+    checks: Any = None  # limits.CheckGate: secret checks at once
 
 
 class ApiError(StarletteHTTPException):
@@ -551,7 +557,13 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
                           max_sync_pending=settings.max_sync_pending, max_attempts=settings.max_attempts,
                           purge_interval=settings.purge_interval)
         pool.start()
-        app.state.service = ServiceState(settings, the_store, issuer, pool, the_engine)
+        from .limits import CheckGate, FailureLimiter
+
+        app.state.service = ServiceState(
+            settings, the_store, issuer, pool, the_engine,
+            failures=FailureLimiter(settings.token_failures_per_client, settings.token_failures_per_address,
+                                    settings.token_failure_window),
+            checks=CheckGate(settings.token_checks_at_once))
         log.info("inkread service ready: %s, %d worker(s), worker id %s", the_store, pool.workers, pool.worker_id)
         try:
             yield
@@ -714,8 +726,20 @@ def _add_routes(app: FastAPI) -> None:
                                      "error_description": "client credentials given both in the Authorization "
                                                           "header and in the body"}, status_code=400)
             client_id, client_secret = basic
-        record = authenticate_client(state(request).store, client_id, client_secret)
+        st = state(request)
+        address = request.client.host if request.client else ""
+        wait = st.failures.retry_after(address, client_id)
+        if wait is not None:
+            return JSONResponse({"error": "slow_down", "error_description": "too many failed attempts: "
+                                 f"try again in {wait} s"}, status_code=429, headers={"Retry-After": str(wait)})
+        with st.checks.gate() as admitted:
+            if not admitted:
+                return JSONResponse({"error": "temporarily_unavailable",
+                                     "error_description": "too many token requests at once"},
+                                    status_code=503, headers={"Retry-After": "1"})
+            record = authenticate_client(st.store, client_id, client_secret)
         if record is None:
+            st.failures.failed(address, client_id)
             return JSONResponse({"error": "invalid_client",
                                  "error_description": "unknown client, wrong secret, or revoked client"},
                                 status_code=401)  # no WWW-Authenticate: Basic, or browsers would prompt
