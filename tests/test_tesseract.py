@@ -407,3 +407,38 @@ def test_regions_nothing_reads_are_reported(caplog):
     assert len(page.unread) == 3 and page.lines == []
     assert "3 text region(s) could not be read" in caplog.text
     assert len(ocr.OcrResult(pages=[page], language="ar", mode="printed").to_dict()["pages"][0]["unread"]) == 3
+
+
+# ----- the script on the page -----------------------------------------------------------------
+
+SERBIAN = ["Добар дан, како сте данас?", "Београд је главни град Србије.", "Читам књигу у парку."]
+
+
+def _cyrillic_page() -> np.ndarray:
+    font = ImageFont.truetype(f"{FONTS}/dejavu/DejaVuSans.ttf", 40)
+    image = Image.new("RGB", (1400, 260), "white")
+    draw = ImageDraw.Draw(image)
+    for k, line in enumerate(SERBIAN):
+        draw.text((60, 40 + k * 70), line, font=font, fill="black")
+    return np.asarray(image)
+
+
+def test_serbian_is_read_in_the_script_on_the_page():
+    """``--lang sr`` (Serbian, Latin by default) on a Cyrillic page went to the Latin model and gave
+    '.' (issue 12); the page's script decides: Cyrillic pages are read as sr-cyrl."""
+    if "srp" not in tess.installed_languages() or "osd" not in tess.installed_languages():
+        pytest.skip("apt-get install -y tesseract-ocr-srp tesseract-ocr-osd")
+    result = ocr.recognize(_cyrillic_page(), language="sr")
+    assert cer("\n".join(SERBIAN), result.text) <= 0.05, result.text
+
+
+def test_page_in_another_script_gets_a_warning(caplog):
+    if "osd" not in tess.installed_languages():
+        pytest.skip("apt-get install -y tesseract-ocr-osd")
+    with caplog.at_level("WARNING", logger="inkread"):
+        ocr.recognize(_cyrillic_page(), language="en")
+    assert "seems to be written in Cyrillic script, but English (en) is written in Latin" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="inkread"):
+        ocr.recognize(render_page("ru")[0], language="ru")
+    assert "seems to be written" not in caplog.text

@@ -87,19 +87,76 @@ class OcrEngine:
 
 def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
     """Load ``source`` and run every selected page through the local backend that reads the language:
-    PP-OCRv6 (``inkread.pipeline``) where it does, Tesseract elsewhere; ``options.engine`` overrides."""
+    PP-OCRv6 (``inkread.pipeline``) where it does, Tesseract elsewhere; ``options.engine`` overrides.
+
+    A language written in several scripts (Serbian, Azerbaijani, Uzbek) is read, page by page, in the
+    script Tesseract's OSD sees on the page; a page that reads as almost nothing in the language asked
+    for is checked the same way, and a warning names the script it seems to be in.
+    """
     from . import io as inkio
     from .backends import select_backend
 
-    backend = select_backend(options.language, options.engine)  # refuse before reading anything
+    select_backend(options.language, options.engine)  # refuse before reading anything
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     pages = inkio.load_pages(source, pages=options.pages, max_pixels=options.max_pixels, pdf_dpi=options.pdf_dpi)
     t1 = time.perf_counter()
     timings["load"] = t1 - t0
-    if backend == "tesseract":
-        from .backends import tesseract
+    result_pages = [_read_page(p, options, timings) for p in pages]
+    timings["total"] = time.perf_counter() - t0
+    src = pages[0].source if pages else ""
+    return OcrResult(pages=result_pages, language=options.language.value, mode=options.mode.value,
+                     source=src, timings=timings)
 
+
+def _read_page(page: Any, options: RecognitionOptions, timings: dict[str, float]) -> Any:
+    from .languages import script_variants
+
+    variants = script_variants(options.language) if options.engine == "auto" else []
+    if variants:
+        from .backends.tesseract import page_script
+
+        script = page_script(page.image)
+        match = next((v for v in variants if v.script == script), None)
+        if match is not None:
+            log.info("inkread: page %d is in %s script: read as %s", page.index + 1, script, match.name)
+            options = options.updated(language=match.code)
+    read = _read_with(page, options, timings)
+    if not variants and _reads_as_nothing(read):
+        from .backends.tesseract import page_script
+
+        script = page_script(page.image)
+        asked = options.language.info
+        if script and script != asked.script:
+            log.warning("inkread: page %d seems to be written in %s script, but %s (%s) is written in %s: "
+                        "give the page's language (inkread languages lists them)", page.index + 1,
+                        script.capitalize(), asked.name, asked.code, asked.script.capitalize())
+    return read
+
+
+def _reads_as_nothing(page: Any) -> bool:
+    """Lines found, few characters read in them for their length: the page is likely in a script the
+    language's model does not have (Latin text has 1.5 to 4 characters per line-height of width; a
+    Latin model reading Cyrillic read 1.15)."""
+    chars = sum(len(line.text) for line in page.lines)
+    lengths = 0.0
+    for line in page.lines:
+        xs = [x for x, _ in line.bbox]
+        ys = [y for _, y in line.bbox]
+        lengths += (max(xs) - min(xs)) / max(1.0, max(ys) - min(ys))
+    return bool(page.lines) and chars < SPARSE_TEXT * lengths
+
+
+#: characters per line-height of line width below which a page is checked for another script
+SPARSE_TEXT = 1.3
+
+
+def _read_with(page: Any, options: RecognitionOptions, timings: dict[str, float]) -> Any:
+    from .backends import select_backend
+
+    t1 = time.perf_counter()
+    if select_backend(options.language, options.engine) == "tesseract":
+        from .backends import tesseract
         from .coverage import cover
         from .pipeline import text_regions
 
@@ -107,20 +164,16 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
             return tesseract.recognize_page(image, options.language, index, mode=options.mode.value, line=line)
 
         # every line the detector finds is read (or reported): Tesseract's segmentation drops some
-        result_pages = [cover(read(p.image, p.index), p.image, text_regions(p.image),
-                              lambda crop, i=p.index: read(crop, i, line=True)) for p in pages]
-        timings["recognize"] = time.perf_counter() - t1
-    else:
-        from .models import get_models
-        from .pipeline import recognize_page
+        done = cover(read(page.image, page.index), page.image, text_regions(page.image),
+                     lambda crop: read(crop, page.index, line=True))
+        timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t1
+        return done
+    from .models import get_models
+    from .pipeline import recognize_page
 
-        models = get_models()
-        timings["models"] = time.perf_counter() - t1
-        result_pages = [recognize_page(p.image, options, models, index=p.index, timings=timings) for p in pages]
-    timings["total"] = time.perf_counter() - t0
-    src = pages[0].source if pages else ""
-    return OcrResult(pages=result_pages, language=options.language.value, mode=options.mode.value,
-                     source=src, timings=timings)
+    models = get_models()
+    timings["models"] = timings.get("models", 0.0) + time.perf_counter() - t1
+    return recognize_page(page.image, options, models, index=page.index, timings=timings)
 
 
 def recognize(source: Any, **options: Any) -> OcrResult:

@@ -17,7 +17,8 @@ from enum import Enum
 
 from .exceptions import UnsupportedLanguageError
 
-__all__ = ["Language", "LanguageInfo", "language_info", "supported_languages", "BACKENDS", "RTL_SCRIPTS"]
+__all__ = ["Language", "LanguageInfo", "language_info", "supported_languages", "script_variants", "BACKENDS",
+           "RTL_SCRIPTS"]
 
 BACKENDS = ("ppocr", "tesseract")  # every backend, in the order "auto" prefers them
 RTL_SCRIPTS = frozenset({"arabic", "hebrew", "syriac", "thaana"})
@@ -429,3 +430,10 @@ def language_info(language: Language | str) -> LanguageInfo:
 def supported_languages() -> list[LanguageInfo]:
     """Every language the engine reads, in a stable order (English first)."""
     return list(_INFO.values())
+
+
+def script_variants(language: "Language | str") -> list[LanguageInfo]:
+    """The same language written in other scripts (Serbian Latin <-> Cyrillic, Azerbaijani, Uzbek)."""
+    info = Language.parse(language).info
+    base = info.code.split("-")[0]
+    return [i for i in supported_languages() if i.code.split("-")[0] == base and i.script != info.script]

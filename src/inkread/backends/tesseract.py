@@ -273,3 +273,37 @@ def recognize_page(image: np.ndarray, language: Language | str, index: int = 0, 
 # Below this mean confidence a page read with automatic segmentation (--psm 3) is read again as one
 # block (--psm 6). Clean print reads at 0.9+.
 RETRY_BELOW = 0.6
+
+
+# Tesseract OSD's script names -> inkread's (LanguageInfo.script)
+_OSD_SCRIPTS = {"han": "han", "hans": "han", "hant": "han", "katakana": "japanese", "hiragana": "japanese",
+                "japanese": "japanese", "hangul": "hangul", "korean": "hangul"}
+
+
+def page_script(image: np.ndarray) -> str | None:
+    """The script Tesseract's OSD (``--psm 0``) sees on ``image`` ("latin", "cyrillic", "arabic" ...),
+    or ``None`` when it cannot tell (too little text, no osd.traineddata, no Tesseract)."""
+    from PIL import Image
+
+    try:
+        binary = tesseract_binary()
+        if "osd" not in installed_languages():
+            return None
+    except MissingDependencyError:
+        return None
+    pil = Image.fromarray(np.asarray(image))
+    if max(pil.size) > 2400:  # OSD needs no more than this, and a 12 MP photo costs seconds
+        pil.thumbnail((2400, 2400))
+    with tempfile.TemporaryDirectory(prefix="inkread-osd-") as tmp:
+        path = os.path.join(tmp, "page.png")
+        pil.save(path, format="PNG", dpi=(300, 300))
+        try:
+            proc = subprocess.run([binary, path, "stdout", "--psm", "0"], capture_output=True, timeout=TIMEOUT_S,
+                                  env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("Script:"):
+            name = line.split(":", 1)[1].strip().lower()
+            return _OSD_SCRIPTS.get(name, name) or None
+    return None
