@@ -1096,3 +1096,50 @@ def test_a_stream_is_read_up_to_a_cap(monkeypatch):
     monkeypatch.setattr(inkio, "MAX_STREAM_BYTES", 1000)
     with pytest.raises(ImageTooLargeError, match="more than 1,000 bytes"):
         load_pages(stdio.BytesIO(b"\\xff\\xd8\\xff" + b"\\0" * 5000))
+
+
+# ----- one page at a time ---------------------------------------------------------------------
+
+def _blank_pdf(path, pages: int):
+    from PIL import Image
+
+    blank = [Image.new("RGB", (850, 1100), "white") for _ in range(pages)]
+    blank[0].save(path, save_all=True, append_images=blank[1:], resolution=100)
+    return path
+
+
+def test_pages_are_held_one_at_a_time(tmp_path):
+    """Every selected page was rendered before any was read: 80 blank pages took 3 GB and a 124 KB
+    1,000-page PDF over 6 GB (issue 14). iter_pages holds one; the engine reads through it."""
+    import tracemalloc
+
+    import inkread
+    from inkread import io as inkio
+
+    pdf = _blank_pdf(tmp_path / "blank.pdf", 30)
+    page_bytes = 1275 * 1650 * 3  # one page at 150 dpi
+    tracemalloc.start()
+    try:
+        seen = sum(1 for _ in inkio.iter_pages(str(pdf), pdf_dpi=150))
+        _, peak_iter = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        inkio.load_pages(str(pdf), pdf_dpi=150)
+        _, peak_all = tracemalloc.get_traced_memory()
+        inkread.recognize(str(pdf), pdf_dpi=150, pages=[0], rotate="0")  # models and word lists loaded
+        tracemalloc.reset_peak()
+        inkread.recognize(str(pdf), pdf_dpi=150, pages=[0], rotate="0")
+        _, peak_one = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        result = inkread.recognize(str(pdf), pdf_dpi=150, pages=list(range(12)), rotate="0")
+        _, peak_twelve = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert seen == 30 and len(result.pages) == 12
+    assert peak_all > 25 * page_bytes  # what it was
+    assert peak_iter < 4 * page_bytes  # the page and its render buffers
+    # the engine's peak does not grow with the pages read (it was 12 pages more for 12 pages)
+    assert peak_twelve < peak_one + page_bytes, (peak_one / page_bytes, peak_twelve / page_bytes)
+    with open(pdf, "rb") as fh:  # a stream is read once, then rendered page by page
+        assert [p.index for p in inkio.iter_pages(fh, pages=[3, 1], pdf_dpi=50)] == [1, 3]
+    with pytest.raises(PageSelectionError):  # checked before the first page comes
+        next(inkio.iter_pages(str(pdf), pages=[40]))

@@ -99,12 +99,19 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
     select_backend(options.language, options.engine)  # refuse before reading anything
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    pages = inkio.load_pages(source, pages=options.pages, max_pixels=options.max_pixels, pdf_dpi=options.pdf_dpi)
+    result_pages = []
+    src = ""
+    timings["load"] = 0.0
     t1 = time.perf_counter()
-    timings["load"] = t1 - t0
-    result_pages = [_read_page(p, options, timings) for p in pages]
+    # one page at a time: a page's pixels are let go once it is read (memory does not grow with pages)
+    for page in inkio.iter_pages(source, pages=options.pages, max_pixels=options.max_pixels,
+                                 pdf_dpi=options.pdf_dpi):
+        timings["load"] += time.perf_counter() - t1
+        src = src or page.source
+        result_pages.append(_read_page(page, options, timings))
+        del page
+        t1 = time.perf_counter()
     timings["total"] = time.perf_counter() - t0
-    src = pages[0].source if pages else ""
     return OcrResult(pages=result_pages, language=options.language.value, mode=options.mode.value,
                      source=src, timings=timings)
 

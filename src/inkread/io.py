@@ -51,6 +51,7 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "detect_format",
     "load_pages",
+    "iter_pages",
     "count_pages",
     "parse_page_range",
 ]
@@ -821,7 +822,7 @@ def _open_bytes(data: bytes, source: str, pdf_dpi: float) -> _Document:
 
 
 @contextlib.contextmanager
-def _open_source(source: Any, pdf_dpi: float) -> Iterator[_Document]:
+def _open_source(source: Any, pdf_dpi: float, label: str | None = None) -> Iterator[_Document]:
     doc: _Document
     with contextlib.ExitStack() as stack:
         if isinstance(source, Image.Image):
@@ -830,17 +831,11 @@ def _open_source(source: Any, pdf_dpi: float) -> Iterator[_Document]:
             doc = _ArrayDocument(source)
         elif isinstance(source, (bytes, bytearray, memoryview)):
             data = source.tobytes() if isinstance(source, memoryview) else bytes(source)
-            doc = _open_bytes(data, "<bytes>", pdf_dpi)
+            doc = _open_bytes(data, label or "<bytes>", pdf_dpi)
         elif isinstance(source, (str, os.PathLike)):
             doc = _open_path(source, pdf_dpi, stack)
         elif hasattr(source, "read"):
-            data = source.read(MAX_STREAM_BYTES + 1)
-            if not isinstance(data, (bytes, bytearray, memoryview)):
-                raise TypeError("file object must be opened in binary mode ('rb')")
-            if len(data) > MAX_STREAM_BYTES:
-                raise ImageTooLargeError(f"the stream holds more than {MAX_STREAM_BYTES:,} bytes",
-                                         hint="save it to a file and pass the path")
-            doc = _open_bytes(bytes(data), "<stream>", pdf_dpi)
+            doc = _open_bytes(_stream_bytes(source), "<stream>", pdf_dpi)
         elif hasattr(source, "__array_interface__") or hasattr(source, "__array__"):
             doc = _ArrayDocument(np.asarray(source))
         else:
@@ -851,6 +846,16 @@ def _open_source(source: Any, pdf_dpi: float) -> Iterator[_Document]:
             )
         stack.callback(doc.close)
         yield doc
+
+
+def _stream_bytes(source: Any) -> bytes:
+    data = source.read(MAX_STREAM_BYTES + 1)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("file object must be opened in binary mode ('rb')")
+    if len(data) > MAX_STREAM_BYTES:
+        raise ImageTooLargeError(f"the stream holds more than {MAX_STREAM_BYTES:,} bytes",
+                                 hint="save it to a file and pass the path")
+    return bytes(data)
 
 
 def _open_path(path: Any, pdf_dpi: float, stack: contextlib.ExitStack) -> _Document:
@@ -915,6 +920,36 @@ def load_pages(
     with _open_source(source, pdf_dpi) as doc:
         indices = _select_pages(pages, doc.page_count(), doc.source)
         return doc.render(indices, int(max_pixels))
+
+
+def iter_pages(
+    source: Any,
+    *,
+    pages: Sequence[int] | None = None,
+    max_pixels: int = MAX_PIXELS_DEFAULT,
+    pdf_dpi: int = 300,
+) -> Iterator[PageImage]:
+    """:func:`load_pages`, one page at a time: only the page being read is held, so a 1,000-page PDF
+    costs one page's pixels, not a thousand pages' (rendered all first, 80 blank pages took 3 GB).
+
+    The pages asked for are checked before the first is yielded. A PDF is opened again for each page,
+    so PDFium (one lock for the whole process) is held only while that page renders.
+    """
+    max_pixels = _positive(max_pixels, "max_pixels")
+    pdf_dpi = _positive(pdf_dpi, "pdf_dpi")
+    label = None
+    if hasattr(source, "read") and not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        source, label = _stream_bytes(source), "<stream>"  # read once: a stream cannot be opened again
+    with _open_source(source, pdf_dpi, label) as doc:
+        indices = _select_pages(pages, doc.page_count(), doc.source)
+        if not isinstance(doc, _PdfDocument):
+            for index in indices:
+                yield from doc.render([index], int(max_pixels))
+            return
+    for index in indices:
+        with _open_source(source, pdf_dpi, label) as doc:
+            page = doc.render([index], int(max_pixels))[0]
+        yield page
 
 
 def count_pages(source: Any) -> int:
