@@ -494,3 +494,35 @@ def test_secret_checks_at_once_are_capped(tmp_path):
         assert all(r.headers["retry-after"] == "1" for r in answers if r.status_code == 503)
         assert health < 2.0
     store.close()
+
+
+def _blank_pdf(pages: int) -> bytes:
+    import io as _io
+
+    from PIL import Image
+
+    blank = [Image.new("RGB", (200, 260), "white") for _ in range(pages)]
+    buf = _io.BytesIO()
+    blank[0].save(buf, format="PDF", save_all=True, append_images=blank[1:], resolution=30)
+    return buf.getvalue()
+
+
+def test_pages_are_checked_when_the_task_is_sent(tmp_path):
+    """``pages: "1-1000000"`` was accepted with 202 and every GET of the task returned 6.9 MB; a tiny
+    PDF of thousands of pages held a worker for minutes (issue 14). Both are refused at once."""
+    db = str(tmp_path / "pages.db")
+    store = open_store(db)
+    a, secret = create_client(store, "a")
+    settings = ServiceSettings(db=db, workers=0, preload_models=False, max_pages=2)
+    with ServerThread(create_app(settings, store=store)) as server:
+        headers = {"Authorization": f"Bearer {get_token(server.url, a.id, secret)}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=60) as c:
+            pdf = _blank_pdf(3)
+            r = c.post("/v1/tasks", data={"pages": "1-1000000"}, files={"file": ("x.pdf", pdf)})
+            assert r.status_code == 400 and r.json()["error"] == "PageSelectionError", r.text
+            assert "has 3 pages" in r.json()["detail"] and len(r.content) < 2000
+            r = c.post("/v1/tasks", files={"file": ("x.pdf", pdf)})
+            assert r.status_code == 413 and r.json()["error"] == "TooManyPages", r.text
+            r = c.post("/v1/tasks", data={"pages": "2-3"}, files={"file": ("x.pdf", pdf)})
+            assert r.status_code == 202, r.text
+    store.close()

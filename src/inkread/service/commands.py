@@ -60,6 +60,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                              "0: only accept tasks, for a replica whose work other replicas do")
     parser.add_argument("--max-upload-mb", type=_positive_float, default=20.0, metavar="MB",
                         help="largest accepted file (default: 20)")
+    parser.add_argument("--max-pages", type=positive_int, default=500, metavar="N",
+                        help="pages read per request or task; more are refused with 413 (default: 500)")
     parser.add_argument("--max-queue", type=positive_int, default=1000, metavar="N",
                         help="queued tasks beyond which new ones get 503 (default: 1000)")
     parser.add_argument("--max-queue-per-client", type=positive_int, default=200, metavar="N",
@@ -81,6 +83,7 @@ def run_serve(args: argparse.Namespace) -> int:
         db=args.db,
         workers=args.workers,
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        max_pages=args.max_pages,
         max_queue=args.max_queue,
         max_queue_per_client=args.max_queue_per_client,
         result_ttl=args.result_ttl,
