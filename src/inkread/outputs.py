@@ -114,6 +114,7 @@ class Sink:
         self.buffer: list[str] = []
         self.documents: list[Any] = []  # hocr/alto/tsv: every result, written as one document at the end
         self.pdf: Any = None  # pdf: the searchable PDF being built, a page at a time
+        self.first: Any = None  # pdf: the first input and its result
         self._names: dict[Path, Path] = {}
         if folder is not None:
             from .export.formats import EXTENSIONS
@@ -167,14 +168,17 @@ class Sink:
             self.count += 1
             return target
         if self.fmt == "pdf":
-            from .export import SearchablePdf
+            # one input: written at the end as render() writes it (a PDF input keeps its own pages);
+            # several: built a page at a time into one document of page images
+            if self.count == 0:
+                self.first = (f, result)
+            else:
+                if self.pdf is None:
+                    from .export import SearchablePdf
 
-            if self.pdf is None:
-                self.pdf = SearchablePdf()
-            try:
-                self.pdf.add_result(result, images=path, pdf_dpi=self.pdf_dpi)
-            except (OcrException, OSError, ValueError) as error:
-                raise OutputError(f"cannot add {f.shown} to the PDF: {error_line(error)}") from error
+                    self.pdf = SearchablePdf()
+                    self._add_pdf(*self.first)
+                self._add_pdf(f, result)
         elif self.fmt in ("hocr", "alto", "tsv"):
             self.documents.append(result)
         elif self.fmt == "json":
@@ -197,6 +201,12 @@ class Sink:
         self.count += 1
         return self.target
 
+    def _add_pdf(self, f: InputFile, result: Any) -> None:
+        try:
+            self.pdf.add_result(result, images=f.path, pdf_dpi=self.pdf_dpi)
+        except (OcrException, OSError, ValueError) as error:
+            raise OutputError(f"cannot add {f.shown} to the PDF: {error_line(error)}") from error
+
     def forget(self, f: InputFile) -> None:
         """An input that failed or was skipped: drop its name (a folder sink)."""
         self._names.pop(f.path, None)
@@ -210,8 +220,12 @@ class Sink:
             from .export import export
 
             self._emit(export(self.documents, self.fmt))  # type: ignore[arg-type]
-        if self.pdf is not None and self.count:
-            data = self.pdf.to_bytes()
+        if self.fmt == "pdf" and self.count:
+            if self.pdf is None:
+                f, result = self.first
+                data = render("pdf", result, f.path, self.pdf_dpi)
+            else:
+                data = self.pdf.to_bytes()
             if self.target is None:  # -o - : the PDF's bytes on stdout
                 sys.stdout.flush()
                 sys.stdout.buffer.write(data)

@@ -195,6 +195,19 @@ class SearchablePdf:
                 self._pages, _num(width_pt, 4).encode(), _num(height_pt, 4).encode(), im, self._font, content))
         self._page_ids.append(page_id)
 
+    def add_text_page(self, page: Page, width_pt: float, height_pt: float) -> None:
+        """A page of ``page``'s invisible words alone (no image), ``width_pt`` x ``height_pt``: the
+        layer laid over an input PDF's own page (:func:`text_layer_on_pdf`)."""
+        ops = b""
+        if page.lines and page.width and page.height:
+            ops = self._text_layer(page, width_pt / page.width, height_pt / page.height, height_pt)
+        content = self._add(self._stream(ops, compress=self.compress))
+        page_id = self._add(
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /Font << /F1 %d 0 R >> >>"
+            b" /Contents %d 0 R >>" % (self._pages, _num(width_pt, 4).encode(), _num(height_pt, 4).encode(),
+                                       self._font, content))
+        self._page_ids.append(page_id)
+
     def add_result(self, result: OcrResult, images: Any = None, *, pdf_dpi: float | None = None) -> None:
         """Add every page of ``result``; ``images`` as for :func:`to_pdf_bytes`."""
         if self.title is None and result.source and not result.source.startswith("<"):
@@ -284,6 +297,10 @@ def to_pdf_bytes(results: OcrResult | Iterable[OcrResult], images: Any = None, *
     With several results, ``images`` is a list with one such entry per result.
     """
     docs = as_results(results)
+    if len(docs) == 1:
+        kept = text_layer_on_pdf(docs[0], images, compress=compress)
+        if kept is not None:
+            return kept
     pdf = SearchablePdf(image_format=image_format, jpeg_quality=jpeg_quality, compress=compress,
                         title=docs[0].source if len(docs) == 1 and docs[0].source
                         and not docs[0].source.startswith("<") else None)
@@ -296,3 +313,71 @@ def to_pdf_bytes(results: OcrResult | Iterable[OcrResult], images: Any = None, *
         for result, imgs in zip(docs, per_doc):
             pdf.add_result(result, imgs, pdf_dpi=pdf_dpi)
     return pdf.to_bytes()
+
+
+def _pdf_source(result: OcrResult, images: Any) -> Any:
+    """The PDF ``result`` was read from (a path or bytes), or ``None``."""
+    import os
+
+    source = images if images is not None else (result.source if result.source and not result.source.startswith("<")
+                                                  else None)
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source) if bytes(source[:1024]).lstrip().find(b"%PDF-") >= 0 else None
+    if isinstance(source, (str, os.PathLike)) and os.path.isfile(source):
+        with open(source, "rb") as fh:
+            return os.fspath(source) if b"%PDF-" in fh.read(1024) else None
+    return None
+
+
+def text_layer_on_pdf(result: OcrResult, images: Any = None, *, compress: bool = True) -> bytes | None:
+    """The PDF ``result`` was read from, its pages kept as they are (vector text, images, fonts,
+    links), with the recognised words laid over each as an invisible text layer, as OCRmyPDF does;
+    pages that already have text of their own are left without one (their text is searchable
+    already), pages not read are left out. ``None`` when the source is not a PDF, pikepdf is not
+    installed, or a page is turned (``/Rotate``): the caller then writes the page images instead.
+
+    pikepdf (qpdf), not pypdfium2: it copies the input's objects untouched and lays one page over
+    another as a form XObject (``Page.add_overlay``), so the text layer built here for image pages
+    serves as it is; PDFium would rewrite every page's content stream to add objects to it.
+    """
+    source = _pdf_source(result, images)
+    if source is None:
+        return None
+    try:
+        import pikepdf
+    except ImportError:
+        return None
+    import pypdfium2 as pdfium
+
+    with pikepdf.open(io.BytesIO(source) if isinstance(source, bytes) else source) as pdf:
+        if any(int(pdf.pages[p.index].obj.get("/Rotate", 0)) % 360 for p in result.pages
+               if p.index < len(pdf.pages)):
+            return None
+        if any(p.index >= len(pdf.pages) for p in result.pages):
+            return None
+        from ..io import _PDFIUM_LOCK
+
+        with _PDFIUM_LOCK:  # which pages have text of their own
+            doc = pdfium.PdfDocument(source)
+            try:
+                has_text = {p.index: doc[p.index].get_textpage().count_chars() > 0 for p in result.pages}
+            finally:
+                doc.close()
+        layer = SearchablePdf(compress=compress)
+        boxes = {}
+        for page in result.pages:
+            box = [float(v) for v in pdf.pages[page.index].cropbox]
+            boxes[page.index] = box
+            layer.add_text_page(page if not has_text[page.index] else Page(page.index, 0, 0),
+                                box[2] - box[0], box[3] - box[1])
+        with pikepdf.open(io.BytesIO(layer.to_bytes())) as text:
+            for k, page in enumerate(result.pages):
+                if not has_text[page.index] and page.lines:
+                    pdf.pages[page.index].add_overlay(text.pages[k], pikepdf.Rectangle(*boxes[page.index]))
+            keep = {p.index for p in result.pages}
+            for i in reversed(range(len(pdf.pages))):
+                if i not in keep:
+                    del pdf.pages[i]
+            out = io.BytesIO()
+            pdf.save(out)
+    return out.getvalue()
