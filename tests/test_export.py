@@ -350,13 +350,19 @@ def _chars(textpage) -> list[tuple[str, tuple[float, float, float, float]]]:
     return [(textpage.get_text_range(i, 1), textpage.get_charbox(i)) for i in range(textpage.count_chars())]
 
 
+def page_size_pt(width_px: int, height_px: int) -> tuple[float, float]:
+    """The PDF page of an image that says no resolution: 11 inches on its longer side, >= 72 dpi."""
+    dpi = max(72.0, max(width_px, height_px) / 11.0)
+    return width_px * 72 / dpi, height_px * 72 / dpi
+
+
 def test_pdf_pages_sizes_and_unicode_text():
     result = sample_result()
     data = export.to_pdf_bytes(result, sample_images(), pdf_dpi=200)
     doc = pdfium.PdfDocument(data)
     assert len(doc) == 3
-    # default dpi for images that do not say: 300
-    assert doc[0].get_size() == pytest.approx((240.0, 168.0), abs=0.01)
+    # images that do not say their resolution become page-sized pages
+    assert doc[0].get_size() == pytest.approx(page_size_pt(1000, 700), abs=0.01)
     texts = [doc[i].get_textpage().get_text_range() for i in range(3)]
     flat = " ".join(texts[0].split())
     assert "Notes & <ideas> for *today*" in flat
@@ -372,7 +378,7 @@ def test_pdf_page_size_follows_the_image_dpi():
     images[0].info["dpi"] = (150, 150)
     doc = pdfium.PdfDocument(export.to_pdf_bytes(result, images))
     assert doc[0].get_size() == pytest.approx((480.0, 336.0), abs=0.01)
-    assert doc[1].get_size() == pytest.approx((192.0, 144.0), abs=0.01)
+    assert doc[1].get_size() == pytest.approx(page_size_pt(800, 600), abs=0.01)
 
 
 def test_pdf_rotated_words_follow_their_polygon():
@@ -518,7 +524,7 @@ def test_pdf_round_trip_of_a_recognised_page(printed_result):
     assert len(doc) == 1
     page = doc[0]
     width, height = page.get_size()
-    assert (width, height) == pytest.approx((1240 * 72 / 300, 731 * 72 / 300), abs=0.01)  # no dpi: 300
+    assert (width, height) == pytest.approx(page_size_pt(1240, 731), abs=0.01)  # no dpi: a page
     textpage = page.get_textpage()
     extracted = " ".join(textpage.get_text_range().split())
     assert cer(" ".join(result.text.split()), extracted) < 0.01
@@ -730,3 +736,29 @@ def test_pdf_in_keeps_its_pages_and_gains_a_text_layer(tmp_path, capsys):
         assert b.pages[0].obj.Contents.read_bytes() == a.pages[0].obj.Contents.read_bytes()
         assert len(b.pages[0].get_images()) == 0  # no page image added
     assert _page_text(out2)[0].strip() == "Hello vector world"
+
+
+def test_images_without_a_resolution_become_page_sized_pages(tmp_path, capsys):
+    """A 540x417 photo without DPI metadata became a 1.8-inch page (300 dpi assumed; issue 12)."""
+    import pikepdf
+
+    def page_inches(pdf_path):
+        with pikepdf.open(pdf_path) as pdf:
+            box = [float(v) for v in pdf.pages[0].mediabox]
+        return round((box[2] - box[0]) / 72, 2), round((box[3] - box[1]) / 72, 2)
+
+    small = tmp_path / "small.png"
+    Image.open(WATER[0]).convert("RGB").resize((540, 417)).save(small)  # no dpi in the file
+    big = tmp_path / "big.png"
+    Image.new("RGB", (4000, 3000), "white").save(big)
+    assert cli.main([str(small), "-o", str(tmp_path / "small.pdf")]) == 0
+    assert page_inches(tmp_path / "small.pdf") == (7.5, 5.79)  # 72 dpi at the least
+    assert cli.main([str(big), "-o", str(tmp_path / "big.pdf")]) == 0
+    assert page_inches(tmp_path / "big.pdf") == (11.0, 8.25)  # a page, not a 13-inch poster
+    assert cli.main([str(small), "-o", str(tmp_path / "told.pdf"), "--image-dpi", "150"]) == 0
+    assert page_inches(tmp_path / "told.pdf") == (3.6, 2.78)
+    said = tmp_path / "said.png"
+    Image.open(small).save(said, dpi=(200, 200))  # a resolution of its own is kept
+    assert cli.main([str(said), "-o", str(tmp_path / "said.pdf")]) == 0
+    assert page_inches(tmp_path / "said.pdf") == (2.7, 2.08)
+    capsys.readouterr()

@@ -340,6 +340,9 @@ examples:
     out.add_argument("--overlay", metavar="IMG", help="also write the page image with the recognised "
                      "lines drawn and labelled (IMG-1.png, IMG-2.png ... for several pages)")
     out.add_argument("--output", "-o", metavar="OUT", help="write to this file or directory ('-': stdout)")
+    out.add_argument("--image-dpi", type=positive_int, default=None, metavar="N",
+                     help="pdf output: the resolution of images that do not say theirs (default: the one "
+                          "that makes the image a page, 11 inches on its longer side)")
     out.add_argument("--sidecar", metavar="FILE", help="also write the plain text to FILE (beside -o OUT.pdf, "
                      "like OCRmyPDF's --sidecar; '-': stdout)")
     out.add_argument("--recursive", action=argparse.BooleanOptionalAction, default=True,
@@ -489,7 +492,7 @@ def _plan_sinks(args: argparse.Namespace, multi: bool, explicit: Sequence[Path],
         fmt = formats[0] if formats else "text"
         if fmt == "pdf" and args.output is None:
             raise CliError("--format pdf writes a file", hint="give -o OUT.pdf (or -o - for stdout)")
-        sinks.append(Sink(fmt, multi=multi, pdf_dpi=args.dpi, out=out_fn))
+        sinks.append(Sink(fmt, multi=multi, pdf_dpi=args.dpi, image_dpi=args.image_dpi, out=out_fn))
     else:
         out = Path(args.output)
         is_dir = out.is_dir() or args.output.endswith(("/", os.sep)) or (
@@ -499,22 +502,24 @@ def _plan_sinks(args: argparse.Namespace, multi: bool, explicit: Sequence[Path],
                 raise CliError(f"-o {out}: several inputs need a directory, but {out} is a file",
                                hint="give a directory, or a name with a format's suffix (.txt, .json, .hocr, "
                                     ".xml, .pdf, .md, .tsv) for one combined file")
-            sinks.extend(Sink(fmt, multi=multi, folder=out, pdf_dpi=args.dpi) for fmt in formats or ["text"])
+            sinks.extend(Sink(fmt, multi=multi, folder=out, pdf_dpi=args.dpi, image_dpi=args.image_dpi)
+                         for fmt in formats or ["text"])
         else:
             if out.exists() and not out.is_file():
                 raise CliError(f"cannot write {out}: it exists and is not a regular file")
             _check_not_input(out, explicit)
-            sinks.append(Sink(_single_format(out, formats), multi=multi, target=out, pdf_dpi=args.dpi))
+            sinks.append(Sink(_single_format(out, formats), multi=multi, target=out, pdf_dpi=args.dpi,
+                              image_dpi=args.image_dpi))
     if args.sidecar is not None:
         if args.sidecar == "-":
             if any(s.folder is None and s.target is None for s in sinks):
                 raise CliError("--sidecar - and the main output would both go to stdout")
-            sinks.append(Sink("text", multi=multi, pdf_dpi=args.dpi, out=out_fn))
+            sinks.append(Sink("text", multi=multi, pdf_dpi=args.dpi, image_dpi=args.image_dpi, out=out_fn))
         else:
             side = Path(args.sidecar)
             _check_not_input(side, explicit)
             sinks.append(Sink(_single_format(side, ["text"] if not side.suffix else None), multi=multi,
-                              target=side, pdf_dpi=args.dpi))
+                              target=side, pdf_dpi=args.dpi, image_dpi=args.image_dpi))
     if args.resume and not all(s.folder is not None for s in sinks):
         raise CliError("--resume needs the outputs in a folder", hint="give -o DIR/")
     return sinks

@@ -65,7 +65,7 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         raise OutputError(f"cannot write {path}: {reason}") from error
 
 
-def render(fmt: str, result: Any, path: Path, pdf_dpi: float) -> str | bytes:
+def render(fmt: str, result: Any, path: Path, pdf_dpi: float, image_dpi: float | None = None) -> str | bytes:
     """One input's result as a whole file in ``fmt`` (the page images are read again for pdf)."""
     if fmt == "json":
         return json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
@@ -74,7 +74,9 @@ def render(fmt: str, result: Any, path: Path, pdf_dpi: float) -> str | bytes:
     from .export import export
 
     try:
-        return export(result, fmt, images=path, pdf_dpi=pdf_dpi) if fmt == "pdf" else export(result, fmt)
+        if fmt == "pdf":
+            return export(result, fmt, images=path, pdf_dpi=pdf_dpi, image_dpi=image_dpi)
+        return export(result, fmt)
     except (OcrException, OSError, ValueError) as error:
         raise OutputError(f"cannot make the {fmt} output for {path}: {error_line(error)}") from error
 
@@ -103,12 +105,14 @@ class Sink:
     """Results in one format, to stdout (``target=None``), one file, or a folder (``folder=``)."""
 
     def __init__(self, fmt: str, *, multi: bool, target: Path | None = None, folder: Path | None = None,
-                 pdf_dpi: float = 300, out: Callable[[str], None] | None = None) -> None:
+                 pdf_dpi: float = 300, out: Callable[[str], None] | None = None,
+                 image_dpi: float | None = None) -> None:
         self.fmt = fmt
         self.multi = multi
         self.target = target
         self.folder = folder
         self.pdf_dpi = pdf_dpi  # PDF inputs were rendered at this dpi (to render them again for pdf)
+        self.image_dpi = image_dpi  # pdf: the resolution of images that have none
         self.out = out or (lambda text: (sys.stdout.write(text), sys.stdout.flush()))
         self.count = 0
         self.buffer: list[str] = []
@@ -164,7 +168,7 @@ class Sink:
         if self.folder is not None:
             target = self.target_for(f)
             self._names.pop(f.path, None)
-            write_atomic(target, render(self.fmt, result, path, self.pdf_dpi))
+            write_atomic(target, render(self.fmt, result, path, self.pdf_dpi, self.image_dpi))
             self.count += 1
             return target
         if self.fmt == "pdf":
@@ -203,7 +207,7 @@ class Sink:
 
     def _add_pdf(self, f: InputFile, result: Any) -> None:
         try:
-            self.pdf.add_result(result, images=f.path, pdf_dpi=self.pdf_dpi)
+            self.pdf.add_result(result, images=f.path, pdf_dpi=self.pdf_dpi, image_dpi=self.image_dpi)
         except (OcrException, OSError, ValueError) as error:
             raise OutputError(f"cannot add {f.shown} to the PDF: {error_line(error)}") from error
 
@@ -223,7 +227,7 @@ class Sink:
         if self.fmt == "pdf" and self.count:
             if self.pdf is None:
                 f, result = self.first
-                data = render("pdf", result, f.path, self.pdf_dpi)
+                data = render("pdf", result, f.path, self.pdf_dpi, self.image_dpi)
             else:
                 data = self.pdf.to_bytes()
             if self.target is None:  # -o - : the PDF's bytes on stdout

@@ -12,10 +12,23 @@ from PIL import Image
 
 from ..result import OcrResult, Page
 
-__all__ = ["PageRaster", "iter_page_images", "DEFAULT_DPI"]
+__all__ = ["PageRaster", "iter_page_images", "DEFAULT_DPI", "assumed_dpi"]
 
-#: Resolution assumed for an image that does not say (page size in the PDF = pixels / dpi).
+#: Resolution of a PDF page render when none is given.
 DEFAULT_DPI = 300.0
+#: An image that does not say its resolution becomes a page this many inches on its longer side
+#: (a Letter or A4 page), at no less than MIN_DPI: a phone photo is a page, not a 13-inch poster or a
+#: 1.8-inch stamp (a 540x417 photo at an assumed 300 dpi was).
+PAGE_INCHES = 11.0
+MIN_DPI = 72.0
+
+
+def assumed_dpi(image: np.ndarray, image_dpi: float | None = None) -> float:
+    """The resolution of ``image`` in the PDF when it has none of its own: ``image_dpi``, else the
+    one that makes it a page (:data:`PAGE_INCHES` on its longer side, at least :data:`MIN_DPI`)."""
+    if image_dpi:
+        return float(image_dpi)
+    return max(MIN_DPI, max(image.shape[:2]) / PAGE_INCHES)
 
 
 @dataclass
@@ -63,22 +76,24 @@ def _pil_dpi(image: Image.Image) -> float | None:
     return round(value) if abs(value - round(value)) < 0.01 else value
 
 
-def _from_item(item: Any, page: Page, pdf_dpi: float | None) -> PageRaster:
+def _from_item(item: Any, page: Page, pdf_dpi: float | None, image_dpi: float | None = None) -> PageRaster:
     from ..io import PageImage
 
     if isinstance(item, PageRaster):
         return item
     if isinstance(item, PageImage):
-        return PageRaster(item.image, float(item.dpi or DEFAULT_DPI))
+        return PageRaster(item.image, float(item.dpi or assumed_dpi(item.image, image_dpi)))
     if isinstance(item, Image.Image):
-        return PageRaster(_to_array(item), float(_pil_dpi(item) or DEFAULT_DPI))
+        arr = _to_array(item)
+        return PageRaster(arr, float(_pil_dpi(item) or assumed_dpi(arr, image_dpi)))
     if isinstance(item, np.ndarray):
-        return PageRaster(_to_array(item), DEFAULT_DPI)
+        arr = _to_array(item)
+        return PageRaster(arr, assumed_dpi(arr, image_dpi))
     # a path / bytes of a single-page image (or the page of a document with the same index)
-    return _load(item, page, pdf_dpi)
+    return _load(item, page, pdf_dpi, image_dpi)
 
 
-def _load(source: Any, page: Page, pdf_dpi: float | None) -> PageRaster:
+def _load(source: Any, page: Page, pdf_dpi: float | None, image_dpi: float | None = None) -> PageRaster:
     from .. import io as inkio
 
     limit = max(inkio.MAX_PIXELS_DEFAULT, 4 * page.width * page.height)
@@ -88,18 +103,19 @@ def _load(source: Any, page: Page, pdf_dpi: float | None) -> PageRaster:
         # recognised at another --dpi: render again at the resolution that gives the page's size
         dpi = dpi * page.width / loaded.width
         loaded = inkio.load_pages(source, pages=[page.index], max_pixels=limit, pdf_dpi=dpi)[0]
-    return PageRaster(loaded.image, float(loaded.dpi or DEFAULT_DPI))
+    return PageRaster(loaded.image, float(loaded.dpi or assumed_dpi(loaded.image, image_dpi)))
 
 
 def iter_page_images(result: OcrResult, images: Any = None, *,
-                     pdf_dpi: float | None = None) -> Iterator[tuple[Page, PageRaster]]:
+                     pdf_dpi: float | None = None, image_dpi: float | None = None) -> Iterator[tuple[Page, PageRaster]]:
     """``(page, raster)`` for each page of ``result``, loading one page at a time.
 
     ``images`` may be: ``None`` (reload ``result.source`` when it is a file path); a path, bytes or
     binary file of the recognised document (each page is loaded again by its index; PDF pages at
     ``pdf_dpi``, or at the resolution that reproduces the recognised page size); one image (numpy
     array, PIL image or :class:`~inkread.io.PageImage`) for a one-page result; or a sequence with
-    one such image (or path) per page.
+    one such image (or path) per page. An image without a resolution of its own is placed at
+    ``image_dpi``, else at the one that makes it a page (:func:`assumed_dpi`).
     """
     from ..io import PageImage
 
@@ -119,7 +135,7 @@ def iter_page_images(result: OcrResult, images: Any = None, *,
         if len(items) != len(pages):
             raise ValueError(f"got {len(items)} page image(s) for {len(pages)} page(s)")
         for page, item in zip(pages, items):
-            raster = _from_item(item, page, pdf_dpi)
+            raster = _from_item(item, page, pdf_dpi, image_dpi)
             _check_fit(page, raster.image, f"the image for page {page.index + 1}")
             yield page, raster
         return
@@ -128,7 +144,7 @@ def iter_page_images(result: OcrResult, images: Any = None, *,
     if isinstance(images, bytearray):
         images = bytes(images)
     for page in pages:
-        raster = _load(images, page, pdf_dpi)
+        raster = _load(images, page, pdf_dpi, image_dpi)
         _check_fit(page, raster.image, f"page {page.index + 1} of {_name(images)}")
         yield page, raster
 

@@ -208,11 +208,12 @@ class SearchablePdf:
                                        self._font, content))
         self._page_ids.append(page_id)
 
-    def add_result(self, result: OcrResult, images: Any = None, *, pdf_dpi: float | None = None) -> None:
-        """Add every page of ``result``; ``images`` as for :func:`to_pdf_bytes`."""
+    def add_result(self, result: OcrResult, images: Any = None, *, pdf_dpi: float | None = None,
+                   image_dpi: float | None = None) -> None:
+        """Add every page of ``result``; ``images`` and ``image_dpi`` as for :func:`to_pdf_bytes`."""
         if self.title is None and result.source and not result.source.startswith("<"):
             self.title = result.source
-        for page, raster in iter_page_images(result, images, pdf_dpi=pdf_dpi):
+        for page, raster in iter_page_images(result, images, pdf_dpi=pdf_dpi, image_dpi=image_dpi):
             self.add_page(page, raster)
 
     @property
@@ -288,13 +289,15 @@ def _rect_poly(poly: Any) -> list[tuple[float, float]]:
 
 def to_pdf_bytes(results: OcrResult | Iterable[OcrResult], images: Any = None, *,
                  pdf_dpi: float | None = None, image_format: str = "jpeg", jpeg_quality: int = 85,
-                 compress: bool = True) -> bytes:
+                 compress: bool = True, image_dpi: float | None = None) -> bytes:
     """A searchable PDF of ``results`` (one result, or several one after the other).
 
     ``images`` are the page images the words were read from: ``None`` reloads ``result.source``
     when it is a file; otherwise the file (path, bytes, binary file), one image (numpy array, PIL
     image, :class:`~inkread.io.PageImage`) for a one-page result, or a list with one per page.
-    With several results, ``images`` is a list with one such entry per result.
+    With several results, ``images`` is a list with one such entry per result. An image without a
+    resolution of its own becomes a page-sized page (11 inches on its longer side, at least 72 dpi),
+    or takes ``image_dpi``.
     """
     docs = as_results(results)
     if len(docs) == 1:
@@ -305,13 +308,13 @@ def to_pdf_bytes(results: OcrResult | Iterable[OcrResult], images: Any = None, *
                         title=docs[0].source if len(docs) == 1 and docs[0].source
                         and not docs[0].source.startswith("<") else None)
     if len(docs) == 1:
-        pdf.add_result(docs[0], images, pdf_dpi=pdf_dpi)
+        pdf.add_result(docs[0], images, pdf_dpi=pdf_dpi, image_dpi=image_dpi)
     else:
         per_doc = [None] * len(docs) if images is None else list(images)
         if len(per_doc) != len(docs):
             raise ValueError(f"got images for {len(per_doc)} result(s), expected {len(docs)}")
         for result, imgs in zip(docs, per_doc):
-            pdf.add_result(result, imgs, pdf_dpi=pdf_dpi)
+            pdf.add_result(result, imgs, pdf_dpi=pdf_dpi, image_dpi=image_dpi)
     return pdf.to_bytes()
 
 

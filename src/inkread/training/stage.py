@@ -132,10 +132,26 @@ def read_all(model: Stage, front: Front, grays: list[np.ndarray], chars: list[st
     return [got[i] for i in range(len(grays))]
 
 
+def _distill_loss(logits: torch.Tensor, teacher: torch.Tensor, lengths: list[int], rows: list[int]) -> torch.Tensor:
+    """KL(teacher || student) per frame, over the own frames of batch ``rows``, averaged."""
+    total = logits.new_zeros(())
+    frames = 0
+    for r in rows:
+        n = lengths[r]
+        p_t = F.softmax(teacher[r, :n], -1)
+        total = total + (p_t * (torch.log(p_t + 1e-9) - F.log_softmax(logits[r, :n], -1))).sum()
+        frames += n
+    return total / max(1, frames)
+
+
 def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list[int], bool]],
                 measure: dict[str, tuple[list[np.ndarray], list[str]]], chars: list[str], args,
-                checkpoint: Path, log=print) -> list[dict]:
-    """CTC training over (grey image, target, augment?) samples; ``measure`` sets read each epoch."""
+                checkpoint: Path, log=print, teacher: Stage | None = None, n_real: int = 0) -> list[dict]:
+    """CTC training over (grey image, target, augment?) samples; ``measure`` sets read each epoch.
+
+    With a ``teacher`` (PP-OCRv6 as shipped) and ``args.distill`` > 0, the synthetic samples (those
+    from ``n_real`` on) also pull the student's frame distributions towards the teacher's (KL,
+    weighted ``args.distill``): what it reads well in rendered fonts is not forgotten."""
     from ..metrics import cer
     from .augment import augment
 
@@ -171,9 +187,15 @@ def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list
             grays = [augment(samples[i][0], rng) if samples[i][2] and rng.random() < 0.8 else samples[i][0] for i in b]
             targets = [samples[i][1] for i in b]
             mid, lengths = front.run(grays)
-            logp = F.log_softmax(model(mid), -1).transpose(0, 1)
+            logits = model(mid)
+            logp = F.log_softmax(logits, -1).transpose(0, 1)
             loss = F.ctc_loss(logp, torch.tensor([c for y in targets for c in y]), torch.tensor(lengths),
                               torch.tensor([len(y) for y in targets]), blank=0, zero_infinity=True)
+            synth_rows = [j for j, i in enumerate(b) if i >= n_real]
+            if teacher is not None and getattr(args, "distill", 0.0) > 0 and synth_rows:
+                with torch.no_grad():
+                    taught = teacher(mid)
+                loss = loss + args.distill * _distill_loss(logits, taught, lengths, synth_rows)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(stage_params + neck_params, 5.0)

@@ -272,7 +272,14 @@ def train_stage_main(args) -> dict:
         dev = list(_eval_lines(Path(args.eval)))
         measure["dev_lines"] = ([d[0] for d in dev], [D.normalise_text(d[1]) for d in dev])
     ckpt = work / f"stage{args.tag}.pt"
-    history = train_stage(model, front, samples, measure, chars, args, ckpt, log=lambda m: print(m, flush=True))
+    teacher = None
+    if getattr(args, "distill", 0.0) > 0:  # PP-OCRv6 as shipped, frozen
+        teacher = Stage(stage_module(work), load_neck_head(str(model_dir() / REC_MODEL), classes, dropout=0.0))
+        teacher.eval()
+        for param in teacher.parameters():
+            param.requires_grad_(False)
+    history = train_stage(model, front, samples, measure, chars, args, ckpt, log=lambda m: print(m, flush=True),
+                          teacher=teacher, n_real=n_real)
     model.load_state_dict(torch.load(ckpt, weights_only=False)["state"])
     return {"net": model, "classes": classes, "history": history}
 
@@ -312,6 +319,8 @@ def main(args, rest: list[str]) -> int:
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--time-mask", type=float, default=0.1)
     p.add_argument("--synth-share", type=float, default=0.5, help="synthetic lines per real line, each epoch")
+    p.add_argument("--distill", type=float, default=0.0,
+                   help="stage: weight of the KL towards PP-OCRv6's own reading on the synthetic lines")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     p.add_argument("--out", default=str(WEIGHTS / "hw_rec.onnx"))
     p.add_argument("--no-export", action="store_true")
