@@ -307,3 +307,61 @@ def test_evenly_pitched_lines_in_fragments_stay_lines(n, pitch, height, split, s
     assert sorted(g.members for g in groups) == sorted(expected)
     ordered = reading_order(groups, HW)
     assert [g.members for g in ordered] == expected
+
+
+# ----- columns on real renders through the whole engine -----------------------------------------
+
+_RESOLUTION = (
+    "The committee notes with concern that the payments of assessed contributions remain in arrears. "
+    "It urges all member states to make every possible effort to ensure payment in full and on time. "
+    "The secretariat shall report on the start-up problems of the new system at the next session. "
+    "Delegations requested further details on the cost of the proposed changes to the budget. "
+    "The chair thanked the members for their work and closed the meeting at noon on Friday. "
+    "A working group will study the options and present its findings to the assembly next year.")
+
+
+def _columns_page(columns: int, gutter: int, title: bool):
+    """A printed page of ``columns`` columns (a title across them if ``title``), and its text."""
+    import textwrap
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    from synth import find_printed_font
+
+    path = find_printed_font()
+    if path is None:
+        pytest.skip("no printed font installed (apt-get install fonts-dejavu-core)")
+    font, big = ImageFont.truetype(str(path), 34), ImageFont.truetype(str(path), 48)
+    width, margin = 2400, 150
+    col_w = (width - 2 * margin - (columns - 1) * gutter) // columns
+    per_char = font.getlength("abcdefghijklmnopqrstuvwxyz ") / 27
+    words = _RESOLUTION.split()
+    share = len(words) // columns
+    cols = [textwrap.wrap(" ".join(words[c * share:(c + 1) * share] if c < columns - 1 else words[c * share:]),
+                          width=int(col_w / per_char)) for c in range(columns)]
+    top = margin + (100 if title else 0)
+    image = Image.new("RGB", (width, top + 51 * max(map(len, cols)) + margin), "white")
+    draw = ImageDraw.Draw(image)
+    lines = []
+    if title:
+        lines.append("Resolution on the financing of the organisation")
+        draw.text((margin, margin), lines[0], font=big, fill="black")
+    for c, col in enumerate(cols):
+        for k, line in enumerate(col):
+            draw.text((margin + c * (col_w + gutter), top + 51 * k), line, font=font, fill="black")
+        lines += col
+    return np.asarray(image), lines
+
+
+@pytest.mark.parametrize("columns,gutter,title", [(2, 40, True), (2, 80, True), (2, 140, True), (2, 80, False),
+                                                  (3, 40, True), (3, 140, True)])
+def test_columns_are_read_in_column_order(columns, gutter, title):
+    """Columns set with the same leading line up row by row; a title across them hid the gutter and
+    each row was read across both columns (CER 0.54-0.62, issue 12)."""
+    import inkread
+    from inkread.metrics import cer
+
+    image, lines = _columns_page(columns, gutter, title)
+    result = inkread.recognize(image, mode="printed")
+    assert cer("\n".join(lines), result.text) <= 0.01, result.text
+    assert len({line.column for line in result.lines}) >= columns

@@ -123,17 +123,20 @@ def _split_far_fragments(groups: list[LineGroup], boxes: np.ndarray, med_h: floa
     """Keep table rows joined, but split a line at a gutter that other lines respect (columns)."""
     if len(groups) < 4:
         return groups
-    # x-coverage of "near-joined" material: a gutter is an x-range crossed by no fragment.
-    cover = _coverage(boxes)
+    # x-coverage of "near-joined" material: a gutter is an x-range crossed by no fragment of the
+    # lines around (a full-width title or footer above the columns crosses it, and does not count)
     out: list[LineGroup] = []
     for g in groups:
         parts = [[g.members[0]]]
+        near = _neighbours(boxes, g.box[1], g.box[3], GUTTER_WINDOW * med_h)
+        cover = _coverage(boxes[near])
+        crossing = len(near) // 8  # a title or footer may cross the gutter the others keep
         for a, b in zip(g.members, g.members[1:]):
             gap_lo, gap_hi = boxes[a][2], boxes[b][0]
             gap = gap_hi - gap_lo
             h = max(1.0, min(boxes[a][3] - boxes[a][1], boxes[b][3] - boxes[b][1]))
-            if (gap > params.max_h_gap * max(h, 0.7 * med_h) and _is_gutter(cover, gap_lo, gap_hi)
-                    and _columns_not_table(boxes, gap_lo, gap_hi)):
+            if (gap > params.max_h_gap * max(h, 0.7 * med_h) and _is_gutter(cover, gap_lo, gap_hi, crossing)
+                    and _sides(boxes[near], gap_lo, gap_hi) and _columns_not_table(boxes, gap_lo, gap_hi)):
                 parts.append([b])
             else:
                 parts[-1].append(b)
@@ -144,12 +147,33 @@ def _split_far_fragments(groups: list[LineGroup], boxes: np.ndarray, med_h: floa
     return out
 
 
+#: how far above and below a line (in median line heights) its gutter must stay clear
+GUTTER_WINDOW = 4.0
+
+
+def _neighbours(boxes: np.ndarray, y0: float, y1: float, reach: float) -> np.ndarray:
+    """The fragments within ``reach`` above or below the band ``y0``..``y1``."""
+    return np.flatnonzero((boxes[:, 3] >= y0 - reach) & (boxes[:, 1] <= y1 + reach))
+
+
+def _sides(boxes: np.ndarray, lo: float, hi: float) -> bool:
+    """Lines around keep to both sides of the gap (at least two on each side): columns, not one row
+    with wide spaces."""
+    # left of the gap: start before it, end before the right part starts (the others' edges jitter
+    # by a few pixels around this line's); right of it, the mirror image
+    left = (boxes[:, 0] < lo) & (boxes[:, 2] < hi - 1)
+    right = (boxes[:, 2] > hi) & (boxes[:, 0] > lo + 1)
+    return int(left.sum()) >= 2 and int(right.sum()) >= 2
+
+
 def _columns_not_table(boxes: np.ndarray, lo: float, hi: float) -> bool:
     """Whether the material left and right of a gap reads like two text columns (pieces of similar
     width) rather than a table (wide item names beside short prices or quantities)."""
     widths = boxes[:, 2] - boxes[:, 0]
-    left = widths[boxes[:, 2] <= lo + 1]
-    right = widths[boxes[:, 0] >= hi - 1]
+    # the pieces each side of the gap (as _sides counts them: a column's short last line is not
+    # what the column is like)
+    left = widths[(boxes[:, 0] < lo) & (boxes[:, 2] < hi - 1)]
+    right = widths[(boxes[:, 2] > hi) & (boxes[:, 0] > lo + 1)]
     if len(left) == 0 or len(right) == 0:
         return False
     ratio = float(np.median(right)) / max(1.0, float(np.median(left)))
@@ -166,10 +190,10 @@ def _coverage(boxes: np.ndarray) -> np.ndarray:
     return cover
 
 
-def _is_gutter(cover: np.ndarray, lo: float, hi: float) -> bool:
-    """Whether some x inside (lo, hi) is covered by no fragment at all, page-wide."""
+def _is_gutter(cover: np.ndarray, lo: float, hi: float, crossing: int = 0) -> bool:
+    """Whether some x inside (lo, hi) is crossed by at most ``crossing`` fragments."""
     seg = cover[int(np.ceil(lo)) + 1 : int(hi)]
-    return seg.size > 0 and int(seg.min()) == 0
+    return seg.size > 0 and int(seg.min()) <= crossing
 
 
 def reading_order(groups: list[LineGroup], params: LayoutParams = LayoutParams()) -> list[LineGroup]:
@@ -232,13 +256,23 @@ def _find_gutter(items: list[LineGroup], min_gap: float) -> float | None:
     narrow = [g for g in items if (g.box[2] - g.box[0]) < 0.6 * (x1 - x0)]
     if len(narrow) < 4:
         return None
-    intervals = sorted((g.box[0], g.box[2]) for g in narrow)
+    # the widest x-run crossed by at most one in eight of the lines (a title or a footer crossing
+    # the gutter the others keep), not touching the region's edges
+    allowed = len(narrow) // 8
+    left_x = int(np.floor(x0))
+    cover = np.zeros(int(np.ceil(x1)) - left_x + 2, dtype=np.int32)
+    for g in narrow:
+        cover[int(g.box[0]) - left_x : int(np.ceil(g.box[2])) - left_x + 1] += 1
+    free = cover <= allowed
     best, best_gap = None, min_gap
-    reach = intervals[0][1]
-    for lo, hi in intervals[1:]:
-        if lo - reach > best_gap:
-            best, best_gap = (reach + lo) / 2, lo - reach
-        reach = max(reach, hi)
+    start = None
+    for x, ok in enumerate(free):
+        if ok and start is None:
+            start = x
+        elif not ok and start is not None:
+            if start > 0 and x - start > best_gap:
+                best, best_gap = left_x + (start + x) / 2, x - start
+            start = None
     if best is None:
         return None
     left = sum(1 for g in narrow if g.box[2] <= best)
