@@ -442,3 +442,17 @@ def test_page_in_another_script_gets_a_warning(caplog):
     with caplog.at_level("WARNING", logger="inkread"):
         ocr.recognize(render_page("ru")[0], language="ru")
     assert "seems to be written" not in caplog.text
+
+
+@pytest.mark.parametrize("language", ["ar", "hi", "ru"])
+@pytest.mark.parametrize("turned", [90, 180, 270])
+def test_turned_tesseract_pages_are_read_upright(language, turned):
+    """Tesseract's own OSD turns pages where it is sure (Russian); where it cannot tell (three lines
+    of Arabic or Hindi: too few characters), the page is read both ways the detector allows."""
+    from inkread.orientation import turn
+
+    _require(language)
+    image, lines = render_page(language)
+    result = ocr.recognize(turn(image, turned), language=language)
+    assert result.pages[0].rotation == (360 - turned) % 360
+    assert cer("\n".join(lines), result.text) <= 0.05, result.text

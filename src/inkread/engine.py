@@ -156,6 +156,32 @@ def _reads_as_nothing(page: Any) -> bool:
 
 #: characters per line-height of line width below which a page is checked for another script
 SPARSE_TEXT = 1.3
+#: Tesseract OSD's orientation confidence from which its turn is taken
+OSD_SURE = 1.5
+
+
+def _tesseract_rotation(image: Any, options: RecognitionOptions, read: Any) -> tuple[int, Any]:
+    """The clockwise turn that makes a page Tesseract reads upright, and its reading when one was
+    made on the way. Tesseract's OSD decides where it is sure; where it cannot tell (a few lines of
+    Arabic or Hindi: "too few characters"), the detector's boxes say whether lines run across or up
+    the page and Tesseract reads it both ways, the more confident reading winning."""
+    if options.rotate != "auto":
+        return int(options.rotate), None
+    from .backends import tesseract
+
+    found = tesseract.osd(image)
+    if found is not None and found.rotate is not None and found.rotate_confidence >= OSD_SURE:
+        return found.rotate, None
+    import numpy as np
+
+    from .orientation import _elongated, turn
+    from .pipeline import text_regions
+
+    wide, tall = _elongated(text_regions(image))
+    sideways = sum(float(np.ptp(q[:, 1])) for q in tall) > sum(float(np.ptp(q[:, 0])) for q in wide)
+    reads = {r: read(turn(image, r)) for r in ((90, 270) if sideways else (0, 180))}
+    best = max(reads, key=lambda r: (reads[r].confidence, -r))
+    return best, reads[best]
 
 
 def _read_with(page: Any, options: RecognitionOptions, timings: dict[str, float]) -> Any:
@@ -170,9 +196,17 @@ def _read_with(page: Any, options: RecognitionOptions, timings: dict[str, float]
         def read(image, index, line=None):
             return tesseract.recognize_page(image, options.language, index, mode=options.mode.value, line=line)
 
+        from .orientation import turn
+
+        rotation, first = _tesseract_rotation(page.image, options, lambda img: read(img, page.index))
+        image = turn(page.image, rotation)
         # every line the detector finds is read (or reported): Tesseract's segmentation drops some
-        done = cover(read(page.image, page.index), page.image, text_regions(page.image),
+        done = cover(first if first is not None else read(image, page.index), image, text_regions(image),
                      lambda crop: read(crop, page.index, line=True))
+        if rotation:
+            from .pipeline import _turned_back
+
+            done = _turned_back(done, rotation, page.image.shape[1], page.image.shape[0])
         timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t1
         return done
     from .models import get_models

@@ -280,9 +280,18 @@ _OSD_SCRIPTS = {"han": "han", "hans": "han", "hant": "han", "katakana": "japanes
                 "japanese": "japanese", "hangul": "hangul", "korean": "hangul"}
 
 
-def page_script(image: np.ndarray) -> str | None:
-    """The script Tesseract's OSD (``--psm 0``) sees on ``image`` ("latin", "cyrillic", "arabic" ...),
-    or ``None`` when it cannot tell (too little text, no osd.traineddata, no Tesseract)."""
+@dataclass
+class Osd:
+    """What Tesseract's orientation and script detection (``--psm 0``) says of a page."""
+
+    rotate: int | None  # clockwise degrees that make the page upright
+    rotate_confidence: float
+    script: str | None  # inkread's script name ("latin", "cyrillic", "arabic" ...)
+
+
+def osd(image: np.ndarray) -> Osd | None:
+    """Tesseract's OSD of ``image``, or ``None`` when it cannot tell (too little text, no
+    osd.traineddata, no Tesseract)."""
     from PIL import Image
 
     try:
@@ -302,8 +311,23 @@ def page_script(image: np.ndarray) -> str | None:
                                   env={**os.environ, "OMP_THREAD_LIMIT": "1"})
         except (OSError, subprocess.TimeoutExpired):
             return None
+    fields = {}
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
-        if line.startswith("Script:"):
-            name = line.split(":", 1)[1].strip().lower()
-            return _OSD_SCRIPTS.get(name, name) or None
-    return None
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    if not fields:
+        return None
+    try:
+        rotate = int(fields["Rotate"]) % 360 if "Rotate" in fields else None
+        confidence = float(fields.get("Orientation confidence", 0) or 0)
+    except ValueError:
+        rotate, confidence = None, 0.0
+    name = fields.get("Script", "").lower()
+    return Osd(rotate, confidence, _OSD_SCRIPTS.get(name, name) or None)
+
+
+def page_script(image: np.ndarray) -> str | None:
+    """The script Tesseract's OSD sees on ``image`` ("latin", "cyrillic", "arabic" ...), or ``None``."""
+    found = osd(image)
+    return found.script if found is not None else None
