@@ -70,6 +70,7 @@ EXIT_CODES: list[tuple[int, str]] = [
     (exc_mod.AuthenticationError.exit_code, "bad or missing service credentials"),
     (exc_mod.ServiceUnavailableError.exit_code, "the OCR service cannot be reached"),
     (exc_mod.OcrTimeoutError.exit_code, "timed out"),
+    (exc_mod.OcrCancelledError.exit_code, "cancelled"),
     (EXIT_SOME_FAILED, "some inputs failed: others succeeded, or they failed in different ways"),
     (EXIT_INTERNAL, f"internal error (a bug; rerun with {DEBUG_ENV}=1 for the traceback)"),
     (EXIT_WRITE, "an output file could not be written"),

@@ -14,7 +14,8 @@ The tree, by what the caller can do about it::
     ├── MissingDependencyError        a model, binary or package is not installed (exit 11)
     ├── AuthenticationError           bad or missing client credentials (exit 12)
     ├── ServiceUnavailableError       the OCR service cannot be reached (exit 13)
-    └── OcrTimeoutError               the work took longer than allowed (exit 14)
+    ├── OcrTimeoutError               the work took longer than allowed (exit 14)
+    └── OcrCancelledError             the work was cancelled before it finished (exit 16)
 
 ``FileNotFoundError`` is raised as-is for a missing path (that is what Python users expect);
 the CLI maps it to exit code 2.
@@ -38,6 +39,7 @@ __all__ = [
     "AuthenticationError",
     "ServiceUnavailableError",
     "OcrTimeoutError",
+    "OcrCancelledError",
 ]
 
 
@@ -120,6 +122,13 @@ class ServiceUnavailableError(OcrException):
 class OcrTimeoutError(OcrException):
     exit_code = 14
     http_status = 504
+
+
+class OcrCancelledError(OcrException):
+    """The work was cancelled (a task deleted, a request given up) and stopped between pages."""
+
+    exit_code = 16
+    http_status = 409
 
 
 def _rebuild(cls: type, message: str, hint: str | None, state: dict) -> OcrException:

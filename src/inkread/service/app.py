@@ -98,6 +98,7 @@ class ServiceSettings:
     max_pixels: int = 120_000_000
     preload_models: bool = True
     max_pages: int = 500  # pages read per request or task; more: 413
+    task_seconds: float | None = 1800.0  # a task's time budget: it stops between pages past it
     token_failures_per_client: int = 10  # failed /connect/token attempts per address and client id ...
     token_failures_per_address: int = 50  # ... and per address, in token_failure_window seconds: then 429
     token_failure_window: float = 60.0
@@ -579,6 +580,7 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
 
             await run_in_threadpool(get_models)
         pool = WorkerPool(the_store, the_engine, workers=settings.workers, lease_seconds=settings.lease_seconds,
+                          task_seconds=settings.task_seconds,
                           poll_interval=settings.poll_interval, result_ttl=settings.result_ttl,
                           max_sync_pending=settings.max_sync_pending, max_attempts=settings.max_attempts,
                           purge_interval=settings.purge_interval)
@@ -779,14 +781,23 @@ def _add_routes(app: FastAPI) -> None:
     async def recognize(request: Request, client: ClientRecord = Depends(current_client)) -> JSONResponse:
         st = state(request)
         data, name, options = await read_upload(request, st.settings)
+        from ..cancel import CancelToken, running
+
+        token = CancelToken()
+
+        def work() -> Any:
+            with running(token):
+                return recognize_bytes(st.engine, data, options, name=name)
+
         try:
-            fut = st.pool.submit(lambda: recognize_bytes(st.engine, data, options, name=name))
+            fut = st.pool.submit(work)
         except QueueFull as exc:
             raise ApiError(503, "ServiceUnavailableError", str(exc), hint="try again later",
                            headers={"Retry-After": str(exc.retry_after)}) from None
         try:
             result = await asyncio.wait_for(asyncio.wrap_future(fut), timeout=st.settings.sync_timeout)
         except asyncio.TimeoutError:
+            token.cancel("the request timed out")  # the worker stops before its next page
             raise ApiError(504, "OcrTimeoutError", f"recognition took longer than {st.settings.sync_timeout:g} s",
                            hint="use POST /v1/tasks for long documents") from None
         return JSONResponse(result.to_dict())
@@ -829,6 +840,8 @@ def _add_routes(app: FastAPI) -> None:
         task = st.store.cancel_task(task_id, client.id, result_ttl=st.settings.result_ttl)
         if task is None:
             raise ApiError(404, "NotFound", f"no task {task_id}")
+        if task.status == "cancelled":  # read here: stop it now (another replica notices it itself)
+            st.pool.cancel_running(task_id)
         if task.status != "cancelled":
             raise ApiError(409, "TaskFinished", f"task {task_id} has already finished ({task.status})",
                            extra={"task_status": task.status})

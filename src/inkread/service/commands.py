@@ -62,6 +62,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest accepted file (default: 20)")
     parser.add_argument("--max-pages", type=positive_int, default=500, metavar="N",
                         help="pages read per request or task; more are refused with 413 (default: 500)")
+    parser.add_argument("--task-seconds", type=_positive_float, default=1800.0, metavar="S",
+                        help="a task's time budget: past it, it stops before its next page and fails with "
+                             "OcrTimeoutError (default: 1800)")
     parser.add_argument("--max-queue", type=positive_int, default=1000, metavar="N",
                         help="queued tasks beyond which new ones get 503 (default: 1000)")
     parser.add_argument("--max-queue-per-client", type=positive_int, default=200, metavar="N",
@@ -84,6 +87,7 @@ def run_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         max_pages=args.max_pages,
+        task_seconds=args.task_seconds,
         max_queue=args.max_queue,
         max_queue_per_client=args.max_queue_per_client,
         result_ttl=args.result_ttl,

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from ..exceptions import OcrException, ServiceUnavailableError
+from ..exceptions import OcrCancelledError, OcrException, ServiceUnavailableError
 from ..options import RecognitionOptions
 from ..result import OcrResult
 from .store import ClaimedTask, Store
@@ -96,7 +96,7 @@ def error_body(error: BaseException) -> dict[str, Any]:
 class WorkerPool:
     def __init__(self, store: Store, engine: Any, *, workers: int = 1, lease_seconds: float = 30.0,
                  poll_interval: float = 0.5, result_ttl: float = 24 * 3600, max_sync_pending: int | None = None,
-                 max_attempts: int = 3, purge_interval: float = 60.0) -> None:
+                 max_attempts: int = 3, purge_interval: float = 60.0, task_seconds: float | None = None) -> None:
         self.store = store
         self.engine = engine
         self.workers = max(0, int(workers))  # 0: queue only, recognise nothing here
@@ -106,6 +106,8 @@ class WorkerPool:
         self.max_sync_pending = max_sync_pending if max_sync_pending is not None else 4 * self.workers
         self.max_attempts = int(max_attempts)
         self.purge_interval = float(purge_interval)
+        self.task_seconds = task_seconds  # a task's time budget (None: no limit); it stops between pages
+        self._running: dict[str, Any] = {}  # task id -> its CancelToken, while this pool reads it
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._cond = threading.Condition()
         self._signal = False
@@ -172,6 +174,13 @@ class WorkerPool:
         avg = sum(self._durations) / len(self._durations) if self._durations else 2.0
         return int(min(300, max(1, math.ceil(avg * (waiting + 1) / max(1, self.workers)))))
 
+    def cancel_running(self, task_id: str, reason: str = "the task was cancelled") -> bool:
+        """Stop a task this pool is reading (it stops before its next page); False if not here."""
+        token = self._running.get(task_id)
+        if token is not None:
+            token.cancel(reason)
+        return token is not None
+
     def stats(self) -> dict[str, Any]:
         return {"worker_id": self.worker_id, "workers": self.workers, "busy": self._busy,
                 "sync_waiting": len(self._sync), "tasks_done": self.tasks_done}
@@ -236,11 +245,23 @@ class WorkerPool:
                                       "message": "the client that queued this task has been revoked"})
             return
         options = task.options
+        from ..cancel import CancelToken, running
+
+        token = CancelToken(deadline=time.monotonic() + self.task_seconds if self.task_seconds else None,
+                            budget=f"the task time limit ({self.task_seconds:g} s)" if self.task_seconds else "")
+        self._running[task.id] = token
         try:
             recognition = options_from_dict(options.get("recognition", {}))
-            result = self._timed(lambda: recognize_bytes(
-                self.engine, task.data, recognition, rotate=int(options.get("rotate") or 0),
-                name=options.get("input_name")))
+
+            def work() -> OcrResult:
+                with running(token):
+                    return recognize_bytes(self.engine, task.data, recognition,
+                                           rotate=int(options.get("rotate") or 0), name=options.get("input_name"))
+
+            result = self._timed(work)
+        except OcrCancelledError:
+            log.info("inkread: task %s stopped: %s", task.id, token.reason)
+            return  # its status is 'cancelled' already; the worker moves on
         except OcrException as exc:
             self._finish(task, error=error_body(exc))
         except Exception as exc:  # noqa: BLE001 - a bug: fail this task, keep the thread
@@ -248,6 +269,8 @@ class WorkerPool:
             self._finish(task, error=error_body(exc))
         else:
             self._finish(task, result=result.to_dict())
+        finally:
+            self._running.pop(task.id, None)
 
     def _finish(self, task: ClaimedTask, *, result: dict[str, Any] | None = None,
                 error: dict[str, Any] | None = None) -> None:
@@ -272,6 +295,10 @@ class WorkerPool:
         next_purge = 0.0
         while not self._stopping.wait(renew_every if next_purge else 0):
             try:
+                for task_id in list(self._running):
+                    record = self.store.get_task(task_id)
+                    if record is not None and record.status == "cancelled":
+                        self.cancel_running(task_id)
                 self.store.renew_leases(self.worker_id, self.lease_seconds)
                 now = time.monotonic()
                 if now >= next_purge:

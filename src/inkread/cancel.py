@@ -1,0 +1,67 @@
+"""Stopping work that is no longer wanted: a cancelled task, a request that timed out, a budget spent.
+
+Recognition runs one page at a time (:func:`inkread.engine.recognize_local`) and calls
+:func:`check` before each page. Whoever runs it (the service's worker, a time-limited request) sets a
+:class:`CancelToken` for the call with :func:`running`; cancelling the token, or passing its
+deadline, makes the next :func:`check` raise, so the work stops within one page instead of running
+on for minutes after nobody wants it::
+
+    token = CancelToken(deadline=time.monotonic() + 300)
+    with running(token):
+        engine.recognize(path)       # raises OcrCancelledError / OcrTimeoutError between pages
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+import time
+from collections.abc import Iterator
+
+from .exceptions import OcrCancelledError, OcrTimeoutError
+
+__all__ = ["CancelToken", "running", "check"]
+
+
+class CancelToken:
+    def __init__(self, *, deadline: float | None = None, budget: str = "") -> None:
+        self.deadline = deadline  # time.monotonic() after which the work stops
+        self.budget = budget  # how the deadline is described in the error ("the task's 600 s")
+        self._cancelled = threading.Event()
+        self.reason = ""
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        self.reason = reason
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def check(self) -> None:
+        if self._cancelled.is_set():
+            raise OcrCancelledError(f"recognition stopped: {self.reason}")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OcrTimeoutError(f"recognition stopped: it ran past {self.budget or 'its time limit'}",
+                                  hint="ask for fewer pages, or split the document")
+
+
+_current: contextvars.ContextVar[CancelToken | None] = contextvars.ContextVar("inkread_cancel", default=None)
+
+
+@contextlib.contextmanager
+def running(token: CancelToken | None) -> Iterator[CancelToken | None]:
+    """Make ``token`` the one :func:`check` looks at, in this thread, for the ``with`` block."""
+    reset = _current.set(token)
+    try:
+        yield token
+    finally:
+        _current.reset(reset)
+
+
+def check() -> None:
+    """Raise if the work of this thread was cancelled or ran past its deadline."""
+    token = _current.get()
+    if token is not None:
+        token.check()
