@@ -109,3 +109,41 @@ def test_workers_recognise_in_that_many_processes(tmp_path):
     error = results[-1]["error"]
     assert (error["status"], error["error"]) == (400, "CorruptInputError"), error
     assert error["hint"] == "re-export or re-scan it"  # the hint crossed the process boundary too
+
+
+def test_half_sent_requests_are_dropped(tmp_path):
+    """300 half-sent requests were held for 75 s and never dropped; at the file limit they made
+    /healthz time out (issue 14). A connection whose headers do not arrive in --header-timeout
+    seconds is closed; the service answers the others meanwhile."""
+    import socket
+    import time
+
+    db = str(tmp_path / "service.db")
+    open_store(db).close()
+    server = ServerProcess(db, extra=["--workers", "0", "--header-timeout", "1"]).start()
+    try:
+        port = server.port
+        slow = []
+        for i in range(60):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            if i % 2:
+                s.sendall(b"POST /connect/token HTTP/1.1\r\nHost: x\r\nContent-")  # and never the rest
+            slow.append(s)
+        t0 = time.monotonic()
+        assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200
+        assert time.monotonic() - t0 < 2
+        time.sleep(2.5)
+        closed = 0
+        for s in slow:
+            s.settimeout(0.2)
+            try:
+                closed += s.recv(1024) == b""
+            except TimeoutError:  # still open, still waiting
+                pass
+            except OSError:  # reset by the server
+                closed += 1
+            s.close()
+        assert closed == len(slow)
+        assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200  # a keep-alive client is fine
+    finally:
+        server.terminate()

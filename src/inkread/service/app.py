@@ -99,6 +99,7 @@ class ServiceSettings:
     preload_models: bool = True
     max_pages: int = 500  # pages read per request or task; more: 413
     task_seconds: float | None = 1800.0  # a task's time budget: it stops between pages past it
+    header_timeout: float = 10.0  # a connection whose request headers take longer is dropped
     token_failures_per_client: int = 10  # failed /connect/token attempts per address and client id ...
     token_failures_per_address: int = 50  # ... and per address, in token_failure_window seconds: then 429
     token_failure_window: float = 60.0
@@ -859,5 +860,10 @@ def serve(settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 808
     display = db if not db.startswith(("postgres://", "postgresql://")) else db.split("@")[-1]
     log.info("inkread %s serving on http://%s:%d (db: %s, %d worker thread(s), pid %d)", __version__, host, port,
              display, settings.workers, os.getpid())
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10)
+    from .frontdoor import HeaderTimeoutH11Protocol, connection_cap, raise_file_limit
+
+    HeaderTimeoutH11Protocol.header_timeout = settings.header_timeout
+    files = raise_file_limit()
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10,
+                http=HeaderTimeoutH11Protocol, limit_concurrency=connection_cap(files))
     return 0

@@ -65,6 +65,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task-seconds", type=_positive_float, default=1800.0, metavar="S",
                         help="a task's time budget: past it, it stops before its next page and fails with "
                              "OcrTimeoutError (default: 1800)")
+    parser.add_argument("--header-timeout", type=_positive_float, default=10.0, metavar="S",
+                        help="drop a connection whose request headers have not arrived in S seconds (default: 10)")
     parser.add_argument("--max-queue", type=positive_int, default=1000, metavar="N",
                         help="queued tasks beyond which new ones get 503 (default: 1000)")
     parser.add_argument("--max-queue-per-client", type=positive_int, default=200, metavar="N",
@@ -88,6 +90,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         max_pages=args.max_pages,
         task_seconds=args.task_seconds,
+        header_timeout=args.header_timeout,
         max_queue=args.max_queue,
         max_queue_per_client=args.max_queue_per_client,
         result_ttl=args.result_ttl,
