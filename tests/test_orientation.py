@@ -106,3 +106,18 @@ def test_white_text_on_a_transparent_png_is_read(tmp_path):
     ImageDraw.Draw(dark).text((30, 30), "Settings saved", font=font, fill=(20, 20, 20, 255))
     dark.save(tmp_path / "dark.png")
     assert load_pages(str(tmp_path / "dark.png"))[0].image[60, 5].min() > 225
+
+
+def test_rotation_is_in_hocr_and_alto(note_upright):
+    """A page read turned says so in hOCR (textangle) and ALTO (ROTATION, validated), as in JSON."""
+    from inkread import export
+
+    image = load_pages(str(NOTE))[0].image
+    result = inkread.recognize(turn(image, 90), mode="handwritten")
+    assert result.pages[0].rotation == 270
+    hocr = export.to_hocr(result)
+    assert hocr.count("textangle 90") == len(result.lines)
+    alto = export.to_alto(result)
+    export.validate_alto(alto)
+    assert 'ROTATION="90"' in alto
+    assert "textangle" not in export.to_hocr(note_upright) and "ROTATION" not in export.to_alto(note_upright)

@@ -111,6 +111,8 @@ def to_alto(results: OcrResult | Iterable[OcrResult]) -> str:
                 n_block += 1
                 block = ET.SubElement(space, "TextBlock", {"ID": f"block_{p}_{n_block}"})
                 _box(block, union(rect(l.bbox, page) for l, _ in lines))
+                if page.rotation:  # the page came turned: ALTO's ROTATION is counter-clockwise degrees
+                    block.set("ROTATION", str((360 - page.rotation) % 360))
                 if result.language:
                     block.set("LANG", result.language)
                 for line, words in lines:

@@ -103,6 +103,8 @@ def to_hocr(results: OcrResult | Iterable[OcrResult]) -> str:
                         slope, offset = baseline(line.bbox, lr)
                         props = [_bbox(lr), f"baseline {fmt_number(slope, 3)} {fmt_number(offset, 0)}",
                                  f"x_size {round(poly_height(line.bbox)) if len(line.bbox) >= 4 else lr[3] - lr[1]}"]
+                        if page.rotation:  # the page came turned: its lines run at this angle, counter-clockwise
+                            props.insert(1, f"textangle {(360 - page.rotation) % 360}")
                         out.append(f"     <span class='ocr_line' id='line_{pageno}_{n_line}' "
                                    f"title={quoteattr('; '.join(props))}>")
                         for word in words:
