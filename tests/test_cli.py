@@ -441,3 +441,14 @@ def test_progress_bar_counts_pages_and_log_lines_stay_whole(capsys, monkeypatch)
     lines = err.replace("\r", "\n").splitlines()
     assert any("2/2" in line and "page" in line for line in lines), lines  # the bar counts pages
     assert lines[-1].startswith("inkread: 2 pages from 2 of 2 files in ")
+
+
+def test_no_pillow_bomb_warning_below_our_own_limit(capsys, tmp_path):
+    """Pillow's DecompressionBombWarning was printed for images of 89.5 to 120 MP (issue 14): our
+    max_pixels check is the limit, so the only output is the one error line."""
+    big = tmp_path / "big.png"
+    big.write_bytes(png_claiming(10_000, 9_500))  # 95 MP claimed, no pixels behind it
+    code, out, err = run_cli(capsys, big)
+    assert code == 6 and out == ""
+    assert_one_error_line(err, "big.png")
+    assert "DecompressionBombWarning" not in err

@@ -428,6 +428,16 @@ def _options(args: argparse.Namespace) -> Any:
     return RecognitionOptions().updated(**changes)
 
 
+def _quiet_pillow() -> None:
+    """The command line's own max_pixels check (before any pixel is decoded) is the limit: Pillow's
+    DecompressionBombWarning for 89.5 to 120 MP images is only noise on the terminal."""
+    import warnings
+
+    from PIL import Image
+
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
 def _trust_pixel_limit(max_pixels: int) -> None:
     """``--max-pixels`` is the user's say: lift Pillow's own bomb limit to it (this process only)."""
     import warnings
@@ -750,6 +760,7 @@ def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
     from .runner import run_batch
 
     t0 = time.perf_counter()
+    _quiet_pillow()
     options = _options(args)
     _preflight(options)
     multi = _is_multi(args)

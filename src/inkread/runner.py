@@ -164,6 +164,10 @@ def _init_worker(options: RecognitionOptions, threads: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    from PIL import Image
+
+    # the max_pixels check is the limit (as in the command line's own process)
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     os.environ["INKREAD_THREADS"] = str(threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     try:
