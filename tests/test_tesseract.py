@@ -93,11 +93,7 @@ MAX_CER = {"el": 0.05, "ru": 0.05, "ar": 0.05, "hi": 0.05, "he": 0.02, "ka": 0.0
 
 # Pages the Tesseract backend does not yet read under 5% (measured CER in the reason); strict, so the
 # day the backend is fixed these turn into failures that ask for the mark to go.
-_KNOWN_BAD = {
-    "ko": "CER 0.115 (was 0.808 before the --psm 6 retry and the gap-based joining of syllables): "
-          "Tesseract's TSV gives one word row per Hangul syllable and the gap rule still misplaces some "
-          "word spaces ('대한 민국의' for '대한민국의')",
-}
+_KNOWN_BAD: dict[str, str] = {}  # (Korean was here at CER 0.115: spaced from the TSV's syllable boxes)
 TESSERACT_PAGES = [pytest.param(lang, marks=pytest.mark.xfail(strict=True, reason=_KNOWN_BAD[lang]))
                    if lang in _KNOWN_BAD else lang
                    for lang in PAGES if select_backend(lang) == "tesseract"]

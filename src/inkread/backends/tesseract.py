@@ -144,6 +144,32 @@ _ZERO_WIDTH = "\u200b\u200c\u200d"
 _UNSPACED_SCRIPTS = frozenset({"thai", "lao", "khmer", "myanmar", "tibetan", "han", "japanese", "hangul"})
 
 
+# Scripts whose word rows in Tesseract's TSV are single syllables while its plain text output spaces
+# the words right (Hangul: '대한 민국의' from the gaps between the TSV's boxes, '대한민국의' in its text)
+_OWN_SPACING = frozenset({"hangul"})
+
+
+def _respace(page: Page, text: str, fixes: dict | None = None) -> Page:
+    """``page``'s lines with the spaces of Tesseract's own text output, where a text line holds
+    exactly the same characters as the page's line (otherwise the line is left as it is)."""
+    from dataclasses import replace
+
+    def bare(s: str) -> str:
+        return "".join(s.split())
+
+    own = [" ".join(t.split()) for t in text.splitlines() if t.strip()]
+    own = [_drop_idle_joiners(unicodedata.normalize("NFC", t.translate(fixes) if fixes else t)) for t in own]
+    lines, k = [], 0
+    for line in page.lines:
+        at = next((j for j in range(k, len(own)) if bare(own[j]) == bare(line.text)), None)
+        if at is None:
+            lines.append(line)
+            continue
+        lines.append(replace(line, text=own[at]))
+        k = at + 1
+    return replace(page, lines=lines)
+
+
 def _drop_idle_joiners(text: str) -> str:
     """Zero-width (non-)joiners with no letter after them join nothing (tam.traineddata writes a ZWNJ
     after every word-final pulli, before punctuation too)."""
@@ -209,10 +235,10 @@ def _is_single_line(image: np.ndarray) -> bool:
     return bands <= 1
 
 
-def _run(binary: str, path: str, code: str, psm: int) -> str:
+def _run(binary: str, path: str, code: str, psm: int, output: str = "tsv") -> str:
     env = dict(os.environ)
     env.setdefault("OMP_THREAD_LIMIT", "1")  # one page per process: OpenMP threads only slow it down
-    cmd = [binary, path, "stdout", "-l", code, "--psm", str(psm), "tsv"]
+    cmd = [binary, path, "stdout", "-l", code, "--psm", str(psm)] + (["tsv"] if output == "tsv" else [])
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S, env=env)
     except subprocess.TimeoutExpired as error:
@@ -258,7 +284,8 @@ def recognize_page(image: np.ndarray, language: Language | str, index: int = 0, 
         if single and not any(l.text.strip() for l in page.lines):
             # --psm 7 finds no line in some crops Tesseract reads fine as raw text (an Arabic line
             # whose dots and marks it took for separate lines): --psm 13, the line as it is
-            page = _page_from_words(parse_tsv(_run(binary, path, code, 13)), scale, index, width, height,
+            psm = 13
+            page = _page_from_words(parse_tsv(_run(binary, path, code, psm)), scale, index, width, height,
                                     info.script)
         if psm == 3 and page.confidence < RETRY_BELOW:
             # Automatic page segmentation sometimes shatters a page into blobs (Hangul did, on a plain
@@ -266,7 +293,9 @@ def recognize_page(image: np.ndarray, language: Language | str, index: int = 0, 
             block = _page_from_words(parse_tsv(_run(binary, path, code, 6)), scale, index, width, height,
                                      info.script)
             if block.confidence > page.confidence:
-                page = block
+                page, psm = block, 6
+        if info.script in _OWN_SPACING and page.lines:
+            page = _respace(page, _run(binary, path, code, psm, output="txt"), _LOOKALIKES.get(info.script))
     return page
 
 
