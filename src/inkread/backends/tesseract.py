@@ -162,12 +162,32 @@ def _respace(page: Page, text: str, fixes: dict | None = None) -> Page:
     lines, k = [], 0
     for line in page.lines:
         at = next((j for j in range(k, len(own)) if bare(own[j]) == bare(line.text)), None)
-        if at is None:
+        words = _regroup(line.words, own[at].split()) if at is not None else None
+        if words is None:
             lines.append(line)
             continue
-        lines.append(replace(line, text=own[at]))
+        lines.append(replace(line, text=own[at], words=words))
         k = at + 1
     return replace(page, lines=lines)
+
+
+def _regroup(pieces: list[Word], words: list[str]) -> list[Word] | None:
+    """``pieces`` (syllable rows, in order) joined into ``words``: boxes united, confidences
+    weighted by characters; ``None`` when they do not add up."""
+    out: list[Word] = []
+    i = 0
+    for word in words:
+        taken: list[Word] = []
+        while i < len(pieces) and len("".join(p.text for p in taken)) < len(word):
+            taken.append(pieces[i])
+            i += 1
+        if "".join(p.text for p in taken) != word:
+            return None
+        xs = [x for p in taken for x, _ in p.bbox]
+        ys = [y for p in taken for _, y in p.bbox]
+        conf = sum(p.confidence * len(p.text) for p in taken) / max(1, len(word))
+        out.append(Word(text=word, bbox=_box(min(xs), min(ys), max(xs), max(ys)), confidence=conf))
+    return out if i == len(pieces) else None
 
 
 def _drop_idle_joiners(text: str) -> str:
