@@ -290,7 +290,10 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
         readings = [tidy_reading(r, lexicon, digits=profile.digit_lookalikes) for r in readings]
     t4 = time.perf_counter()
 
-    boxes_for = _attach_checkboxes(work, line_groups, to_upright) if options.detect_checkboxes else {}
+    # checkboxes are looked for where a box cannot be a letter: 图, 国, 回 or ㅁ start lines too
+    boxed_letters = options.language.info.script in _BOXED_SCRIPTS
+    boxes_for = (_attach_checkboxes(work, line_groups, to_upright)
+                 if options.detect_checkboxes and not boxed_letters else {})
     lines: list[Line] = []
     before = ("", -1)  # the page's text so far: its last word and that word's paragraph
     for gi, g in enumerate(line_groups):
@@ -326,6 +329,10 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
     timings["layout"] = timings.get("layout", 0.0) + (t3 - t2)
     timings["recognize"] = timings.get("recognize", 0.0) + (t4 - t3)
     return lines, angle
+
+
+#: scripts with letters drawn as boxes, which the checkbox finder would take for ticked boxes
+_BOXED_SCRIPTS = frozenset({"han", "japanese", "hangul"})
 
 
 def _attach_checkboxes(work: np.ndarray, groups: list[LineGroup], to_upright: Transform) -> dict[int, Checkbox]:
