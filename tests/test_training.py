@@ -129,3 +129,24 @@ def test_backbone_stage_copy_matches_onnx(tmp_path, train_lines):
     from inkread.metrics import cer
 
     assert np.mean([cer(t, h) for t, h in zip(truths, texts)]) < 0.5  # PP-OCRv6 itself, untrained
+
+
+def test_distillation_pulls_towards_the_teacher_on_the_rows_asked():
+    """``--distill``: on the synthetic rows of a batch, the KL from PP-OCRv6's frame distributions
+    to the student's; zero when they agree, and its gradient moves the student towards the teacher."""
+    from inkread.training.stage import _distill_loss
+
+    torch.manual_seed(0)
+    teacher = torch.randn(3, 10, 7)
+    student = teacher.clone().requires_grad_(True)
+    lengths = [10, 6, 8]
+    assert float(_distill_loss(student, teacher, lengths, [0, 2])) == pytest.approx(0.0, abs=1e-6)
+    other = torch.randn(3, 10, 7, requires_grad=True)
+    before = _distill_loss(other, teacher, lengths, [1])
+    assert float(before) > 0.01
+    before.backward()
+    assert other.grad[0].abs().sum() == 0 and other.grad[2].abs().sum() == 0  # rows not asked for
+    assert other.grad[1, 6:].abs().sum() == 0  # frames past the row's own length
+    with torch.no_grad():
+        stepped = other - 1.0 * other.grad
+    assert float(_distill_loss(stepped, teacher, lengths, [1])) < float(before)
