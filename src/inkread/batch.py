@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ __all__ = [
     "iter_inputs",
     "expand_inputs",
     "iter_results",
+    "empty_folder_error",
 ]
 
 #: File name endings that claim to be an image or a PDF; such files inside a folder are always
@@ -282,8 +283,15 @@ def _option_kwargs(options: RecognitionOptions | Mapping[str, Any] | None) -> di
     if options is None:
         return {}
     if isinstance(options, RecognitionOptions):
-        return {f.name: getattr(options, f.name) for f in fields(options)}
+        return options.as_kwargs()
     return dict(options)
+
+
+def empty_folder_error(folder: Path) -> InputError:
+    """The error for a folder argument with no image or PDF in it (:func:`iter_inputs` keeps such a
+    folder as an input of its own, so it is reported rather than skipped)."""
+    return InputError(f"{folder}: no image or PDF files found in this folder",
+                      hint="supported: JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC/HEIF/AVIF and PDF")
 
 
 def iter_results(
@@ -305,11 +313,7 @@ def iter_results(
     kwargs = _option_kwargs(options)
     for f in walk_inputs(inputs, recursive=recursive):
         if f.path.is_dir():
-            err = InputError(
-                f"{f.path}: no image or PDF files found in this folder",
-                hint="supported: JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC/HEIF/AVIF and PDF",
-            )
-            yield BatchItem(f.path, None, err, f.root)
+            yield BatchItem(f.path, None, empty_folder_error(f.path), f.root)
             continue
         try:
             result = engine.recognize(os.fspath(f.path), **kwargs)

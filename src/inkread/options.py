@@ -139,6 +139,10 @@ class RecognitionOptions:
             changes["preprocess"] = replace(self.preprocess, **pre_changes)
         return replace(self, **changes)
 
+    def as_kwargs(self) -> dict[str, Any]:
+        """Every option as a keyword argument (``engine.recognize(source, **options.as_kwargs())``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["mode"] = self.mode.value

@@ -30,7 +30,7 @@ from typing import Any
 from .exceptions import MissingDependencyError
 from .failure import Failure
 from .options import RecognitionOptions
-from .runner import PageOutcome, PageTask, option_kwargs, read_page, threads_per_worker
+from .runner import PageOutcome, PageTask, read_page, threads_per_worker
 
 __all__ = ["RayRunner", "PageReader", "CPUS_PER_ACTOR"]
 
@@ -48,7 +48,7 @@ class PageReader:
         from .engine import OcrEngine
 
         self.engine = OcrEngine()
-        self.kwargs = option_kwargs(options)
+        self.kwargs = options.as_kwargs()
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np

@@ -26,11 +26,11 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .batch import InputFile
-from .exceptions import InputError, PageSelectionError
+from .batch import InputFile, empty_folder_error
+from .exceptions import PageSelectionError
 from .failure import Failure
 from .options import RecognitionOptions
 from .result import OcrResult
@@ -96,10 +96,6 @@ class Runner(Protocol):
     def close(self) -> None: ...
 
 
-def option_kwargs(options: RecognitionOptions) -> dict[str, Any]:
-    return {f.name: getattr(options, f.name) for f in fields(options)}
-
-
 # ----------------------------------------------------------------------------------------------
 # Reading one page (in whatever process the runner put it)
 
@@ -146,7 +142,7 @@ class InlineRunner:
         from .engine import OcrEngine
 
         self.engine = engine if engine is not None else OcrEngine()
-        self.kwargs = option_kwargs(options)
+        self.kwargs = options.as_kwargs()
 
     def map_unordered(self, tasks: Iterator[PageTask]) -> Iterator[PageOutcome]:
         for task in tasks:
@@ -180,7 +176,7 @@ def _init_worker(options: RecognitionOptions, threads: int) -> None:
 
     _WORKER["engine"] = OcrEngine()
     _WORKER["engine"].url = None  # workers read here, whatever INKREAD_URL says
-    _WORKER["kwargs"] = option_kwargs(options)
+    _WORKER["kwargs"] = options.as_kwargs()
 
 
 def _worker_read(task: PageTask) -> PageOutcome:
@@ -359,9 +355,7 @@ def run_batch(files: Iterable[InputFile], options: RecognitionOptions, runner: R
         for seq, f in enumerate(files):
             job = jobs[seq] = _FileJob(f)
             if f.path.is_dir():
-                job.error = InputError(
-                    f"{f.path}: no image or PDF files found in this folder",
-                    hint="supported: JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC/HEIF/AVIF and PDF")
+                job.error = empty_folder_error(f.path)
                 continue
             if skip is not None and skip(f):
                 job.skipped = True

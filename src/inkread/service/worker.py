@@ -52,10 +52,6 @@ def options_from_dict(data: dict[str, Any]) -> RecognitionOptions:
     return RecognitionOptions(**{k: v for k, v in data.items() if k in known})
 
 
-def _engine_kwargs(options: RecognitionOptions) -> dict[str, Any]:
-    return {f.name: getattr(options, f.name) for f in fields(options)}
-
-
 def recognize_bytes(engine: Any, data: bytes, options: RecognitionOptions, *, rotate: int = 0,
                     name: str | None = None) -> OcrResult:
     """Recognise an uploaded file with the shared engine. ``rotate``: degrees clockwise, applied
@@ -66,7 +62,7 @@ def recognize_bytes(engine: Any, data: bytes, options: RecognitionOptions, *, ro
 
         if detect_format(data[:4096]) not in (None, "pdf"):
             source = _rotated(data, rotate % 360, options.max_pixels)
-    result = engine.recognize(source, **_engine_kwargs(options))
+    result = engine.recognize(source, **options.as_kwargs())
     result.source = name or ""
     return result
 
