@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -52,8 +50,7 @@ def expected(turned: int) -> int:
 def decide_cls(models, work, quads, detect) -> int:
     from inkread import orientation as O
 
-    wide, tall = O._elongated(quads)
-    sideways = sum(np.ptp(q[:, 1]) for q in tall) > sum(np.ptp(q[:, 0]) for q in wide)
+    sideways, _share, wide, tall = O.line_direction(quads)
     if sideways:
         img = O.turn(work, 90)
         h, w = work.shape[:2]
@@ -69,13 +66,10 @@ def decide_cls(models, work, quads, detect) -> int:
 
 
 def decide_osd(image) -> int | None:
-    import cv2
+    from inkread.backends import tesseract
 
-    with tempfile.NamedTemporaryFile(suffix=".png") as fh:
-        cv2.imwrite(fh.name, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-        out = subprocess.run(["tesseract", fh.name, "-", "--psm", "0"], capture_output=True, text=True)
-    m = re.search(r"Rotate: (\d+)", out.stdout + out.stderr)
-    return int(m.group(1)) % 360 if m else None
+    found = tesseract.osd(image)
+    return found.rotate if found is not None else None
 
 
 def run_decide(args) -> dict:

@@ -121,22 +121,22 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
 
 
 def _read_page(page: Any, options: RecognitionOptions, timings: dict[str, float]) -> Any:
+    import functools
+
+    from .backends import tesseract
     from .languages import script_variants
 
+    osd = functools.cache(lambda: tesseract.osd(page.image))  # Tesseract's OSD, at most once a page
     variants = script_variants(options.language) if options.engine == "auto" else []
     if variants:
-        from .backends.tesseract import page_script
-
-        script = page_script(page.image)
+        script = osd().script if osd() is not None else None
         match = next((v for v in variants if v.script == script), None)
         if match is not None:
             log.info("inkread: page %d is in %s script: read as %s", page.index + 1, script, match.name)
             options = options.updated(language=match.code)
-    read = _read_with(page, options, timings)
+    read = _read_with(page, options, timings, osd)
     if not variants and _reads_as_nothing(read):
-        from .backends.tesseract import page_script
-
-        script = page_script(page.image)
+        script = osd().script if osd() is not None else None
         asked = options.language.info
         if script and script != asked.script:
             log.warning("inkread: page %d seems to be written in %s script, but %s (%s) is written in %s: "
@@ -164,53 +164,51 @@ SPARSE_TEXT = 1.3
 OSD_SURE = 1.5
 
 
-def _tesseract_rotation(image: Any, options: RecognitionOptions, read: Any) -> tuple[int, Any]:
+def _tesseract_rotation(image: Any, options: RecognitionOptions, read: Any, osd: Any,
+                        regions: Any) -> tuple[int, Any]:
     """The clockwise turn that makes a page Tesseract reads upright, and its reading when one was
-    made on the way. Tesseract's OSD decides where it is sure; where it cannot tell (a few lines of
-    Arabic or Hindi: "too few characters"), the detector's boxes say whether lines run across or up
-    the page and Tesseract reads it both ways, the more confident reading winning."""
+    made on the way. Tesseract's OSD (``osd()``) decides where it is sure; where it cannot tell (a few
+    lines of Arabic or Hindi: "too few characters"), the detector's boxes (``regions()``) say whether
+    lines run across or up the page and Tesseract reads it both ways, the more confident reading
+    winning."""
     if options.rotate != "auto":
         return int(options.rotate), None
-    from .backends import tesseract
-
-    found = tesseract.osd(image)
+    found = osd()
     if found is not None and found.rotate is not None and found.rotate_confidence >= OSD_SURE:
         return found.rotate, None
-    import numpy as np
+    from .orientation import line_direction, turn
 
-    from .orientation import _elongated, turn
-    from .pipeline import text_regions
-
-    wide, tall = _elongated(text_regions(image))
-    sideways = sum(float(np.ptp(q[:, 1])) for q in tall) > sum(float(np.ptp(q[:, 0])) for q in wide)
+    sideways = line_direction(regions())[0]
     reads = {r: read(turn(image, r)) for r in ((90, 270) if sideways else (0, 180))}
     best = max(reads, key=lambda r: (reads[r].confidence, -r))
     return best, reads[best]
 
 
-def _read_with(page: Any, options: RecognitionOptions, timings: dict[str, float]) -> Any:
+def _read_with(page: Any, options: RecognitionOptions, timings: dict[str, float], osd: Any) -> Any:
     from .backends import select_backend
 
     t1 = time.perf_counter()
     if select_backend(options.language, options.engine) == "tesseract":
+        import functools
+
         from .backends import tesseract
         from .coverage import cover
+        from .orientation import turn, turned_back
         from .pipeline import text_regions
 
         def read(image, index, line=None):
             return tesseract.recognize_page(image, options.language, index, mode=options.mode.value, line=line)
 
-        from .orientation import turn
-
-        rotation, first = _tesseract_rotation(page.image, options, lambda img: read(img, page.index))
+        upright_regions = functools.cache(lambda: text_regions(page.image))  # detected once, if at all
+        rotation, first = _tesseract_rotation(page.image, options, lambda img: read(img, page.index), osd,
+                                              upright_regions)
         image = turn(page.image, rotation)
         # every line the detector finds is read (or reported): Tesseract's segmentation drops some
-        done = cover(first if first is not None else read(image, page.index), image, text_regions(image),
+        done = cover(first if first is not None else read(image, page.index), image,
+                     text_regions(image) if rotation else upright_regions(),
                      lambda crop: read(crop, page.index, line=True))
         if rotation:
-            from .pipeline import _turned_back
-
-            done = _turned_back(done, rotation, page.image.shape[1], page.image.shape[0])
+            done = turned_back(done, rotation, page.image.shape[1], page.image.shape[0])
         timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t1
         return done
     from .models import get_models

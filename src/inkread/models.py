@@ -151,24 +151,21 @@ class PaddleModels:
         return pred, w / rw, h / rh
 
     # ----- orientation ----------------------------------------------------------------------
-    def upright_probability(self, crops: list[np.ndarray]) -> list[float]:
-        """For each line crop, the classifier's probability that it is upright (not turned 180)."""
-        out: list[float] = []
+    def _orientation_scores(self, crops: list[np.ndarray]) -> list[np.ndarray]:
+        """The line classifier's (upright, turned 180) scores for each crop, eight crops a run."""
+        out: list[np.ndarray] = []
         for start in range(0, len(crops), 8):
             imgs = np.stack([_resize_pad(c, 48, 192) for c in crops[start : start + 8]])
-            probs = self.cls.run(None, {self.cls.get_inputs()[0].name: imgs})[0]
-            out.extend(float(p[0] / max(1e-9, p[0] + p[1])) for p in probs)
+            out.extend(self.cls.run(None, {self.cls.get_inputs()[0].name: imgs})[0])
         return out
+
+    def upright_probability(self, crops: list[np.ndarray]) -> list[float]:
+        """For each line crop, the classifier's probability that it is upright (not turned 180)."""
+        return [float(p[0] / max(1e-9, p[0] + p[1])) for p in self._orientation_scores(crops)]
 
     def upside_down(self, crops: list[np.ndarray], threshold: float = 0.9) -> list[bool]:
         """For each line crop, whether the classifier is confident it is rotated by 180 degrees."""
-        out: list[bool] = []
-        for start in range(0, len(crops), 8):
-            batch = crops[start : start + 8]
-            imgs = np.stack([_resize_pad(c, 48, 192) for c in batch])
-            probs = self.cls.run(None, {self.cls.get_inputs()[0].name: imgs})[0]
-            out.extend(bool(p[1] > threshold and p[1] > p[0]) for p in probs)
-        return out
+        return [bool(p[1] > threshold and p[1] > p[0]) for p in self._orientation_scores(crops)]
 
     # ----- recognition ----------------------------------------------------------------------
     def _recogniser(self, model: str):

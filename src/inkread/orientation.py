@@ -22,13 +22,15 @@ turned image back to the original image.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .options import parse_rotate
+from .result import Page
 
-__all__ = ["ROTATIONS", "turn", "map_back", "page_rotation", "Orientation", "parse_rotate"]
+__all__ = ["ROTATIONS", "turn", "map_back", "map_forward", "turned_back", "line_direction", "page_rotation",
+           "Orientation", "parse_rotate"]
 
 ROTATIONS = (0, 90, 180, 270)
 _NP_K = {0: 0, 90: -1, 180: 2, 270: 1}  # np.rot90's k (counter-clockwise quarter turns)
@@ -92,6 +94,28 @@ def _elongated(quads: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarr
     return wide, tall
 
 
+def line_direction(quads: list[np.ndarray]) -> tuple[bool, float, list[np.ndarray], list[np.ndarray]]:
+    """Which way a page's lines run: ``(sideways, share, wide, tall)``. ``sideways``: the boxes
+    longer up than across outweigh the others (by their length), so the page lies at 90 or 270;
+    ``share``: the winning direction's part of all that length; ``wide`` and ``tall``: the elongated
+    boxes of each direction, longest first."""
+    wide, tall = _elongated(quads)
+    across = sum(float(np.ptp(q[:, 0])) for q in wide)
+    upward = sum(float(np.ptp(q[:, 1])) for q in tall)
+    return upward > across, max(across, upward) / max(1e-9, across + upward), wide, tall
+
+
+def turned_back(page: Page, rotation: int, width: int, height: int) -> Page:
+    """``page``, read from the image turned ``rotation`` degrees clockwise, on the ``width`` x
+    ``height`` image as it came: its boxes mapped back, its ``rotation`` said."""
+    def back(poly):
+        return [(float(x), float(y)) for x, y in map_back(np.array(poly), rotation, width, height)]
+
+    lines = [replace(line, bbox=back(line.bbox), words=[replace(w, bbox=back(w.bbox)) for w in line.words])
+             for line in page.lines]
+    return replace(page, width=width, height=height, lines=lines, rotation=rotation)
+
+
 def _crop(image: np.ndarray, q: np.ndarray) -> np.ndarray:
     x0, y0 = np.floor(q.min(axis=0)).astype(int)
     x1, y1 = np.ceil(q.max(axis=0)).astype(int)
@@ -136,11 +160,7 @@ def page_rotation(image: np.ndarray, quads: list[np.ndarray], read: Callable[[li
     direction is not sure); ``upright(crops)``: the line classifier's probability that each crop
     is upright (not turned over), or ``None``.
     """
-    wide, tall = _elongated(quads)
-    across = sum(float(np.ptp(q[:, 0])) for q in wide)
-    upward = sum(float(np.ptp(q[:, 1])) for q in tall)
-    sideways = upward > across
-    share = max(across, upward) / max(1e-9, across + upward)
+    sideways, share, wide, tall = line_direction(quads)
     scores: dict[int, float] = {}
 
     def clear(base: int) -> bool:

@@ -18,7 +18,7 @@ from .marks import Checkbox, find_checkboxes, normalise_bullet
 from .layout import LayoutParams, LineGroup, assign_paragraphs, group_lines, reading_order
 from .models import PaddleModels, Reading
 from .options import RecognitionMode, RecognitionOptions, Toggle
-from .orientation import map_back, page_rotation, turn
+from .orientation import page_rotation, turn, turned_back
 from .preprocess import Transform, prepare, skew_angle, to_gray
 from .result import Line, Page, Word, mean_confidence
 from .tidy import tidy_reading
@@ -175,7 +175,7 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
     rotation = _page_rotation(work, detections, options, models, timings)
     if rotation:  # read the page turned upright; its boxes are given back on the image as it came
         upright = recognize_page(turn(image, rotation), options.updated(rotate="0"), models, index, timings)
-        return _turned_back(upright, rotation, image.shape[1], image.shape[0])
+        return turned_back(upright, rotation, image.shape[1], image.shape[0])
     mode = options.mode
     if mode is RecognitionMode.AUTO:
         lines, angle = _read_page(work, to_input, detections, options, PROFILES[RecognitionMode.PRINTED],
@@ -214,16 +214,6 @@ def _page_rotation(work: np.ndarray, detections: list[tuple[np.ndarray, float]],
         upright=models.upright_probability)
     timings["orientation"] = timings.get("orientation", 0.0) + (time.perf_counter() - t0)
     return found.rotation
-
-
-def _turned_back(page: Page, rotation: int, width: int, height: int) -> Page:
-    """``page``, read from the image turned ``rotation`` degrees clockwise, on the image as it came."""
-    def back(poly):
-        return [(float(x), float(y)) for x, y in map_back(np.array(poly), rotation, width, height)]
-
-    lines = [replace(line, bbox=back(line.bbox), words=[replace(w, bbox=back(w.bbox)) for w in line.words])
-             for line in page.lines]
-    return replace(page, width=width, height=height, lines=lines, rotation=rotation)
 
 
 def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.ndarray, float]],

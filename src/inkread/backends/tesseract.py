@@ -374,9 +374,3 @@ def osd(image: np.ndarray) -> Osd | None:
         rotate, confidence = None, 0.0
     name = fields.get("Script", "").lower()
     return Osd(rotate, confidence, _OSD_SCRIPTS.get(name, name) or None)
-
-
-def page_script(image: np.ndarray) -> str | None:
-    """The script Tesseract's OSD sees on ``image`` ("latin", "cyrillic", "arabic" ...), or ``None``."""
-    found = osd(image)
-    return found.script if found is not None else None
