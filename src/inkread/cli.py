@@ -439,14 +439,12 @@ def _quiet_pillow() -> None:
 
 
 def _trust_pixel_limit(max_pixels: int) -> None:
-    """``--max-pixels`` is the user's say: lift Pillow's own bomb limit to it (this process only)."""
-    import warnings
-
+    """``--max-pixels`` is the user's say: lift Pillow's own bomb limit to it (this process only;
+    its warning below that limit is already off, see :func:`_quiet_pillow`)."""
     from PIL import Image
 
     if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
         Image.MAX_IMAGE_PIXELS = max_pixels
-    warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our max_pixels check rules
 
 
 def _formats(args: argparse.Namespace) -> list[str] | None:
@@ -571,7 +569,7 @@ class _Bar:
                 with self.lock:
                     if self.closed:
                         return
-                    self.counted += len([p for p in pages if p < n]) if pages is not None else n
+                    self.counted += sum(p < n for p in pages) if pages is not None else n
                     self._total()
 
         threading.Thread(target=count, name="inkread-count-pages", daemon=True).start()
@@ -773,7 +771,7 @@ def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
         path = Path(raw)
         if raw != "-" and path.is_file():
             for sink in sinks:
-                if sink.folder is not None and same_file(sink.folder / sink.preview(path), path):
+                if sink.folder is not None:
                     _check_not_input(sink.folder / sink.preview(path), [path])
     remote = bool(os.environ.get("INKREAD_URL"))
     with contextlib.ExitStack() as stack:
@@ -796,7 +794,7 @@ def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
             return args.resume and all(s.complete(f) for s in sinks)
 
         bar = _Bar(args, multi)
-        bar.count_ahead([i for i in args.inputs], args.recursive, folders, options.pages)
+        bar.count_ahead(args.inputs, args.recursive, folders, options.pages)
         reporter.bar = bar.bar
         codes: list[int] = []
         counts = {"files": 0, "pages": 0, "failed": 0, "skipped": 0}
