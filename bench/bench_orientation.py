@@ -23,8 +23,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 TURNS = (0, 90, 180, 270)

@@ -21,7 +21,6 @@ import json
 import os
 import sys
 import tempfile
-import textwrap
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
