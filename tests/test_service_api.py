@@ -25,6 +25,7 @@ from service_helpers import (
     words_of,
 )
 
+from inkread import cli
 from inkread.metrics import cer
 from inkread.service.app import ServiceSettings, create_app
 from inkread.service.auth import SECRET_KEY_SETTING, create_client
@@ -577,3 +578,26 @@ def ocr_recognize(data: bytes):
     import inkread
 
     return inkread.recognize(data, rotate="0")
+
+
+def test_keys_rotate_refuses_every_token_signed_before(tmp_path, capsys):
+    """`inkread keys rotate` (another process's view of the same database) replaces the signing key:
+    a running server refuses the tokens it issued before at once and issues working ones after."""
+    db = str(tmp_path / "service.db")
+    store = open_store(db)
+    record, secret = create_client(store, "rotating")
+    settings = ServiceSettings(db=db, workers=1, poll_interval=0.1)
+    try:
+        with ServerThread(create_app(settings, store=store)) as server:
+            old = {"Authorization": f"Bearer {get_token(server.url, record.id, secret)}"}
+            assert httpx.get(server.url + "/v1/tasks/x", headers=old).status_code == 404  # accepted
+            key_before = store.get_or_create_setting(SECRET_KEY_SETTING, lambda: "unused")
+            assert cli.main(["keys", "rotate", "--db", db]) == 0
+            assert "refused" in capsys.readouterr().out
+            assert store.get_or_create_setting(SECRET_KEY_SETTING, lambda: "unused") != key_before
+            r = httpx.get(server.url + "/v1/tasks/x", headers=old)
+            assert r.status_code == 401 and r.json()["error"] == "AuthenticationError"
+            new = {"Authorization": f"Bearer {get_token(server.url, record.id, secret)}"}
+            assert httpx.get(server.url + "/v1/tasks/x", headers=new).status_code == 404
+    finally:
+        store.close()

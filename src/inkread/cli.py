@@ -222,6 +222,15 @@ register_command(Command(
                 "'list'; 'revoke ID'.",
 ))
 
+register_command(Command(
+    name="keys",
+    help="manage the web service's token signing key (rotate)",
+    add_arguments=_lazy("service.commands", "add_keys_arguments"),
+    run=_lazy("service.commands", "run_keys"),
+    description="'rotate' replaces the key that signs access tokens: every token issued before is refused "
+                "at once by every replica sharing the database; clients fetch new tokens with their secrets.",
+))
+
 
 # ----------------------------------------------------------------------------------------------
 # The recognition parser

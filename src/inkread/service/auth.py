@@ -5,8 +5,11 @@
   ``inkread clients add``.
 * ``POST /connect/token`` (OAuth 2 client-credentials grant, as the Aspose cloud uses) trades an id
   and secret for a bearer token: a JWT (HS256) with ``sub`` = client id, ``iat``, ``exp``, ``jti``
-  and ``iss`` = ``inkread``. The signing key is generated once and kept in the store, so every
-  replica that shares the database accepts every replica's tokens.
+  and ``iss`` = ``inkread``. The signing key is generated once and kept in the store (a file only
+  the service's user reads, or PostgreSQL), so every replica that shares the database accepts every
+  replica's tokens. ``inkread keys rotate`` replaces it: every token signed before is refused at
+  once, by every replica (the key is read from the store for each token issued or checked).
+* A token whose lifetime (``exp - iat``) exceeds the service's TTL is refused: it was not issued here.
 * Each request re-checks the client in the store, so revoking a client stops its tokens at once.
 """
 
@@ -25,7 +28,7 @@ import jwt
 from .store import ClientRecord, Store
 
 __all__ = ["hash_secret", "verify_secret", "new_client_secret", "TokenIssuer", "TokenError", "create_client",
-           "authenticate_client"]
+           "authenticate_client", "rotate_signing_key"]
 
 _N, _R, _P, _DKLEN = 2**14, 8, 1, 32
 ISSUER = "inkread"
@@ -53,6 +56,15 @@ def verify_secret(secret: str, encoded: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, want)
+
+
+def _new_signing_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def rotate_signing_key(store: Store) -> None:
+    """A new token signing key for every replica: tokens signed with the old one stop working."""
+    store.set_setting(SECRET_KEY_SETTING, _new_signing_key())
 
 
 # a hash to compare against when the client id is unknown, so timing does not tell ids apart
@@ -98,17 +110,21 @@ class TokenIssuer:
     def __init__(self, store: Store, ttl_seconds: int = 3600) -> None:
         self.store = store
         self.ttl = int(ttl_seconds)
-        self._key = store.get_or_create_setting(SECRET_KEY_SETTING, lambda: secrets.token_urlsafe(48))
+        self._key()  # the first replica to start creates it
+
+    def _key(self) -> str:
+        """The current signing key, read each time: ``inkread keys rotate`` may have replaced it."""
+        return self.store.get_or_create_setting(SECRET_KEY_SETTING, _new_signing_key)
 
     def issue(self, client_id: str) -> IssuedToken:
         now = int(time.time())
         claims = {"sub": client_id, "iat": now, "exp": now + self.ttl, "iss": ISSUER, "jti": uuid.uuid4().hex}
-        return IssuedToken(access_token=jwt.encode(claims, self._key, algorithm="HS256"), expires_in=self.ttl)
+        return IssuedToken(access_token=jwt.encode(claims, self._key(), algorithm="HS256"), expires_in=self.ttl)
 
     def verify(self, token: str) -> ClientRecord:
         """The client ``token`` speaks for; :class:`TokenError` otherwise."""
         try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"], issuer=ISSUER,
+            claims = jwt.decode(token, self._key(), algorithms=["HS256"], issuer=ISSUER,
                                 options={"require": ["exp", "iat", "sub", "iss"]})
         except jwt.ExpiredSignatureError:
             raise TokenError("the access token has expired") from None

@@ -114,6 +114,28 @@ def add_clients_arguments(parser: argparse.ArgumentParser) -> None:
     revoke.add_argument("id", help="the client id")
 
 
+def add_keys_arguments(parser: argparse.ArgumentParser) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=_DB_HELP)
+    parser.add_argument("--db", default=None, help=_DB_HELP)
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub.add_parser("rotate", parents=[common], help="replace the token signing key: every token issued before is refused at once")
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    from .auth import rotate_signing_key
+    from .store import default_db, open_store
+
+    store = open_store(args.db or default_db())
+    try:
+        rotate_signing_key(store)  # the only action
+    finally:
+        store.close()
+    sys.stdout.write("the token signing key is replaced: tokens issued before now are refused by every replica;\n"
+                     "clients get new ones from POST /connect/token with their id and secret\n")
+    return 0
+
+
 def _when(ts: float | None) -> str:
     if ts is None:
         return "-"

@@ -181,6 +181,10 @@ class Store(ABC):
     def get_or_create_setting(self, key: str, factory: Callable[[], str]) -> str:
         """The value of ``key``; the first caller (of any replica) stores ``factory()``."""
 
+    @abstractmethod
+    def set_setting(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` for every replica, replacing what was there."""
+
     # ---- clients
     @abstractmethod
     def add_client(self, name: str, secret_hash: str) -> ClientRecord: ...
@@ -323,6 +327,10 @@ class _SqlStore(Store):
         self._exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, factory()))
         row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                   (key, value))
 
     # -- clients
     def add_client(self, name: str, secret_hash: str) -> ClientRecord:
