@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 __all__ = [
+    "blank_pdf",
     "FONT_PACKAGES",
     "PRINTED_FONT_PACKAGES",
     "Box",
@@ -363,3 +364,14 @@ def render_note(
         img = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8), "RGB")
 
     return img, boxes
+
+
+def blank_pdf(pages: int, size: tuple[int, int] = (200, 260), resolution: float = 30) -> bytes:
+    """A PDF of ``pages`` white pages (``size`` pixels at ``resolution`` dpi: 200x260 at 30 dpi is
+    Letter-ish), a few hundred bytes a page: what a page-count attack sends."""
+    import io
+
+    blank = [Image.new("RGB", size, "white") for _ in range(pages)]
+    buf = io.BytesIO()
+    blank[0].save(buf, format="PDF", save_all=True, append_images=blank[1:], resolution=resolution)
+    return buf.getvalue()

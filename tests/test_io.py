@@ -1101,10 +1101,9 @@ def test_a_stream_is_read_up_to_a_cap(monkeypatch):
 # ----- one page at a time ---------------------------------------------------------------------
 
 def _blank_pdf(path, pages: int):
-    from PIL import Image
+    from synth import blank_pdf
 
-    blank = [Image.new("RGB", (850, 1100), "white") for _ in range(pages)]
-    blank[0].save(path, save_all=True, append_images=blank[1:], resolution=100)
+    path.write_bytes(blank_pdf(pages, (850, 1100), 100))
     return path
 
 

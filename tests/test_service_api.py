@@ -24,9 +24,11 @@ from service_helpers import (
     wait_task,
     words_of,
 )
+from synth import blank_pdf
 
 from inkread import cli
 from inkread.metrics import cer
+from inkread.options import MAX_PAGES_DEFAULT
 from inkread.service.app import ServiceSettings, create_app
 from inkread.service.auth import SECRET_KEY_SETTING, create_client
 from inkread.service.store import open_store
@@ -498,14 +500,7 @@ def test_secret_checks_at_once_are_capped(tmp_path):
 
 
 def _blank_pdf(pages: int) -> bytes:
-    import io as _io
-
-    from PIL import Image
-
-    blank = [Image.new("RGB", (200, 260), "white") for _ in range(pages)]
-    buf = _io.BytesIO()
-    blank[0].save(buf, format="PDF", save_all=True, append_images=blank[1:], resolution=30)
-    return buf.getvalue()
+    return blank_pdf(pages)
 
 
 def test_pages_are_checked_when_the_task_is_sent(tmp_path):
@@ -527,6 +522,18 @@ def test_pages_are_checked_when_the_task_is_sent(tmp_path):
             r = c.post("/v1/tasks", data={"pages": "2-3"}, files={"file": ("x.pdf", pdf)})
             assert r.status_code == 202, r.text
     store.close()
+
+
+def test_a_request_may_lower_the_limits_not_raise_them(api):
+    pdf = _blank_pdf(2)
+    r = api.post("/v1/tasks", data={"max_pages": "1"}, files={"file": ("x.pdf", pdf)})
+    assert r.status_code == 413 and "at most 1 per request" in r.json()["detail"], r.text
+    r = api.post("/v1/tasks", data={"options": json.dumps({"max_pages": 10**9})},
+                 files={"file": ("x.pdf", blank_pdf(MAX_PAGES_DEFAULT + 1, (20, 26), 3))})
+    assert r.status_code == 413 and f"at most {MAX_PAGES_DEFAULT} per request" in r.json()["detail"], r.text
+    for bad in ("soon", "0", "-3", "inf"):
+        r = api.post("/v1/tasks", data={"time_limit": bad}, files={"file": ("x.pdf", pdf)})
+        assert r.status_code == 422 and r.json()["error"] == "InvalidOption" and "time_limit" in r.json()["detail"]
 
 
 def test_cancel_and_time_budget_stop_the_work(tmp_path):

@@ -21,13 +21,14 @@ from collections.abc import Iterator
 
 from .exceptions import OcrCancelledError, OcrTimeoutError
 
-__all__ = ["CancelToken", "running", "check"]
+__all__ = ["CancelToken", "running", "check", "time_limited"]
 
 
 class CancelToken:
-    def __init__(self, *, deadline: float | None = None, budget: str = "") -> None:
+    def __init__(self, *, deadline: float | None = None, budget: str = "", parent: "CancelToken | None" = None) -> None:
         self.deadline = deadline  # time.monotonic() after which the work stops
         self.budget = budget  # how the deadline is described in the error ("the task's 600 s")
+        self.parent = parent  # an outer token (a task's) that stops this work too
         self._cancelled = threading.Event()
         self.reason = ""
 
@@ -40,6 +41,8 @@ class CancelToken:
         return self._cancelled.is_set()
 
     def check(self) -> None:
+        if self.parent is not None:
+            self.parent.check()
         if self._cancelled.is_set():
             raise OcrCancelledError(f"recognition stopped: {self.reason}")
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -65,3 +68,16 @@ def check() -> None:
     token = _current.get()
     if token is not None:
         token.check()
+
+
+@contextlib.contextmanager
+def time_limited(seconds: float | None, what: str = "document") -> Iterator[None]:
+    """Stop the work inside past ``seconds`` (None: no limit of its own), between pages; a token
+    already running (a task's) still stops it too."""
+    if seconds is None:
+        yield
+        return
+    token = CancelToken(deadline=time.monotonic() + seconds, budget=f"the {what}'s {seconds:g} s (time_limit)",
+                        parent=_current.get())
+    with running(token):
+        yield

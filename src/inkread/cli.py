@@ -236,6 +236,17 @@ register_command(Command(
 # The recognition parser
 
 
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above 0 (shared by every subcommand)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """argparse type: a whole number of at least 1 (shared by every subcommand)."""
     try:
@@ -336,6 +347,10 @@ examples:
                      help="resolution PDF pages are rendered at (default: 300)")
     rec.add_argument("--max-pixels", type=positive_int, default=None, metavar="N",
                      help="refuse pages larger than this many pixels (default: 120000000)")
+    rec.add_argument("--max-pages", type=positive_int, default=None, metavar="N",
+                     help="refuse a document with more pages to read than this, before reading any (default: 500)")
+    rec.add_argument("--time-limit", type=positive_float, default=None, metavar="SECONDS",
+                     help="stop reading a document (between pages) once it has taken this long; it fails (exit 14)")
 
     pre = parser.add_argument_group("preprocessing (each: --X on, --no-X off, unset: the default)")
     for name, text in _PREPROCESS_HELP.items():
@@ -426,6 +441,10 @@ def _options(args: argparse.Namespace) -> Any:
     }
     if args.pages is not None:
         changes["pages"] = tuple(parse_page_range(args.pages))
+    if args.max_pages is not None:
+        changes["max_pages"] = args.max_pages
+    if args.time_limit is not None:
+        changes["time_limit"] = args.time_limit
     if args.max_pixels is not None:
         changes["max_pixels"] = args.max_pixels
         _trust_pixel_limit(args.max_pixels)

@@ -104,17 +104,18 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
     timings["load"] = 0.0
     t1 = time.perf_counter()
     # one page at a time: a page's pixels are let go once it is read (memory does not grow with pages)
-    from .cancel import check
+    from .cancel import check, time_limited
 
-    check()
-    for page in inkio.iter_pages(source, pages=options.pages, max_pixels=options.max_pixels,
-                                 pdf_dpi=options.pdf_dpi):
-        timings["load"] += time.perf_counter() - t1
-        check()  # a cancelled task or a spent time budget stops here, between pages
-        src = src or page.source
-        result_pages.append(_read_page(page, options, timings))
-        del page
-        t1 = time.perf_counter()
+    with time_limited(options.time_limit):
+        check()
+        for page in inkio.iter_pages(source, pages=options.pages, max_pixels=options.max_pixels,
+                                     pdf_dpi=options.pdf_dpi, max_pages=options.max_pages):
+            timings["load"] += time.perf_counter() - t1
+            check()  # a cancelled task or a spent time budget stops here, between pages
+            src = src or page.source
+            result_pages.append(_read_page(page, options, timings))
+            del page
+            t1 = time.perf_counter()
     timings["total"] = time.perf_counter() - t0
     return OcrResult(pages=result_pages, language=options.language.value, mode=options.mode.value,
                      source=src, timings=timings)

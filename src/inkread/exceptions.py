@@ -34,6 +34,7 @@ __all__ = [
     "EncryptedPdfError",
     "ImageTooLargeError",
     "PageSelectionError",
+    "TooManyPagesError",
     "UnsupportedLanguageError",
     "MissingDependencyError",
     "AuthenticationError",
@@ -97,6 +98,10 @@ class ImageTooLargeError(InputError):
 
 class PageSelectionError(InputError):
     exit_code = 9
+
+
+class TooManyPagesError(ImageTooLargeError):
+    """More pages asked for than ``max_pages`` allows (checked before any page is read)."""
 
 
 class UnsupportedLanguageError(OcrException):

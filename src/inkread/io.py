@@ -42,6 +42,7 @@ from .exceptions import (
     InputError,
     MissingDependencyError,
     PageSelectionError,
+    TooManyPagesError,
     UnsupportedFormatError,
 )
 
@@ -928,12 +929,14 @@ def iter_pages(
     pages: Sequence[int] | None = None,
     max_pixels: int = MAX_PIXELS_DEFAULT,
     pdf_dpi: int = 300,
+    max_pages: int | None = None,
 ) -> Iterator[PageImage]:
     """:func:`load_pages`, one page at a time: only the page being read is held, so a 1,000-page PDF
     costs one page's pixels, not a thousand pages' (rendered all first, 80 blank pages took 3 GB).
 
-    The pages asked for are checked before the first is yielded. A PDF is opened again for each page,
-    so PDFium (one lock for the whole process) is held only while that page renders.
+    The pages asked for are checked before the first is yielded, their number against ``max_pages``
+    (:class:`TooManyPagesError`; None: no limit). A PDF is opened again for each page, so PDFium (one
+    lock for the whole process) is held only while that page renders.
     """
     max_pixels = _positive(max_pixels, "max_pixels")
     pdf_dpi = _positive(pdf_dpi, "pdf_dpi")
@@ -942,6 +945,10 @@ def iter_pages(
         source, label = _stream_bytes(source), "<stream>"  # read once: a stream cannot be opened again
     with _open_source(source, pdf_dpi, label) as doc:
         indices = _select_pages(pages, doc.page_count(), doc.source)
+        if max_pages is not None and len(indices) > max_pages:
+            raise TooManyPagesError(
+                f"{doc.source}: {len(indices):,} pages to read, more than {max_pages:,} (max_pages)",
+                hint="choose pages, split the document, or pass a larger max_pages (--max-pages)")
         if not isinstance(doc, _PdfDocument):
             for index in indices:
                 yield from doc.render([index], int(max_pixels))

@@ -9,7 +9,12 @@ from typing import Any
 from .exceptions import OcrException
 from .languages import Language
 
-__all__ = ["RecognitionMode", "Toggle", "PreprocessOptions", "RecognitionOptions", "ENGINES", "parse_engine"]
+__all__ = ["RecognitionMode", "Toggle", "PreprocessOptions", "RecognitionOptions", "ENGINES", "parse_engine",
+           "MAX_PAGES_DEFAULT"]
+
+#: pages read from one document at most unless ``max_pages`` says otherwise: a scanned book fits, a
+#: 19 KB PDF of 100,000 blank pages does not hold a process for hours
+MAX_PAGES_DEFAULT = 500
 
 # Which backend reads: "auto" picks per language (PP-OCRv6 where it reads the language, else Tesseract).
 ENGINES = ("auto", "ppocr", "tesseract")
@@ -103,6 +108,18 @@ def parse_rotate(value: object) -> str:
     return str(degrees)
 
 
+def _limit(value: Any, name: str, kind: type) -> Any:
+    """A positive, finite ``kind`` (int or float), or an :class:`OcrException` naming ``name``."""
+    try:
+        number = kind(value)
+        ok = not isinstance(value, bool) and number > 0 and number == number and number != float("inf")
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise OcrException(f"{name} must be a positive number, not {value!r}")
+    return number
+
+
 @dataclass(frozen=True)
 class RecognitionOptions:
     mode: RecognitionMode = RecognitionMode.AUTO
@@ -115,9 +132,14 @@ class RecognitionOptions:
     max_pixels: int = 120_000_000
     engine: str = "auto"  # "auto" | "ppocr" | "tesseract" (see inkread.backends)
     rotate: str = "auto"  # "auto": decide each page's orientation; "0"/"90"/"180"/"270": turn it so
+    max_pages: int = MAX_PAGES_DEFAULT  # a document with more pages (selected) is refused before reading
+    time_limit: float | None = None  # seconds for one document; past it, reading stops between pages
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rotate", parse_rotate(self.rotate))
+        object.__setattr__(self, "max_pages", _limit(self.max_pages, "max_pages", int))
+        if self.time_limit is not None:
+            object.__setattr__(self, "time_limit", _limit(self.time_limit, "time_limit", float))
         object.__setattr__(self, "mode", RecognitionMode.parse(self.mode))
         object.__setattr__(self, "engine", parse_engine(self.engine))
         object.__setattr__(self, "language", Language.parse(self.language))

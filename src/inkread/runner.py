@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .batch import InputFile, empty_folder_error
-from .exceptions import PageSelectionError
+from .exceptions import OcrTimeoutError, PageSelectionError, TooManyPagesError
 from .failure import Failure
 from .options import RecognitionOptions
 from .result import OcrResult
@@ -273,18 +273,23 @@ class ProcessEngine:
 # Driving a runner
 
 
-def select_pages(path: str, pages: tuple[int, ...] | None, label: str) -> tuple[list[int], str | None]:
+def select_pages(path: str, pages: tuple[int, ...] | None, label: str,
+                 max_pages: int | None = None) -> tuple[list[int], str | None]:
     """The pages of ``path`` to read and a warning for selected pages it does not have.
 
     ``--pages 1-3`` on a 2-page PDF reads pages 1-2 and warns (as Tesseract and OCRmyPDF users
-    expect); a selection none of whose pages exist is a :class:`PageSelectionError`.
+    expect); a selection none of whose pages exist is a :class:`PageSelectionError`; more pages
+    than ``max_pages`` a :class:`TooManyPagesError` (before any is read).
     """
     from . import io as inkio
 
     count = inkio.count_pages(path)
+    have = list(range(count)) if pages is None else [p for p in pages if 0 <= p < count]
+    if max_pages is not None and len(have) > max_pages:
+        raise TooManyPagesError(f"{label}: {len(have):,} pages to read, more than {max_pages:,} (max_pages)",
+                                hint="choose pages (--pages), split the document, or raise --max-pages")
     if pages is None:
-        return list(range(count)), None
-    have = [p for p in pages if 0 <= p < count]
+        return have, None
     missing = [p for p in pages if not 0 <= p < count]
     plural = "page" if count == 1 else "pages"
     if not have:
@@ -315,10 +320,12 @@ class _FileJob:
     error: BaseException | None = None
     skipped: bool = False
     notes: list[str] = field(default_factory=list)
+    sent: int = 0  # pages handed to the runner (no more once the file has failed)
 
     @property
     def finished(self) -> bool:
-        return self.skipped or (self.error is not None and not self.pages) or len(self.outcomes) == len(self.pages)
+        return (self.skipped or (self.error is not None and len(self.outcomes) >= self.sent)
+                or len(self.outcomes) == len(self.pages))
 
     def done(self) -> FileDone:
         outcomes = [self.outcomes[p] for p in self.pages if p in self.outcomes]
@@ -367,7 +374,7 @@ def run_batch(files: Iterable[InputFile], options: RecognitionOptions, runner: R
                 yield PageTask(seq, os.fspath(f.path), -1)
                 continue
             try:
-                job.pages, warning = select_pages(os.fspath(f.path), options.pages, f.shown)
+                job.pages, warning = select_pages(os.fspath(f.path), options.pages, f.shown, options.max_pages)
             except Exception as exc:  # noqa: BLE001 - missing, unreadable, not an image: this file only
                 job.error = exc
                 continue
@@ -376,6 +383,9 @@ def run_batch(files: Iterable[InputFile], options: RecognitionOptions, runner: R
             if progress is not None:
                 progress.found(len(job.pages))
             for page in job.pages:
+                if job.error is not None:  # out of time: its other pages are not read
+                    break
+                job.sent += 1
                 yield PageTask(seq, os.fspath(f.path), page)
 
     def drain() -> Iterator[FileDone]:
@@ -388,6 +398,13 @@ def run_batch(files: Iterable[InputFile], options: RecognitionOptions, runner: R
         for outcome in runner.map_unordered(tasks()):
             job = jobs[outcome.seq]
             job.outcomes[outcome.page] = outcome
+            spent = sum(o.seconds for o in job.outcomes.values())
+            if options.time_limit is not None and job.error is None and spent > options.time_limit \
+                    and len(job.outcomes) < len(job.pages):
+                job.error = OcrTimeoutError(
+                    f"{job.input.shown}: reading stopped after {len(job.outcomes)} of {len(job.pages)} pages: "
+                    f"it ran past the document's {options.time_limit:g} s (time_limit)",
+                    hint="raise --time-limit, or choose fewer pages")
             if progress is not None:
                 progress.read(1, job.input.path.name)
             yield from drain()

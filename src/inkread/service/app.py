@@ -324,7 +324,18 @@ def _pages_1based(value: Any) -> tuple[int, ...]:
 _OPTION_DEFAULTS: dict[str, Any] = {f.name: getattr(RecognitionOptions(), f.name)
                                     for f in dataclasses.fields(RecognitionOptions)}
 _SIMPLE_OPTIONS = tuple(k for k in _OPTION_DEFAULTS
-                        if k not in ("mode", "language", "pages", "preprocess", "pdf_dpi", "max_pixels"))
+                        if k not in ("mode", "language", "pages", "preprocess", "pdf_dpi", "max_pixels", "max_pages",
+                                     "time_limit"))
+
+
+def _as_seconds(value: Any, key: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ApiError(422, "InvalidOption", f"{key} must be a number of seconds, not {value!r}") from None
+    if not 0 < number < math.inf:
+        raise ApiError(422, "InvalidOption", f"{key} must be above 0 and finite")
+    return number
 
 
 def _simple_option(key: str, value: Any) -> Any:
@@ -404,6 +415,14 @@ def build_options(fields_: dict[str, Any], settings: ServiceSettings) -> Recogni
                 changes["pdf_dpi"] = _as_int(fields_[key], key, 1, MAX_PDF_DPI)
         if fields_.get("max_pixels") not in (None, ""):
             changes["max_pixels"] = _as_int(fields_["max_pixels"], "max_pixels", 1, settings.max_pixels)
+        for given in (base or {}, fields_):  # a request may lower the service's limits, not raise them
+            if given.get("max_pages") not in (None, ""):
+                changes["max_pages"] = min(_as_int(given["max_pages"], "max_pages", 1, 2**31 - 1), settings.max_pages)
+            if given.get("time_limit") not in (None, ""):
+                changes["time_limit"] = _as_seconds(given["time_limit"], "time_limit")
+        changes.setdefault("max_pages", settings.max_pages)
+        if settings.task_seconds is not None and changes.get("time_limit", math.inf) > settings.task_seconds:
+            changes.pop("time_limit", None)  # the task's own budget is the tighter one
         options = options.updated(**changes)
         if options.max_pixels > settings.max_pixels:
             options = options.updated(max_pixels=settings.max_pixels)
@@ -501,9 +520,10 @@ def check_pages(data: bytes, options: RecognitionOptions, settings: ServiceSetti
                            f"the document has {count} page{'s' if count != 1 else ''}; page(s) {shown} do not exist",
                            hint=f"pages are numbered 1..{count}")
     selected = len(options.pages) if options.pages is not None else count
-    if selected > settings.max_pages:
+    limit = min(options.max_pages, settings.max_pages)
+    if selected > limit:
         raise ApiError(413, "TooManyPages", f"{selected:,} pages asked for; this service reads at most "
-                       f"{settings.max_pages:,} per request", hint="split the document or choose pages")
+                       f"{limit:,} per request", hint="split the document or choose pages")
 
 
 # ----------------------------------------------------------------------------------------------

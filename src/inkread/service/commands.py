@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-from ..cli import positive_int
+from ..cli import positive_float, positive_int
 
 __all__ = ["add_serve_arguments", "run_serve", "add_clients_arguments", "run_clients", "SERVE_HELP",
            "CLIENTS_HELP"]
@@ -36,16 +36,6 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
 def _default_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 2) // 2))
 
@@ -58,24 +48,24 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="inputs recognised at once (default: half the CPU cores, 1..4); 2 or more run in "
                              "that many worker processes, each with its own models and cores / N threads; "
                              "0: only accept tasks, for a replica whose work other replicas do")
-    parser.add_argument("--max-upload-mb", type=_positive_float, default=20.0, metavar="MB",
+    parser.add_argument("--max-upload-mb", type=positive_float, default=20.0, metavar="MB",
                         help="largest accepted file (default: 20)")
     parser.add_argument("--max-pages", type=positive_int, default=500, metavar="N",
                         help="pages read per request or task; more are refused with 413 (default: 500)")
-    parser.add_argument("--task-seconds", type=_positive_float, default=1800.0, metavar="S",
+    parser.add_argument("--task-seconds", type=positive_float, default=1800.0, metavar="S",
                         help="a task's time budget: past it, it stops before its next page and fails with "
                              "OcrTimeoutError (default: 1800)")
-    parser.add_argument("--header-timeout", type=_positive_float, default=10.0, metavar="S",
+    parser.add_argument("--header-timeout", type=positive_float, default=10.0, metavar="S",
                         help="drop a connection whose request headers have not arrived in S seconds (default: 10)")
     parser.add_argument("--max-queue", type=positive_int, default=1000, metavar="N",
                         help="queued tasks beyond which new ones get 503 (default: 1000)")
     parser.add_argument("--max-queue-per-client", type=positive_int, default=200, metavar="N",
                         help="queued tasks per client beyond which new ones get 429 (default: 200)")
-    parser.add_argument("--result-ttl", type=_positive_float, default=24 * 3600, metavar="SECONDS",
+    parser.add_argument("--result-ttl", type=positive_float, default=24 * 3600, metavar="SECONDS",
                         help="how long finished results are kept (default: 86400 = 24 h)")
     parser.add_argument("--token-ttl", type=positive_int, default=3600, metavar="SECONDS",
                         help="access token lifetime (default: 3600)")
-    parser.add_argument("--lease", type=_positive_float, default=30.0, metavar="SECONDS",
+    parser.add_argument("--lease", type=positive_float, default=30.0, metavar="SECONDS",
                         help="a running task whose server stops renewing it for this long is run again "
                              "elsewhere (default: 30)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))

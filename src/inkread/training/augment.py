@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["augment", "shear"]
+__all__ = ["augment", "shear", "warp"]
 
 
 def _paper(gray: np.ndarray) -> int:
@@ -23,9 +23,26 @@ def shear(gray: np.ndarray, degrees: float, fill: int) -> np.ndarray:
     return cv2.warpAffine(gray, m, (w + extra, h), borderValue=int(fill), flags=cv2.INTER_LINEAR)
 
 
-def augment(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def warp(gray: np.ndarray, rng: np.random.Generator, fill: int, strength: float = 1.0) -> np.ndarray:
+    """Another hand's proportions: a smooth random displacement field (control points every half line
+    height, moved by a few per cent of the height, interpolated) bends strokes, letter widths and the
+    baseline a little differently along the line (grid distortion, as in Wigington et al. 2017)."""
+    h, w = gray.shape
+    step = max(6, h // 2)
+    grid = (3, w // step + 2)
+    dx = cv2.resize((rng.normal(0, 0.07 * h * strength, grid)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    dy = cv2.resize((rng.normal(0, 0.03 * h * strength, grid)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(gray, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=int(fill))
+
+
+def augment(gray: np.ndarray, rng: np.random.Generator, p_warp: float = 0.0) -> np.ndarray:
+    """One augmented view; ``p_warp`` > 0 also bends the writing (``warp``) that often (draws from
+    ``rng`` only then, so the default sequence of views stays what it was)."""
     img = gray
     paper = _paper(img)
+    if p_warp > 0 and rng.random() < p_warp:
+        img = warp(img, rng, paper)
     h, w = img.shape
     if rng.random() < 0.6:
         img = shear(img, rng.uniform(-18, 18), paper)

@@ -184,7 +184,7 @@ def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list
         rng.shuffle(batches)
         total = count = 0.0
         for k, b in enumerate(batches):
-            grays = [augment(samples[i][0], rng) if samples[i][2] and rng.random() < 0.8 else samples[i][0] for i in b]
+            grays = [augment(samples[i][0], rng, getattr(args, "warp", 0.0)) if samples[i][2] and rng.random() < 0.8 else samples[i][0] for i in b]
             targets = [samples[i][1] for i in b]
             mid, lengths = front.run(grays)
             logits = model(mid)

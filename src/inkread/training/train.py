@@ -321,6 +321,7 @@ def main(args, rest: list[str]) -> int:
     p.add_argument("--synth-share", type=float, default=0.5, help="synthetic lines per real line, each epoch")
     p.add_argument("--distill", type=float, default=0.0,
                    help="stage: weight of the KL towards PP-OCRv6's own reading on the synthetic lines")
+    p.add_argument("--warp", type=float, default=0.0, help="stage: share of augmented views also bent by a smooth random grid")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     p.add_argument("--out", default=str(WEIGHTS / "hw_rec.onnx"))
     p.add_argument("--no-export", action="store_true")
