@@ -147,3 +147,39 @@ def test_half_sent_requests_are_dropped(tmp_path):
         assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200  # a keep-alive client is fine
     finally:
         server.terminate()
+
+
+def test_stalled_request_bodies_are_dropped(tmp_path):
+    """A client that announced a body and stopped sending it held its connection (and the request)
+    for ever (issue 14). With --body-timeout 1 it is closed after a second without a byte; a body
+    that keeps coming, slowly, is read."""
+    import socket
+    import time
+
+    db = str(tmp_path / "service.db")
+    open_store(db).close()
+    server = ServerProcess(db, extra=["--workers", "0", "--body-timeout", "1"]).start()
+    try:
+        stalled = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        stalled.sendall(b"POST /connect/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+                        b"\r\nContent-Length: 100000\r\n\r\ngrant_type")
+        steady = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        body = b"grant_type=client_credentials&client_id=nobody&client_secret=wrong"
+        steady.sendall(b"POST /connect/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+                       b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        for i in range(0, len(body), 16):  # 16 bytes every 0.5 s: slow, never a second without a byte
+            steady.sendall(body[i:i + 16])
+            time.sleep(0.5)
+        answer = steady.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+        stalled.settimeout(3)
+        t0 = time.monotonic()
+        try:
+            closed = stalled.recv(1024) == b""
+        except OSError:  # reset by the server
+            closed = True
+        assert closed and time.monotonic() - t0 < 3
+        steady.close()
+        stalled.close()
+    finally:
+        server.terminate()

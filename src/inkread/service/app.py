@@ -66,7 +66,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..exceptions import EmptyInputError, OcrException, UnsupportedFormatError
-from ..options import RecognitionOptions
+from ..options import MAX_PAGES_DEFAULT, RecognitionOptions
 from .auth import TokenError, TokenIssuer, authenticate_client
 from .store import ClientRecord, Store, TaskRecord, open_store, default_db
 from .worker import QueueFull, WorkerPool, recognize_bytes
@@ -97,9 +97,10 @@ class ServiceSettings:
     sync_timeout: float = 300.0
     max_pixels: int = 120_000_000
     preload_models: bool = True
-    max_pages: int = 500  # pages read per request or task; more: 413
+    max_pages: int = MAX_PAGES_DEFAULT  # pages read per request or task; more: 413
     task_seconds: float | None = 1800.0  # a task's time budget: it stops between pages past it
     header_timeout: float = 10.0  # a connection whose request headers take longer is dropped
+    body_timeout: float = 30.0  # a connection whose request body stops arriving this long is dropped
     token_failures_per_client: int = 10  # failed /connect/token attempts per address and client id ...
     token_failures_per_address: int = 50  # ... and per address, in token_failure_window seconds: then 429
     token_failure_window: float = 60.0
@@ -883,6 +884,7 @@ def serve(settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 808
     from .frontdoor import HeaderTimeoutH11Protocol, connection_cap, raise_file_limit
 
     HeaderTimeoutH11Protocol.header_timeout = settings.header_timeout
+    HeaderTimeoutH11Protocol.body_timeout = settings.body_timeout
     files = raise_file_limit()
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10,
                 http=HeaderTimeoutH11Protocol, limit_concurrency=connection_cap(files))

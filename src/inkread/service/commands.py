@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..cli import positive_float, positive_int
+from ..options import MAX_PAGES_DEFAULT
 
 __all__ = ["add_serve_arguments", "run_serve", "add_clients_arguments", "run_clients", "SERVE_HELP",
            "CLIENTS_HELP"]
@@ -50,13 +51,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                              "0: only accept tasks, for a replica whose work other replicas do")
     parser.add_argument("--max-upload-mb", type=positive_float, default=20.0, metavar="MB",
                         help="largest accepted file (default: 20)")
-    parser.add_argument("--max-pages", type=positive_int, default=500, metavar="N",
+    parser.add_argument("--max-pages", type=positive_int, default=MAX_PAGES_DEFAULT, metavar="N",
                         help="pages read per request or task; more are refused with 413 (default: 500)")
     parser.add_argument("--task-seconds", type=positive_float, default=1800.0, metavar="S",
                         help="a task's time budget: past it, it stops before its next page and fails with "
                              "OcrTimeoutError (default: 1800)")
     parser.add_argument("--header-timeout", type=positive_float, default=10.0, metavar="S",
                         help="drop a connection whose request headers have not arrived in S seconds (default: 10)")
+    parser.add_argument("--body-timeout", type=positive_float, default=30.0, metavar="S",
+                        help="drop a connection whose request body stops arriving for S seconds (default: 30)")
     parser.add_argument("--max-queue", type=positive_int, default=1000, metavar="N",
                         help="queued tasks beyond which new ones get 503 (default: 1000)")
     parser.add_argument("--max-queue-per-client", type=positive_int, default=200, metavar="N",
@@ -81,6 +84,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_pages=args.max_pages,
         task_seconds=args.task_seconds,
         header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
         max_queue=args.max_queue,
         max_queue_per_client=args.max_queue_per_client,
         result_ttl=args.result_ttl,
