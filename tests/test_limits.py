@@ -96,3 +96,43 @@ def test_batch_time_limit_fails_that_file_only(tmp_path, capsys):
     assert "of 60 pages" in rows[str(many)]["message"]
     assert rows[str(small)]["status"] == "ok"
     assert sorted(p.name for p in out.iterdir()) == ["b-small.txt"]
+
+
+def test_a_cancelled_call_frees_its_worker_process():
+    """`inkread serve --workers N` reads in worker processes; a deleted task's worker read on (its
+    cancel token lived in the server's thread). Now the worker stops at its next page, and the
+    deadline of the caller's token travels with the call."""
+    import threading
+
+    from inkread.runner import ProcessEngine
+
+    engine = ProcessEngine(1, threads=1)
+    try:
+        engine.warm()
+        token = CancelToken()
+        outcome: dict = {}
+
+        def call():
+            with running(token):
+                try:
+                    engine.recognize(blank_pdf(300), rotate="0", pdf_dpi=150)
+                except Exception as exc:  # noqa: BLE001 - what it raised is the point
+                    outcome["error"] = exc
+            outcome["at"] = time.monotonic()
+
+        thread = threading.Thread(target=call)
+        thread.start()
+        time.sleep(3)  # reading by now
+        cancelled_at = time.monotonic()
+        token.cancel("the task was deleted")
+        thread.join(30)
+        assert isinstance(outcome.get("error"), OcrCancelledError), outcome
+        assert outcome["at"] - cancelled_at < 2
+        t0 = time.monotonic()
+        assert len(engine.recognize(blank_pdf(1), rotate="0").pages) == 1  # the worker is free
+        assert time.monotonic() - t0 < 10
+        with running(CancelToken(deadline=time.monotonic() + 2, budget="the task's 2 s")), \
+                pytest.raises(OcrTimeoutError, match="2 s"):
+            engine.recognize(blank_pdf(300), rotate="0", pdf_dpi=150)
+    finally:
+        engine.close()

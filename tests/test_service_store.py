@@ -272,3 +272,34 @@ def test_tasks_queued_by_a_client_revoked_since_are_not_run(store, repo_root):
     failed = store.get_task(stale.id)
     assert failed.status == FAILED and failed.result is None
     assert failed.error["error"] == "AuthenticationError" and "revoked" in failed.error["message"]
+
+
+def test_revoking_a_client_stops_its_running_task(store):
+    """Revoking a client stopped its tokens and its queued tasks, but a task already running read on
+    to its last page (issue 14). Now it stops at its next page and fails with AuthenticationError."""
+    from synth import blank_pdf
+
+    from inkread.engine import OcrEngine
+    from inkread.service.store import FAILED, RUNNING
+    from inkread.service.worker import WorkerPool
+
+    gone, _ = auth.create_client(store, "gone")
+    task = store.create_task(client_id=gone.id, kind="native", data=blank_pdf(300),
+                             options={"recognition": {"pdf_dpi": 150, "max_pages": 1000, "rotate": "0"}})
+    pool = WorkerPool(store, OcrEngine(), workers=1, poll_interval=0.05, lease_seconds=1.5)
+    pool.start()
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and store.get_task(task.id).status != RUNNING:
+            time.sleep(0.05)
+        time.sleep(1)
+        store.revoke_client(gone.id)
+        revoked_at = time.time()
+        while time.time() < deadline and not store.get_task(task.id).finished:
+            time.sleep(0.05)
+        stopped_after = time.time() - revoked_at
+    finally:
+        pool.stop()
+    failed = store.get_task(task.id)
+    assert failed.status == FAILED and failed.error["error"] == "AuthenticationError", failed
+    assert "revoked" in failed.error["message"] and stopped_after < 5

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from .exceptions import OcrCancelledError, OcrTimeoutError
 
-__all__ = ["CancelToken", "running", "check", "time_limited"]
+__all__ = ["CancelToken", "running", "check", "current", "time_limited"]
 
 
 class CancelToken:
@@ -38,7 +38,18 @@ class CancelToken:
 
     @property
     def cancelled(self) -> bool:
-        return self._cancelled.is_set()
+        return self._cancelled.is_set() or (self.parent is not None and self.parent.cancelled)
+
+    def seconds_left(self) -> float | None:
+        """Seconds until the nearest deadline (this token's or an outer one's); None: no deadline."""
+        left = [t.deadline - time.monotonic() for t in self._chain() if t.deadline is not None]
+        return min(left) if left else None
+
+    def _chain(self) -> Iterator["CancelToken"]:
+        token: CancelToken | None = self
+        while token is not None:
+            yield token
+            token = token.parent
 
     def check(self) -> None:
         if self.parent is not None:
@@ -61,6 +72,11 @@ def running(token: CancelToken | None) -> Iterator[CancelToken | None]:
         yield token
     finally:
         _current.reset(reset)
+
+
+def current() -> CancelToken | None:
+    """The token :func:`check` looks at in this thread, if any."""
+    return _current.get()
 
 
 def check() -> None:

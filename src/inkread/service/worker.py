@@ -35,6 +35,7 @@ from .store import ClaimedTask, Store
 __all__ = ["WorkerPool", "QueueFull", "recognize_bytes", "error_body", "options_from_dict"]
 
 log = logging.getLogger("inkread.service")
+REVOKED = "the client that queued this task has been revoked"
 
 
 class QueueFull(Exception):
@@ -237,8 +238,7 @@ class WorkerPool:
             return
         client = self.store.get_client(task.client_id)
         if client is None or client.revoked:  # revoked after queueing: its work is not done
-            self._finish(task, error={"error": "AuthenticationError", "status": 401,
-                                      "message": "the client that queued this task has been revoked"})
+            self._finish(task, error={"error": "AuthenticationError", "status": 401, "message": REVOKED})
             return
         options = task.options
         from ..cancel import CancelToken, running
@@ -257,7 +257,9 @@ class WorkerPool:
             result = self._timed(work)
         except OcrCancelledError:
             log.info("inkread: task %s stopped: %s", task.id, token.reason)
-            return  # its status is 'cancelled' already; the worker moves on
+            if token.reason == REVOKED:
+                self._finish(task, error={"error": "AuthenticationError", "status": 401, "message": REVOKED})
+            return  # else its status is 'cancelled' already; the worker moves on
         except OcrException as exc:
             self._finish(task, error=error_body(exc))
         except Exception as exc:  # noqa: BLE001 - a bug: fail this task, keep the thread
@@ -295,6 +297,10 @@ class WorkerPool:
                     record = self.store.get_task(task_id)
                     if record is not None and record.status == "cancelled":
                         self.cancel_running(task_id)
+                    elif record is not None:  # a client revoked while its task runs: stop it too
+                        client = self.store.get_client(record.client_id)
+                        if client is None or client.revoked:
+                            self.cancel_running(task_id, REVOKED)
                 self.store.renew_leases(self.worker_id, self.lease_seconds)
                 now = time.monotonic()
                 if now >= next_purge:
