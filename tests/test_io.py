@@ -1142,3 +1142,25 @@ def test_pages_are_held_one_at_a_time(tmp_path):
         assert [p.index for p in inkio.iter_pages(fh, pages=[3, 1], pdf_dpi=50)] == [1, 3]
     with pytest.raises(PageSelectionError):  # checked before the first page comes
         next(inkio.iter_pages(str(pdf), pages=[40]))
+
+
+def test_a_jpeg_too_short_for_its_declared_size_is_refused_before_decoding():
+    """A 458-byte JPEG whose header says 10000x10000 took 18.7 s and 1.2 GB to decode into grey
+    (libjpeg fills what is missing without an error; issue 14). Each 8x8 block costs at least a bit
+    in a Huffman-coded JPEG, so such a file is refused from its size, in microseconds."""
+    import struct
+    import time
+
+    buf = io.BytesIO()
+    Image.new("L", (100, 100), 255).save(buf, format="JPEG", quality=50)
+    data = bytearray(buf.getvalue())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5: sof + 9] = struct.pack(">HH", 10000, 10000)
+    t0 = time.monotonic()
+    with pytest.raises(CorruptInputError, match="declares 10000x10000 pixels but holds"):
+        load_pages(bytes(data))
+    assert time.monotonic() - t0 < 0.5
+    # the bound is far below what a real encoder writes: a white page at quality 5 still loads
+    white = io.BytesIO()
+    Image.new("L", (2000, 3000), 255).save(white, format="JPEG", quality=5, optimize=True, progressive=True)
+    assert load_pages(white.getvalue())[0].image.shape == (3000, 2000, 3)

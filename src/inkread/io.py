@@ -803,9 +803,69 @@ def _pdf_open_error(exc: Exception, source: str, pdfium_c: Any) -> InputError:
 # Opening a source
 
 
+def _jpeg_frame(fp: BinaryIO) -> tuple[int, int, int] | None:
+    """(SOF marker, width, height) of a JPEG's frame header, walking its segments from the start;
+    None if it cannot be found. ``fp`` is left where it was."""
+    start = fp.tell()
+    try:
+        fp.seek(2)  # after SOI
+        while True:
+            b = fp.read(2)
+            if len(b) < 2 or b[0] != 0xFF:
+                return None
+            marker = b[1]
+            if marker == 0xFF:  # fill byte
+                fp.seek(-1, 1)
+                continue
+            if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # no length
+                continue
+            length_bytes = fp.read(2)
+            if len(length_bytes) < 2:
+                return None
+            length = int.from_bytes(length_bytes, "big")
+            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+                head = fp.read(5)
+                if len(head) < 5:
+                    return None
+                return marker, int.from_bytes(head[3:5], "big"), int.from_bytes(head[1:3], "big")
+            if length < 2:
+                return None
+            fp.seek(length - 2, 1)
+    finally:
+        fp.seek(start)
+
+
+def _check_jpeg_data(fp: BinaryIO, source: str) -> None:
+    """Refuse a Huffman-coded JPEG too short to code every 8x8 block of the area its header declares.
+
+    Each block of the first component costs at least one bit (its DC difference's Huffman code,
+    in every sequential or progressive mode), so a frame of W x H pixels needs at least
+    ceil(W/8) x ceil(H/8) / 8 bytes. A file with less ends early; libjpeg paints the rest grey without
+    an error, so a 458-byte file declaring 10000 x 10000 cost 18.7 s and 1.2 GB to decode into
+    nothing (issue 14). Arithmetic-coded frames (SOF9-11, 13-15) can go below a bit a block and are
+    not checked."""
+    frame = _jpeg_frame(fp)
+    if frame is None:
+        return
+    marker, width, height = frame
+    if marker not in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7):
+        return
+    here = fp.tell()
+    size = fp.seek(0, 2)
+    fp.seek(here)
+    needed = math.ceil(width / 8) * math.ceil(height / 8) // 8
+    if size < needed:
+        raise CorruptInputError(
+            f"{source}: the JPEG declares {width}x{height} pixels but holds {size:,} bytes, fewer than the "
+            f"{needed:,} its {width}x{height} pixels need at the least: the data is truncated or forged",
+            hint="re-download, re-export or re-scan the file")
+
+
 def _open_image(fp: BinaryIO, fmt: str, source: str) -> _PilDocument:
     if fmt == "heif":
         _ensure_heif()
+    if fmt == "jpeg":
+        _check_jpeg_data(fp, source)
     with _pil_errors(source, fmt), _strict_truncation():
         im = Image.open(fp, formats=list(_PIL_FORMATS[fmt]))
     return _PilDocument(im, source, fmt, owned=True)
