@@ -15,7 +15,6 @@ it wants) and a 40-way flood of them, run in the thread pool the other endpoints
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import math
 import threading
@@ -26,42 +25,36 @@ __all__ = ["FailureLimiter", "CheckGate"]
 
 
 class FailureLimiter:
-    def __init__(self, per_client: int = 10, per_address: int = 50, window: float = 60.0) -> None:
-        self.per_client = per_client
-        self.per_address = per_address
-        self.window = window
-        self._lock = threading.Lock()
-        self._failures: dict[tuple[str, ...], collections.deque[float]] = {}
+    """Failed attempts counted in a moving window by the ``limits`` library (in this process's
+    memory: each replica counts its own; ``limits`` also speaks Redis and Memcached should replicas
+    need to share the count)."""
 
-    def _recent(self, key: tuple[str, ...], now: float) -> collections.deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return collections.deque()
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
+    def __init__(self, per_client: int = 10, per_address: int = 50, window: float = 60.0) -> None:
+        from limits import RateLimitItemPerSecond
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        seconds = max(1, math.ceil(window))
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._per_client = RateLimitItemPerSecond(per_client, seconds)
+        self._per_address = RateLimitItemPerSecond(per_address, seconds)
+
+    def _keys(self, address: str, client_id: str):
+        return ((self._per_client, ("token-failures", address, client_id)),
+                (self._per_address, ("token-failures", address)))
 
     def retry_after(self, address: str, client_id: str) -> int | None:
         """Seconds to wait before trying again, or ``None`` when an attempt may go ahead."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for key, limit in (((address, client_id), self.per_client), ((address,), self.per_address)):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    waits.append(times[len(times) - limit] + self.window - now)
-            return max(1, math.ceil(max(waits))) if waits else None
+        waits = []
+        for item, key in self._keys(address, client_id):
+            if not self._limiter.test(item, *key):
+                reset = self._limiter.get_window_stats(item, *key).reset_time
+                waits.append(reset - time.time())
+        return max(1, math.ceil(max(waits))) if waits else None
 
     def failed(self, address: str, client_id: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > 100_000:  # an address flood: forget the stalest keys first
-                for key in list(self._failures)[:50_000]:
-                    del self._failures[key]
-            for key in ((address, client_id), (address,)):
-                self._failures.setdefault(key, collections.deque()).append(now)
+        for item, key in self._keys(address, client_id):
+            self._limiter.hit(item, *key)
 
 
 class CheckGate:
