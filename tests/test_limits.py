@@ -24,7 +24,7 @@ def test_more_pages_than_max_pages_are_refused_before_any_is_read():
                                                  f"{MAX_PAGES_DEFAULT}") as info:
         inkread.recognize(pdf, rotate="0")
     assert time.monotonic() - t0 < 10  # 501 pages read would take minutes
-    assert isinstance(info.value, ImageTooLargeError) and info.value.exit_code == 8
+    assert isinstance(info.value, ImageTooLargeError) and info.value.exit_code == 17
     assert "max_pages" in str(info.value)
     three = blank_pdf(3)
     with pytest.raises(TooManyPagesError):
@@ -71,7 +71,7 @@ def test_cli_max_pages_and_time_limit(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("INKREAD_JOBS", "1")
     pdf = tmp_path / "three.pdf"
     pdf.write_bytes(blank_pdf(3))
-    assert cli.main([str(pdf), "--max-pages", "2"]) == 8
+    assert cli.main([str(pdf), "--max-pages", "2"]) == 17
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "3 pages to read, more than 2" in err[0] and "--max-pages" in err[0]
     many = tmp_path / "many.pdf"

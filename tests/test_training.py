@@ -30,12 +30,6 @@ def train_lines() -> list[D.Line]:
     return lines[:12]
 
 
-def _gray(path: Path) -> np.ndarray:
-    import cv2
-
-    return cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-
-
 def test_split_by_page_keeps_pages_whole(train_lines):
     lines = D.read_lines(TRAIN_DIR, D.SHIPPABLE_SETS)
     train, val = D.split_by_page(lines, 0.1, seed=3)
@@ -53,7 +47,7 @@ def test_neck_head_copy_matches_onnx(tmp_path, train_lines):
 
     src = model_dir() / REC_MODEL
     net = load_neck_head(str(src)).eval()
-    gray = _gray(train_lines[0].path)
+    gray = D.gray(train_lines[0].path)
     x, rw = _rec_input(np.repeat(gray[:, :, None], 3, axis=2), 10_000)
     batch = np.zeros((1, 3, 48, -(-rw // 8) * 8 + 64), np.float32)  # some padding, as in a batch
     batch[0, :, :, :rw] = x
@@ -74,7 +68,7 @@ def test_few_steps_lower_the_loss_and_export_reads(tmp_path, train_lines):
     from inkread.training.train import export, train
 
     bb = Backbone(tmp_path / "cache", threads=1)
-    items = [(_gray(ln.path), ln.text) for ln in train_lines]
+    items = [(D.gray(ln.path), ln.text) for ln in train_lines]
     extract(items, bb, tmp_path / "cache", "real", log=lambda m: None)
     extract(items[:4], bb, tmp_path / "cache", "val", log=lambda m: None)
     args = Namespace(seed=1, threads=1, work=str(tmp_path), part="neck", dropout=0.0, views=1, synth_share=0.0,
@@ -107,7 +101,7 @@ def test_backbone_stage_copy_matches_onnx(tmp_path, train_lines):
     from inkread.training.stage import Front, Stage, stage_module
     from inkread.training.train import _classes
 
-    grays = [_gray(ln.path) for ln in train_lines[:3]]
+    grays = [D.gray(ln.path) for ln in train_lines[:3]]
     front = Front(tmp_path, threads=1)
     mid, lengths = front.run(grays)
     stage = stage_module(tmp_path).eval()

@@ -6,13 +6,14 @@
 """
 
 from . import exceptions
+from ._version import __version__
 from .engine import OcrEngine, recognize
 from .exceptions import OcrException
 from .languages import Language, supported_languages
 from .options import PreprocessOptions, RecognitionMode, RecognitionOptions, Toggle
 from .result import Line, OcrResult, Page, Word
 
-__version__ = "0.1.0"
+from . import export  # noqa: E402, F401 - registers the writers behind OcrResult.save, to_hocr, ...
 
 __all__ = [
     "OcrEngine",

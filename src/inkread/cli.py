@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
+from ._version import __version__
 from . import exceptions as exc_mod
 from .exceptions import OcrException
 from .failure import (DEBUG_ENV, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, CliError, Failure,
@@ -70,6 +70,7 @@ EXIT_CODES: list[tuple[int, str]] = [
     (exc_mod.ServiceUnavailableError.exit_code, "the OCR service cannot be reached"),
     (exc_mod.OcrTimeoutError.exit_code, "timed out"),
     (exc_mod.OcrCancelledError.exit_code, "cancelled"),
+    (exc_mod.TooManyPagesError.exit_code, "more pages to read than --max-pages allows"),
     (EXIT_SOME_FAILED, "some inputs failed: others succeeded, or they failed in different ways"),
     (EXIT_INTERNAL, f"internal error (a bug; rerun with {DEBUG_ENV}=1 for the traceback)"),
     (EXIT_WRITE, "an output file could not be written"),

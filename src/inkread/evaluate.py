@@ -172,7 +172,7 @@ class InkreadRunner(Runner):
         return str(result)
 
     def describe(self) -> str:
-        from . import __version__
+        from ._version import __version__
 
         return f"inkread {__version__}"
 

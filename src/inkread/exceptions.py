@@ -103,6 +103,8 @@ class PageSelectionError(InputError):
 class TooManyPagesError(ImageTooLargeError):
     """More pages asked for than ``max_pages`` allows (checked before any page is read)."""
 
+    exit_code = 17
+
 
 class UnsupportedLanguageError(OcrException):
     exit_code = 10

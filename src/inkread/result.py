@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["Word", "Line", "Page", "OcrResult"]
@@ -181,14 +182,12 @@ class OcrResult:
             timings={k: float(v) for k, v in d.get("timings", {}).items()},
         )
 
-    # ----- output formats (see inkread.export) -------------------------------------------------
+    # ----- output formats (written by inkread.export, which registers its writers here) --------
     def save(self, path: Any, format: str | None = None, *, images: Any = None, **options: Any) -> Any:
         """Write to ``path`` as text, json, hocr, alto, pdf or md (default: from the suffix:
         .txt .json .hocr/.html .xml/.alto .pdf .md). A PDF needs the page images: ``images=`` the
         file, one image, or one per page; by default ``self.source`` is read again. Returns the path."""
-        from . import export
-
-        return export.save(self, path, format, images=images, **options)
+        return _writer("save")(self, path, format, images=images, **options)
 
     def to_text(self) -> str:
         """The plain text (same as :attr:`text`)."""
@@ -196,27 +195,19 @@ class OcrResult:
 
     def to_hocr(self) -> str:
         """hOCR (XHTML): ocr_page > ocr_carea > ocr_par > ocr_line > ocrx_word, pixel bboxes."""
-        from .export import to_hocr
-
-        return to_hocr(self)
+        return _writer("hocr")(self)
 
     def to_alto(self) -> str:
         """ALTO XML v4 (validates against ``inkread/export/schemas/alto-4-3.xsd``)."""
-        from .export import to_alto
-
-        return to_alto(self)
+        return _writer("alto")(self)
 
     def to_markdown(self) -> str:
         """Markdown: paragraphs, bullet/numbered lists, ``- [ ]`` / ``- [x]`` checkboxes."""
-        from .export import to_markdown
-
-        return to_markdown(self)
+        return _writer("markdown")(self)
 
     def to_pdf_bytes(self, images: Any = None, **options: Any) -> bytes:
         """A searchable PDF: the page images with an invisible text layer (see ``save``)."""
-        from .export.pdf import to_pdf_bytes
-
-        return to_pdf_bytes(self, images, **options)
+        return _writer("pdf_bytes")(self, images, **options)
 
     def render_overlay(self, path: Any = None, *, images: Any = None, page: int | None = None,
                        **options: Any) -> Any:
@@ -225,15 +216,30 @@ class OcrResult:
         Returns a PIL image (``page=`` picks one page, 0-based position in :attr:`pages`; default
         the first), or saves every page when ``path`` is given (``out.png``, or ``out-1.png``,
         ``out-2.png`` ... for several pages) and returns the list of images."""
-        from . import export
-
+        overlays = _writer("overlays")
         if path is not None and page is None:
-            return export.render_overlays(self, path, images=images, **options)
+            return overlays(self, path, images=images, **options)
         one = OcrResult(pages=[self.pages[page or 0]], language=self.language, mode=self.mode,
                         source=self.source)
         if images is not None and isinstance(images, (list, tuple)) and len(images) == len(self.pages):
             images = [images[page or 0]]
-        image = export.render_overlays(one, None, images=images, **options)[0]
+        image = overlays(one, None, images=images, **options)[0]
         if path is not None:
             image.save(path)
         return image
+
+
+# The writers behind OcrResult.save/to_hocr/...: inkread.export registers them when it is imported
+# (inkread's package imports it), so the result tree does not depend on its exporters; they depend
+# on it.
+_WRITERS: dict[str, Callable[..., Any]] = {}
+
+
+def register_writers(**writers: Callable[..., Any]) -> None:
+    """Make ``writers`` (``save``, ``hocr``, ``alto``, ``markdown``, ``pdf_bytes``, ``overlays``)
+    the ones :class:`OcrResult`'s methods call."""
+    _WRITERS.update(writers)
+
+
+def _writer(name: str) -> Callable[..., Any]:
+    return _WRITERS[name]  # inkread/__init__ imports inkread.export, which registers every writer

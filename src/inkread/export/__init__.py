@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..result import OcrResult
+from ..result import OcrResult, register_writers
 from .alto import ALTO_NAMESPACE, ALTO_SCHEMA_PATH, AltoValidationError, to_alto, validate_alto
 from .formats import (
     BINARY_FORMATS,
@@ -207,3 +207,13 @@ def _overlays(result: OcrResult, targets: list[Any], images: Any, pdf_dpi: float
             write_file(target, encode_image(image, target))
         out.append((image, target))
     return out
+
+
+def _pdf_bytes(results: Any, images: Any = None, **options: Any) -> bytes:
+    from .pdf import to_pdf_bytes  # pikepdf and PDFium only when a PDF is written
+
+    return to_pdf_bytes(results, images, **options)
+
+
+register_writers(save=save, hocr=to_hocr, alto=to_alto, markdown=to_markdown, pdf_bytes=_pdf_bytes,
+                 overlays=render_overlays)

@@ -12,7 +12,7 @@ Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1/y1 exclusive), whole pixe
 
 
 def software_version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 

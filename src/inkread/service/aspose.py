@@ -55,7 +55,9 @@ from starlette.concurrency import run_in_threadpool
 from ..exceptions import UnsupportedLanguageError
 from ..languages import Language
 from ..options import RecognitionMode, RecognitionOptions
-from .app import ApiError, ServiceState, _queue_check, check_upload, current_client, decode_base64, state
+from .deps import ServiceState, current_client, queue_check, state
+from .problems import ApiError
+from .uploads import check_upload, decode_base64
 from .store import ClientRecord, TaskRecord
 
 __all__ = ["router", "options_from_settings", "render_results", "to_hocr"]
@@ -243,7 +245,7 @@ async def _submit(request: Request, body: AsposeBody, client: ClientRecord, *, p
     options, extra = options_from_settings(body.settings, pdf=pdf)
 
     def submit() -> TaskRecord:
-        _queue_check(st, client.id)
+        queue_check(st, client.id)
         return st.store.create_task(client_id=client.id, kind="aspose-pdf" if pdf else "aspose-image", data=data,
                                     options={"recognition": options.to_dict(), **extra})
 

@@ -13,17 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from . import data as D
-
-
-def _gray(path: Path) -> np.ndarray:
-    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if img is None:
-        raise ValueError(f"cannot read {path}")
-    return img
 
 
 def _real_views(lines: list[D.Line], views: int, seed: int):
@@ -31,7 +23,7 @@ def _real_views(lines: list[D.Line], views: int, seed: int):
 
     rng = np.random.default_rng(seed)
     for ln in lines:
-        gray = _gray(ln.path)
+        gray = D.gray(ln.path)
         yield gray, ln.text
         for _ in range(views - 1):
             yield augment(gray, rng), ln.text
@@ -46,18 +38,6 @@ def _synth_views(n: int, seed: int, fonts, p_aug: float = 0.7):
         yield (augment(img, rng) if rng.random() < p_aug else img), text
 
 
-def _eval_lines(eval_root: Path):
-    import csv
-
-    with open(eval_root / "manifest.tsv", encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if row["kind"] != "hw-line":
-                continue
-            gt = (eval_root / "gt" / row["set"] / f"{row['id']}.txt").read_text(encoding="utf-8").strip()
-            image = next((eval_root / "images" / row["set"]).glob(f"{row['id']}.*"))
-            yield _gray(image), gt
-
-
 def cmd_features(args) -> None:
     from .features import Backbone, extract
 
@@ -70,15 +50,15 @@ def cmd_features(args) -> None:
     from .synth import HELD_OUT_FONTS, TRAIN_FONTS
 
     jobs = [
-        ("val", lambda: ((_gray(l.path), l.text) for l in val)),
+        ("val", lambda: ((D.gray(l.path), l.text) for l in val)),
         ("synth_heldout", lambda: _synth_views(args.synth_val, args.seed + 7, HELD_OUT_FONTS, p_aug=0.0)),
         ("real", lambda: _real_views(train, args.views, args.seed)),
         ("synth", lambda: _synth_views(args.synth, args.seed, TRAIN_FONTS)),
     ]
     if args.eval and Path(args.eval).is_dir():  # measuring only: never trained on
-        jobs.insert(1, ("dev_lines", lambda: _eval_lines(Path(args.eval))))
+        jobs.insert(1, ("dev_lines", lambda: D.dev_lines(Path(args.eval))))
     pick = D.other_collections(Path(args.data), args.other, args.seed)
-    jobs.insert(2, ("other_sets", lambda: ((_gray(l.path), l.text) for l in pick)))
+    jobs.insert(2, ("other_sets", lambda: ((D.gray(l.path), l.text) for l in pick)))
     for name, make in jobs:
         if args.only and name not in args.only.split(","):
             continue

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Line", "read_lines", "split_by_page", "latin_classes", "encode", "data_hash", "SHIPPABLE_SETS"]
+__all__ = ["Line", "read_lines", "split_by_page", "latin_classes", "encode", "data_hash", "SHIPPABLE_SETS", "gray", "dev_lines"]
 
 # Only these collections' images are openly licensed (CC-BY-4.0): the weights that ship with inkread
 # are trained on them and on synthetic lines. hooker and stanford are measured on, never trained on.
@@ -113,3 +113,24 @@ def data_hash(lines: list[Line]) -> str:
     for ln in sorted(lines, key=lambda x: str(x.path)):
         h.update(f"{ln.path.name}\t{ln.text}\n".encode())
     return h.hexdigest()[:16]
+
+
+def gray(path: Path) -> np.ndarray:
+    """A line image as greyscale ``uint8``; ``ValueError`` if it cannot be read."""
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise ValueError(f"cannot read {path}")
+    return img
+
+
+def dev_lines(eval_root: Path):
+    """(grey image, text) of the evaluation set's hw-line crops: measured on, never trained on."""
+    with open(eval_root / "manifest.tsv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if row["kind"] != "hw-line":
+                continue
+            gt = (eval_root / "gt" / row["set"] / f"{row['id']}.txt").read_text(encoding="utf-8").strip()
+            image = next((eval_root / "images" / row["set"]).glob(f"{row['id']}.*"))
+            yield gray(image), gt

@@ -267,9 +267,7 @@ def train_stage_main(args) -> dict:
     held = list(synthetic_lines(args.synth_val, args.seed + 7, fonts=HELD_OUT_FONTS))
     measure["synth_heldout"] = ([h[0] for h in held], [D.normalise_text(h[1]) for h in held])
     if args.eval and Path(args.eval).is_dir():
-        from .__main__ import _eval_lines
-
-        dev = list(_eval_lines(Path(args.eval)))
+        dev = list(D.dev_lines(Path(args.eval)))
         measure["dev_lines"] = ([d[0] for d in dev], [D.normalise_text(d[1]) for d in dev])
     ckpt = work / f"stage{args.tag}.pt"
     teacher = None
