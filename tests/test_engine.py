@@ -411,3 +411,24 @@ def test_blank_slivers_are_read_fast_and_empty():
         result = engine.recognize(np.full(shape + (3,), 255, np.uint8))
         assert result.text == ""
         assert time.perf_counter() - start < 1.0
+
+
+def test_the_engine_reads_through_the_backend_registry(tmp_path):
+    """The engine knows no backend by name (issue 15): it asks the registry for the one that reads the
+    language and hands it each page; a fake registered as "ppocr" reads instead, no model loaded."""
+    from fakes import fake_backend
+    from synth import blank_pdf
+
+    from inkread.backends import backend_for, get_backend
+
+    assert backend_for("en").name == "ppocr" and backend_for("el").name == "tesseract"
+    assert get_backend("ppocr").capabilities.lexicon and not get_backend("tesseract").capabilities.lexicon
+    assert get_backend("tesseract").capabilities.modes == ("auto", "printed")
+    with fake_backend() as fake:
+        engine = inkread.OcrEngine()
+        engine.warmup()
+        result = engine.recognize(blank_pdf(3), pages=[0, 2], mode="handwritten", pdf_dpi=30)
+        assert fake.warmed == 1 and fake.pages == [0, 2]
+        assert result.text == "page 1 200x260\n\f\npage 3 200x260"  # form feed between pages
+        assert all(o.mode.value == "handwritten" for o in fake.options)
+    assert backend_for("en").label == "pp-ocrv6"  # the real one is back

@@ -108,7 +108,7 @@ def test_a_cancelled_call_frees_its_worker_process():
 
     engine = ProcessEngine(1, threads=1)
     try:
-        engine.warm()
+        engine.warmup()
         token = CancelToken()
         outcome: dict = {}
 

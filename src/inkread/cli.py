@@ -156,14 +156,14 @@ def _languages_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_languages(args: argparse.Namespace) -> int:
-    from .backends import BACKEND_LABELS, backend_modes
+    from .backends import get_backend
     from .languages import supported_languages
 
     rows = [
         {"code": i.code, "name": i.name, "iso3": i.iso3, "script": i.script,
-         "backend": BACKEND_LABELS[i.backends[0]],  # what --engine auto uses
-         "backends": [BACKEND_LABELS[b] for b in i.backends], "tesseract": i.tesseract,
-         "modes": list(backend_modes(i.backends[0]))}
+         "backend": get_backend(i.backends[0]).label,  # what --engine auto uses
+         "backends": [get_backend(b).label for b in i.backends], "tesseract": i.tesseract,
+         "modes": list(get_backend(i.backends[0]).capabilities.modes)}
         for i in supported_languages()
     ]
     if args.format == "json":
@@ -724,12 +724,9 @@ def _jobs(args: argparse.Namespace) -> int:
 def _preflight(options: Any) -> None:
     """Refuse once, before any file is read, what would fail every file: a language no backend
     reads, or a Tesseract language pack that is not installed."""
-    from .backends import select_backend
+    from .backends import backend_for
 
-    if select_backend(options.language, options.engine) == "tesseract":
-        from .backends import tesseract
-
-        tesseract.check_language(options.language)
+    backend_for(options.language, options.engine).check_language(options)
 
 
 def _spool_stdin(stack: contextlib.ExitStack) -> Path:

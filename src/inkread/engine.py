@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from typing import Any
 
@@ -38,7 +37,6 @@ class OcrEngine:
         if kwargs:
             self._options = self._options.updated(**kwargs)
         self._source: Any = None
-        self._lock = threading.Lock()
         self.client_id = client_id
         self._client_secret = client_secret
         self.url = url or os.environ.get("INKREAD_URL") or None
@@ -71,6 +69,15 @@ class OcrEngine:
         self._options = self._options.updated(**options)
 
     # ----- recognition ----------------------------------------------------------------------
+    def warmup(self) -> None:
+        """Load the models the engine's language needs now, not on the first page (a service before
+        its first request, a benchmark before its clock starts); nothing for a remote engine."""
+        if self.url:
+            return
+        from .backends import backend_for
+
+        backend_for(self._options.language, self._options.engine).warmup()
+
     def recognize(self, source: Any = None, **options: Any) -> OcrResult:
         """Recognise ``source`` (or the image given to ``load_image``) with these per-call options."""
         if source is None:
@@ -161,63 +168,10 @@ def _reads_as_nothing(page: Any) -> bool:
 
 #: characters per line-height of line width below which a page is checked for another script
 SPARSE_TEXT = 1.3
-#: Tesseract OSD's orientation confidence from which its turn is taken
-OSD_SURE = 1.5
-
-
-def _tesseract_rotation(image: Any, options: RecognitionOptions, read: Any, osd: Any,
-                        regions: Any) -> tuple[int, Any]:
-    """The clockwise turn that makes a page Tesseract reads upright, and its reading when one was
-    made on the way. Tesseract's OSD (``osd()``) decides where it is sure; where it cannot tell (a few
-    lines of Arabic or Hindi: "too few characters"), the detector's boxes (``regions()``) say whether
-    lines run across or up the page and Tesseract reads it both ways, the more confident reading
-    winning."""
-    if options.rotate != "auto":
-        return int(options.rotate), None
-    found = osd()
-    if found is not None and found.rotate is not None and found.rotate_confidence >= OSD_SURE:
-        return found.rotate, None
-    from .orientation import line_direction, turn
-
-    sideways = line_direction(regions())[0]
-    reads = {r: read(turn(image, r)) for r in ((90, 270) if sideways else (0, 180))}
-    best = max(reads, key=lambda r: (reads[r].confidence, -r))
-    return best, reads[best]
-
-
 def _read_with(page: Any, options: RecognitionOptions, timings: dict[str, float], osd: Any) -> Any:
-    from .backends import select_backend
+    from .backends import backend_for
 
-    t1 = time.perf_counter()
-    if select_backend(options.language, options.engine) == "tesseract":
-        import functools
-
-        from .backends import tesseract
-        from .coverage import cover
-        from .orientation import turn, turned_back
-        from .pipeline import text_regions
-
-        def read(image, index, line=None):
-            return tesseract.recognize_page(image, options.language, index, mode=options.mode.value, line=line)
-
-        upright_regions = functools.cache(lambda: text_regions(page.image))  # detected once, if at all
-        rotation, first = _tesseract_rotation(page.image, options, lambda img: read(img, page.index), osd,
-                                              upright_regions)
-        image = turn(page.image, rotation)
-        # every line the detector finds is read (or reported): Tesseract's segmentation drops some
-        done = cover(first if first is not None else read(image, page.index), image,
-                     text_regions(image) if rotation else upright_regions(),
-                     lambda crop: read(crop, page.index, line=True))
-        if rotation:
-            done = turned_back(done, rotation, page.image.shape[1], page.image.shape[0])
-        timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t1
-        return done
-    from .models import get_models
-    from .pipeline import recognize_page
-
-    models = get_models()
-    timings["models"] = timings.get("models", 0.0) + time.perf_counter() - t1
-    return recognize_page(page.image, options, models, index=page.index, timings=timings)
+    return backend_for(options.language, options.engine).read_page(page, options, timings=timings, osd=osd)
 
 
 def recognize(source: Any, **options: Any) -> OcrResult:

@@ -144,10 +144,8 @@ class InkreadRunner(Runner):
         self.mode = mode if mode == "matched" else RecognitionMode.parse(mode).value
         self.engine = engine if engine is not None else OcrEngine()
         self.last_result: Any = None
-        if not getattr(self.engine, "url", None):  # local engine: load the models now
-            from .models import get_models
-
-            get_models()
+        if hasattr(self.engine, "warmup"):  # a local engine loads its models now
+            self.engine.warmup()
 
     def mode_for(self, kind: str) -> str:
         """The recognition mode used for a sample of ``kind``."""

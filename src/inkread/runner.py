@@ -266,9 +266,7 @@ def _init_engine_worker(threads: int, flags: Any) -> None:
 
 
 def _worker_warm() -> None:
-    from .models import get_models
-
-    get_models()
+    _WORKER["engine"].warmup()
 
 
 class ProcessEngine:
@@ -325,7 +323,7 @@ class ProcessEngine:
                 with self._lock:
                     self._free.append(slot)
 
-    def warm(self) -> None:
+    def warmup(self) -> None:
         """Load the models in every process now (not on the first requests)."""
         for future in [self.pool.submit(_worker_warm) for _ in range(self.processes)]:
             future.result()

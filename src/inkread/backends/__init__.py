@@ -1,9 +1,9 @@
-"""The recognition backends and which one reads a language.
+"""The recognition backends (:class:`~.base.Recognizer`) and which one reads a language.
 
-* ``"ppocr"``: the shipped PP-OCRv6 models (:mod:`inkread.pipeline`), printed and handwritten text, the
-  languages of ``inkread.languages._TABLE``;
-* ``"tesseract"``: the system's Tesseract 5 (:mod:`inkread.backends.tesseract`), printed text, every
-  language it has traineddata for.
+* ``"ppocr"`` (:mod:`.ppocr`): the shipped PP-OCRv6 models through inkread's page reader
+  (:mod:`inkread.pipeline`), printed and handwritten text, the languages of ``inkread.languages._TABLE``;
+* ``"tesseract"`` (:mod:`.tesseract_reader`, driving :mod:`.tesseract`): the system's Tesseract 5,
+  printed text, every language it has traineddata for.
 
 ``engine="auto"`` picks the first backend in ``LanguageInfo.backends`` (PP-OCRv6 wherever it reads the
 language); ``"ppocr"`` / ``"tesseract"`` ask for one and are refused for a language it does not read.
@@ -11,14 +11,43 @@ language); ``"ppocr"`` / ``"tesseract"`` ask for one and are refused for a langu
 
 from __future__ import annotations
 
+import functools
+
 from ..exceptions import UnsupportedLanguageError
 from ..languages import Language
 from ..options import parse_engine
+from .base import Capabilities, Recognizer
+from .ppocr import PpOcrRecognizer
+from .tesseract_reader import TesseractRecognizer
 
-__all__ = ["BACKEND_LABELS", "select_backend", "backend_modes"]
+__all__ = ["Capabilities", "Recognizer", "get_backend", "backend_for", "select_backend", "register_backend"]
 
-# How each backend is shown to people (``inkread languages``).
-BACKEND_LABELS = {"ppocr": "pp-ocrv6", "tesseract": "tesseract"}
+# every backend, by name; a new one is a Recognizer class and a line here
+_BUILTIN: tuple[type, ...] = (PpOcrRecognizer, TesseractRecognizer)
+
+
+@functools.cache
+def _registry() -> dict[str, Recognizer]:
+    return {cls.name: cls() for cls in _BUILTIN}
+
+
+def get_backend(name: str) -> Recognizer:
+    """The backend called ``name`` (as in ``options.engine`` and ``LanguageInfo.backends``)."""
+    return _registry()[name]
+
+
+def register_backend(recognizer: Recognizer) -> Recognizer | None:
+    """Make ``recognizer`` the backend called ``recognizer.name`` in this process (a plugin, or a
+    test's fake in place of a real one); returns the one it replaces, if any."""
+    registry = _registry()
+    previous = registry.get(recognizer.name)
+    registry[recognizer.name] = recognizer
+    return previous
+
+
+def backend_for(language: Language | str, engine: str = "auto") -> Recognizer:
+    """The backend that reads ``language`` under ``engine`` (see :func:`select_backend`)."""
+    return get_backend(select_backend(language, engine))
 
 
 def select_backend(language: Language | str, engine: str = "auto") -> str:
@@ -34,8 +63,3 @@ def select_backend(language: Language | str, engine: str = "auto") -> str:
             hint=f"backends that read it: {served}; use engine='auto' or one of those",
         )
     return engine
-
-
-def backend_modes(backend: str) -> tuple[str, ...]:
-    """The recognition modes a backend reads well (Tesseract reads print; handwriting is read as print)."""
-    return ("auto", "printed", "handwritten") if backend == "ppocr" else ("auto", "printed")

@@ -104,12 +104,8 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
 
             the_engine = OcrEngine()
             the_engine.url = None  # the server recognises locally, whatever INKREAD_URL says
-        if settings.preload_models and processes is not None:
-            await run_in_threadpool(processes.warm)
-        elif settings.preload_models:
-            from ..models import get_models
-
-            await run_in_threadpool(get_models)
+        if settings.preload_models and hasattr(the_engine, "warmup"):
+            await run_in_threadpool(the_engine.warmup)
         pool = WorkerPool(the_store, the_engine, workers=settings.workers, lease_seconds=settings.lease_seconds,
                           task_seconds=settings.task_seconds,
                           poll_interval=settings.poll_interval, result_ttl=settings.result_ttl,
