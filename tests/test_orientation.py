@@ -121,3 +121,19 @@ def test_rotation_is_in_hocr_and_alto(note_upright):
     export.validate_alto(alto)
     assert 'ROTATION="90"' in alto
     assert "textangle" not in export.to_hocr(note_upright) and "ROTATION" not in export.to_alto(note_upright)
+
+
+def test_turned_back_maps_unread_regions_too():
+    """A Tesseract page read turned kept its unread regions (issue 12's coverage check) in the turned
+    image's coordinates while its lines were mapped back to the image as given."""
+    from inkread.orientation import turned_back
+    from inkread.result import Line, Page
+
+    image = np.zeros((30, 50, 3), np.uint8)
+    turned = turn(image, 90)
+    h, w = turned.shape[:2]
+    region = [(2.0, 3.0), (12.0, 3.0), (12.0, 9.0), (2.0, 9.0)]
+    page = Page(index=0, width=w, height=h, lines=[Line("x", list(region), 0.9)], unread=[list(region)])
+    back = turned_back(page, 90, 50, 30)
+    assert back.unread == [back.lines[0].bbox]  # the same box, mapped the same way
+    assert np.allclose(back.unread[0], map_back(np.array(region), 90, 50, 30))

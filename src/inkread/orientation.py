@@ -113,7 +113,8 @@ def turned_back(page: Page, rotation: int, width: int, height: int) -> Page:
 
     lines = [replace(line, bbox=back(line.bbox), words=[replace(w, bbox=back(w.bbox)) for w in line.words])
              for line in page.lines]
-    return replace(page, width=width, height=height, lines=lines, rotation=rotation)
+    return replace(page, width=width, height=height, lines=lines, rotation=rotation,
+                   unread=[back(region) for region in page.unread])
 
 
 def _crop(image: np.ndarray, q: np.ndarray) -> np.ndarray:
