@@ -37,6 +37,7 @@ __all__ = [
     "expand_inputs",
     "iter_results",
     "empty_folder_error",
+    "same_file",
 ]
 
 #: File name endings that claim to be an image or a PDF; such files inside a folder are always
@@ -131,7 +132,7 @@ def _dir_entries(folder: Path, recursive: bool, exclude: Sequence[Path] = ()) ->
     for e in entries:
         try:
             if e.is_dir(follow_symlinks=False):
-                if recursive and not any(_same(Path(e.path), x) for x in exclude):
+                if recursive and not any(same_file(Path(e.path), x) for x in exclude):
                     out.append((Path(e.path), True))
             elif e.is_file():
                 out.append((Path(e.path), False))
@@ -149,7 +150,10 @@ def _shared_stems(names: Iterable[str]) -> set[str]:
     return {stem for stem, n in seen.items() if n > 1}
 
 
-def _same(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` name one file (the same path, a link to it, or a hard link); False if unsure."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
     try:
         return os.path.samefile(a, b)
     except OSError:

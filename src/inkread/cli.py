@@ -32,6 +32,7 @@ from . import exceptions as exc_mod
 from .exceptions import OcrException
 from .failure import (DEBUG_ENV, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, EXIT_WRITE, CliError, Failure,
                       OutputError, debug_enabled, error_line, exit_code_for)
+from .options import MAX_PIXELS_DEFAULT, PDF_DPI_DEFAULT
 
 __all__ = [
     "main",
@@ -344,10 +345,10 @@ examples:
                           "off reads them as they are; a number turns every page that far clockwise")
     rec.add_argument("--pages", "-p", metavar="RANGE",
                      help="pages to read, 1-based, e.g. 1-3,5 (default: all)")
-    rec.add_argument("--dpi", type=positive_int, default=300, metavar="N",
-                     help="resolution PDF pages are rendered at (default: 300)")
+    rec.add_argument("--dpi", type=positive_int, default=PDF_DPI_DEFAULT, metavar="N",
+                     help=f"resolution PDF pages are rendered at (default: {PDF_DPI_DEFAULT})")
     rec.add_argument("--max-pixels", type=positive_int, default=None, metavar="N",
-                     help="refuse pages larger than this many pixels (default: 120000000)")
+                     help=f"refuse pages larger than this many pixels (default: {MAX_PIXELS_DEFAULT})")
     rec.add_argument("--max-pages", type=positive_int, default=None, metavar="N",
                      help="refuse a document with more pages to read than this, before reading any (default: 500)")
     rec.add_argument("--time-limit", type=positive_float, default=None, metavar="SECONDS",
@@ -403,7 +404,7 @@ def _suffix_format(path: Path) -> str | None:
 
 
 def same_file(a: Path, b: Path) -> bool:
-    from .outputs import same_file as same
+    from .batch import same_file as same
 
     return same(a, b)
 

@@ -45,6 +45,7 @@ from .exceptions import (
     TooManyPagesError,
     UnsupportedFormatError,
 )
+from .options import MAX_PIXELS_DEFAULT, PDF_DPI_DEFAULT
 
 __all__ = [
     "PageImage",
@@ -59,7 +60,6 @@ __all__ = [
 
 #: Largest page we decode, in pixels (width * height).  Guards against decompression bombs:
 #: a tiny file whose header claims a gigantic canvas.  120 MP is a 600 dpi A3 scan.
-MAX_PIXELS_DEFAULT = 120_000_000
 
 #: Formats we read, as named in :attr:`PageImage.format` and in error messages.
 SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "GIF", "WebP", "HEIC/HEIF/AVIF", "PDF")
@@ -964,7 +964,7 @@ def load_pages(
     *,
     pages: Sequence[int] | None = None,
     max_pixels: int = MAX_PIXELS_DEFAULT,
-    pdf_dpi: int = 300,
+    pdf_dpi: int = PDF_DPI_DEFAULT,
 ) -> list[PageImage]:
     """Load ``source`` into one :class:`PageImage` per page.
 
@@ -988,7 +988,7 @@ def iter_pages(
     *,
     pages: Sequence[int] | None = None,
     max_pixels: int = MAX_PIXELS_DEFAULT,
-    pdf_dpi: int = 300,
+    pdf_dpi: int = PDF_DPI_DEFAULT,
     max_pages: int | None = None,
 ) -> Iterator[PageImage]:
     """:func:`load_pages`, one page at a time: only the page being read is held, so a 1,000-page PDF
@@ -1024,7 +1024,7 @@ def count_pages(source: Any) -> int:
 
     A file object is read to its end.
     """
-    with _open_source(source, 300) as doc:
+    with _open_source(source, PDF_DPI_DEFAULT) as doc:
         return doc.page_count()
 
 

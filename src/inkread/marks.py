@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .preprocess import to_gray
+
 __all__ = ["Checkbox", "find_checkboxes", "normalise_bullet"]
 
 _BULLETS = re.compile(r"^[·∙●•◦○▪■►‣⁃]\s*")
@@ -29,7 +31,7 @@ class Checkbox:
 
 def find_checkboxes(image: np.ndarray, line_height: float) -> list[Checkbox]:
     """Square outlines between 0.4 and 1.6 line heights wide, with a thin border."""
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    gray = to_gray(image)
     binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                    max(15, int(line_height) | 1), 15)
     # Adaptive thresholding hollows out large solid shapes; judge the inside on a global threshold.

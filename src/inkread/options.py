@@ -10,8 +10,13 @@ from .exceptions import OcrException
 from .languages import Language
 
 __all__ = ["RecognitionMode", "Toggle", "PreprocessOptions", "RecognitionOptions", "ENGINES", "parse_engine",
-           "MAX_PAGES_DEFAULT"]
+           "MAX_PAGES_DEFAULT", "MAX_PIXELS_DEFAULT", "PDF_DPI_DEFAULT"]
 
+#: the resolution PDF pages are rendered at, and images without one are taken to have
+PDF_DPI_DEFAULT = 300
+#: the largest page (in pixels) read unless ``max_pixels`` says otherwise: checked from the file's
+#: header before any pixel is decoded (Pillow's own bomb limit is 89.5 MP)
+MAX_PIXELS_DEFAULT = 120_000_000
 #: pages read from one document at most unless ``max_pages`` says otherwise: a scanned book fits, a
 #: 19 KB PDF of 100,000 blank pages does not hold a process for hours
 MAX_PAGES_DEFAULT = 500
@@ -128,8 +133,8 @@ class RecognitionOptions:
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)
     detect_checkboxes: bool = True
     lexicon: bool = True  # decode with the language's word list (wordfreq) inside the beam search
-    pdf_dpi: int = 300
-    max_pixels: int = 120_000_000
+    pdf_dpi: int = PDF_DPI_DEFAULT
+    max_pixels: int = MAX_PIXELS_DEFAULT
     engine: str = "auto"  # "auto" | "ppocr" | "tesseract" (see inkread.backends)
     rotate: str = "auto"  # "auto": decide each page's orientation; "0"/"90"/"180"/"270": turn it so
     max_pages: int = MAX_PAGES_DEFAULT  # a document with more pages (selected) is refused before reading

@@ -11,55 +11,26 @@ A :class:`Sink` takes results one input at a time, in input order. Three kinds:
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any, Callable
 
-from .batch import InputFile
+from .batch import InputFile, same_file
 from .exceptions import OcrException
 from .failure import OutputError, error_line
+from .options import PDF_DPI_DEFAULT
 
 __all__ = ["Sink", "write_atomic", "same_file", "render", "Namer"]
 
 
-def same_file(a: Path, b: Path) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _default_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write ``text`` (or bytes) to ``path`` via a temporary file in the same folder and a rename:
-    a crash or Ctrl-C leaves the old file or the new one, never half of one."""
+    """:func:`inkread.export.write_file` (atomic), its failure an :class:`OutputError`."""
+    from .export import write_file
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o7777 if path.is_file() else _default_mode()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(text.encode("utf-8") if isinstance(text, str) else text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_file(path, text)
     except OSError as error:
         reason = error.strerror or str(error)
         raise OutputError(f"cannot write {path}: {reason}") from error
@@ -105,7 +76,7 @@ class Sink:
     """Results in one format, to stdout (``target=None``), one file, or a folder (``folder=``)."""
 
     def __init__(self, fmt: str, *, multi: bool, target: Path | None = None, folder: Path | None = None,
-                 pdf_dpi: float = 300, out: Callable[[str], None] | None = None,
+                 pdf_dpi: float = PDF_DPI_DEFAULT, out: Callable[[str], None] | None = None,
                  image_dpi: float | None = None) -> None:
         self.fmt = fmt
         self.multi = multi

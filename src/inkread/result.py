@@ -11,6 +11,9 @@ __all__ = ["Word", "Line", "Page", "OcrResult"]
 
 Polygon = list[tuple[float, float]]  # clockwise from top-left, original-image pixels
 
+#: between pages (and between documents) in plain text: a form feed on its own line, as Tesseract writes
+PAGE_SEPARATOR = "\n\f\n"
+
 
 def _poly_json(poly: Polygon) -> list[list[float]]:
     return [[round(float(x), 1), round(float(y), 1)] for x, y in poly]
@@ -144,7 +147,7 @@ class OcrResult:
     @property
     def text(self) -> str:
         """The whole document: pages separated by a form feed line, like Tesseract's output."""
-        return "\n\f\n".join(p.text for p in self.pages) if len(self.pages) > 1 else (
+        return PAGE_SEPARATOR.join(p.text for p in self.pages) if len(self.pages) > 1 else (
             self.pages[0].text if self.pages else "")
 
     @property

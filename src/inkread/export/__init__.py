@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..result import OcrResult, register_writers
+from ..result import PAGE_SEPARATOR, OcrResult, register_writers
 from .alto import ALTO_NAMESPACE, ALTO_SCHEMA_PATH, AltoValidationError, to_alto, validate_alto
 from .formats import (
     BINARY_FORMATS,
@@ -84,7 +84,7 @@ def to_text(results: OcrResult | Iterable[OcrResult]) -> str:
     """The plain text (``result.text``; several results separated by a form feed line)."""
     if isinstance(results, OcrResult):
         return results.text
-    return "\n\f\n".join(r.text for r in results)
+    return PAGE_SEPARATOR.join(r.text for r in results)
 
 
 def to_json(results: OcrResult | Iterable[OcrResult], *, indent: int | None = 2) -> str:
@@ -119,16 +119,24 @@ def export(results: OcrResult | Iterable[OcrResult], format: str, *, images: Any
 
 
 def write_file(path: str | os.PathLike[str], data: str | bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a temporary file in the same folder, then a rename)."""
+    """Write ``data`` (text as UTF-8) to ``path`` atomically: a temporary file in the same folder,
+    flushed to disk, then renamed over ``path``; a crash or Ctrl-C leaves the old file or the new
+    one, never half of one. A file replaced keeps its permissions; a new one gets the umask's."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file():
+        mode = path.stat().st_mode & 0o7777
+    else:
+        mask = os.umask(0)
+        os.umask(mask)
+        mode = 0o666 & ~mask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

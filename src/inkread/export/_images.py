@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..options import PDF_DPI_DEFAULT
 from ..result import OcrResult, Page
 
 __all__ = ["PageRaster", "iter_page_images", "DEFAULT_DPI", "assumed_dpi"]
 
 #: Resolution of a PDF page render when none is given.
-DEFAULT_DPI = 300.0
+DEFAULT_DPI = float(PDF_DPI_DEFAULT)
 #: An image that does not say its resolution becomes a page this many inches on its longer side
 #: (a Letter or A4 page), at no less than MIN_DPI: a phone photo is a page, not a 13-inch poster or a
 #: 1.8-inch stamp (a 540x417 photo at an assumed 300 dpi was).

@@ -55,6 +55,7 @@ from starlette.concurrency import run_in_threadpool
 from ..exceptions import UnsupportedLanguageError
 from ..languages import Language
 from ..options import RecognitionMode, RecognitionOptions
+from ..result import PAGE_SEPARATOR
 from .deps import ServiceState, current_client, queue_check, state
 from .problems import ApiError
 from .uploads import check_upload, decode_base64
@@ -153,7 +154,7 @@ def _b64(text: str) -> str:
 def _text(result: dict[str, Any]) -> str:
     pages = result.get("pages") or []
     if len(pages) > 1:
-        return "\n\f\n".join(p.get("text", "") for p in pages)
+        return PAGE_SEPARATOR.join(p.get("text", "") for p in pages)
     return result.get("text", "")
 
 

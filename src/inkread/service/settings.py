@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..options import MAX_PAGES_DEFAULT
+from ..options import MAX_PAGES_DEFAULT, MAX_PIXELS_DEFAULT
 
 __all__ = ["ServiceSettings", "MAX_PDF_DPI"]
 
@@ -28,7 +28,7 @@ class ServiceSettings:
     purge_interval: float = 60.0
     max_attempts: int = 3
     sync_timeout: float = 300.0
-    max_pixels: int = 120_000_000
+    max_pixels: int = MAX_PIXELS_DEFAULT
     preload_models: bool = True
     max_pages: int = MAX_PAGES_DEFAULT  # pages read per request or task; more: 413
     task_seconds: float | None = 1800.0  # a task's time budget: it stops between pages past it
