@@ -303,3 +303,22 @@ def test_only_changed_options_are_sent(fake, script):
     backend.recognize(b"img", RecognitionOptions())
     backend.recognize(b"img", RecognitionOptions(mode="handwritten", pages=(0, 2)).updated(binarize=True))
     assert script.options == [{}, {"mode": "handwritten", "pages": [0, 2], "preprocess": {"binarize": "on"}}]
+
+
+def test_remote_backends_are_shared_and_bounded(monkeypatch):
+    """One backend (connection pool, token) per service and credentials, shared by engines; the
+    cache of them was never closed nor bounded (issue 15): past MAX_BACKENDS the least recently used
+    is closed."""
+    from inkread import client as client_mod
+
+    monkeypatch.setattr(client_mod, "_backends", {})
+    monkeypatch.setattr(client_mod, "MAX_BACKENDS", 3)
+    engines = [inkread.OcrEngine(client_id=f"id{i}", client_secret="s", url="http://127.0.0.1:9") for i in range(4)]
+    first = client_mod.RemoteBackend.for_engine(engines[0])
+    assert client_mod.RemoteBackend.for_engine(inkread.OcrEngine(client_id="id0", client_secret="s",
+                                                                  url="http://127.0.0.1:9")) is first
+    second, _third = (client_mod.RemoteBackend.for_engine(e) for e in engines[1:3])
+    client_mod.RemoteBackend.for_engine(engines[0])  # used again: id1 is now the oldest
+    client_mod.RemoteBackend.for_engine(engines[3])
+    assert len(client_mod._backends) == 3 and not first._http.is_closed and second._http.is_closed
+    assert {k[1] for k in client_mod._backends} == {"id0", "id2", "id3"}

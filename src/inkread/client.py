@@ -28,6 +28,7 @@ Tuning per engine: set ``engine.timeout`` / ``engine.retries`` (or ``$INKREAD_TI
 
 from __future__ import annotations
 
+import atexit
 import email.utils
 import io
 import json
@@ -64,8 +65,20 @@ DEFAULT_RETRIES = 3
 
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 
+# one backend (HTTP connection pool + token) per service and credentials, shared by engines; the
+# least recently used is closed past MAX_BACKENDS, the rest when the interpreter exits
 _backends: dict[tuple[Any, ...], "RemoteBackend"] = {}
 _backends_lock = threading.Lock()
+MAX_BACKENDS = 16
+
+
+def _close_backends() -> None:
+    with _backends_lock:
+        while _backends:
+            _backends.popitem()[1].close()
+
+
+atexit.register(_close_backends)
 
 
 class _Retry(Exception):
@@ -176,9 +189,12 @@ class RemoteBackend:
             retries = _env_number(RETRIES_ENV, int, DEFAULT_RETRIES)
         key = (url, client_id, secret, float(timeout), int(retries))
         with _backends_lock:
-            backend = _backends.get(key)
+            backend = _backends.pop(key, None)  # re-inserted last: the most recently used
             if backend is None:
-                backend = _backends[key] = cls(url, client_id, secret, timeout=timeout, retries=retries)
+                if len(_backends) >= MAX_BACKENDS:  # the least recently used set of credentials goes
+                    _backends.pop(next(iter(_backends))).close()
+                backend = cls(url, client_id, secret, timeout=timeout, retries=retries)
+            _backends[key] = backend
             return backend
 
     def close(self) -> None:
