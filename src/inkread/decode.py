@@ -115,6 +115,8 @@ class Lexicon:
                 score = 0.0  # probably a name: neither reward nor punish
             else:
                 score = LexiconParams.oov
+        if len(self._cache) > 200_000:  # a long-running service reads many words: bounded, like the others
+            self._cache.clear()
         self._cache[core] = score
         return score
 
