@@ -5,6 +5,13 @@ inkread's whole HANDWRITTEN pipeline (lexicon, rescoring, tidying) on the valida
     .venv/bin/python bench/bench_hw_val.py src/inkread/weights/hw_rec.onnx other.onnx ppocr
 
 ``ppocr`` reads with PP-OCRv6 as shipped. Accuracy only, one process; a fresh process per model.
+
+    .venv/bin/python bench/bench_hw_val.py src/inkread/weights/hw_rec.onnx --sets hooker,stanford --limit 300
+    .venv/bin/python bench/bench_hw_val.py src/inkread/weights/hw_rec.onnx --lexicon alpha=0.5,oov=-3
+
+``--sets`` other than copiste,poilus reads those collections' lines (never trained on: unseen hands),
+``--limit N`` a fixed sample of them; ``--lexicon k=v,...`` sets ``decode.LexiconParams`` fields for
+the run (decoding re-tuned around a model, on these lines rather than the dev set).
 """
 
 from __future__ import annotations
@@ -22,7 +29,32 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str, second: str) -> None:
+def _set_lexicon_params(spec: str) -> None:
+    """Every ``decode`` function's default ``LexiconParams`` replaced by one with ``spec``'s fields
+    (and the class defaults the module reads directly): the parameters are module constants, not
+    injected (issue 15 notes it), so a re-tune has to reach in like this."""
+    import dataclasses
+
+    from inkread import decode
+
+    base = decode.LexiconParams()
+    changes = {}
+    for item in spec.split(","):
+        key, _, value = item.partition("=")
+        changes[key.strip()] = type(getattr(base, key.strip()))(value)
+    new = dataclasses.replace(base, **changes)
+    for key, value in changes.items():
+        setattr(decode.LexiconParams, key, value)  # read as class attributes in places
+    for fn in vars(decode).values():
+        if callable(fn) and getattr(fn, "__defaults__", None):
+            fn.__defaults__ = tuple(new if isinstance(d, decode.LexiconParams) else d for d in fn.__defaults__)
+        if callable(fn) and getattr(fn, "__kwdefaults__", None):
+            fn.__kwdefaults__ = {k: new if isinstance(d, decode.LexiconParams) else d
+                                 for k, d in fn.__kwdefaults__.items()}
+
+
+def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str, second: str, limit: int = 0,
+         lexicon: str = "") -> None:
     import cv2
 
     from inkread import metrics, pipeline
@@ -42,19 +74,25 @@ def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str, seco
     if sets == ",".join(D.SHIPPABLE_SETS):
         lines = D.split_by_page(lines, val_fraction, seed)[1]
     lines = [ln for ln in lines if D.training_text(ln.text)]
+    if limit and len(lines) > limit:
+        pick = np.random.default_rng(seed).choice(len(lines), limit, replace=False)
+        lines = [lines[i] for i in sorted(pick)]
+    if lexicon:
+        _set_lexicon_params(lexicon)
     models = get_models()
     rows: dict[str, list] = {}
     t0 = time.time()
     for ln in lines:
         img = cv2.cvtColor(cv2.imread(str(ln.path)), cv2.COLOR_BGR2RGB)
-        page = pipeline.recognize_page(img, RecognitionOptions(mode=hw, language=("fr" if ln.set in ("copiste", "poilus") else "en")), models)
+        page = pipeline.recognize_page(img, RecognitionOptions(mode=hw, language=("fr" if ln.set in ("copiste", "poilus") else "en"),
+                                                                 rotate=os.environ.get("BENCH_ROTATE", "auto")), models)
         truth = D.training_text(ln.text)
         rows.setdefault(ln.set, []).append((metrics.cer(truth, page.text), metrics.wer(truth, page.text)))
     allr = [r for v in rows.values() for r in v]
     out = {k: np.mean(v, axis=0) for k, v in rows.items()}
     a = np.mean(allr, axis=0)
     per = " ".join(f"{k} {v[0]:.3f}/{v[1]:.3f}" for k, v in out.items())
-    print(f"| {model}{' + ' + second if second else ''} | {len(allr)} | {a[0]:.4f} | {a[1]:.4f} | {per} | {time.time() - t0:.0f} s |", flush=True)
+    print(f"| {model}{' + ' + second if second else ''}{' [' + lexicon + ']' if lexicon else ''} | {len(allr)} | {a[0]:.4f} | {a[1]:.4f} | {per} | {time.time() - t0:.0f} s |", flush=True)
 
 
 def main(argv=None) -> int:
@@ -65,10 +103,13 @@ def main(argv=None) -> int:
     ap.add_argument("--val-fraction", type=float, default=0.08)
     ap.add_argument("--sets", default="copiste,poilus", help="copiste,poilus: their held-out pages")
     ap.add_argument("--second-opinion", default="", help="ppocr or none: override the profile's second opinion")
+    ap.add_argument("--limit", type=int, default=0, help="read a fixed sample of this many lines")
+    ap.add_argument("--lexicon", default="", help="decode.LexiconParams fields for this run: alpha=0.5,oov=-3")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        _one(args.one, Path(args.data), args.seed, args.val_fraction, args.sets, args.second_opinion)
+        _one(args.one, Path(args.data), args.seed, args.val_fraction, args.sets, args.second_opinion, args.limit,
+             args.lexicon)
         return 0
     print("| model | lines | CER | WER | per set CER/WER | time |\n|---|---:|---:|---:|---|---:|", flush=True)
     for m in args.models:
@@ -77,7 +118,8 @@ def main(argv=None) -> int:
             env["INKREAD_HANDWRITING_MODEL"] = str(Path(m).resolve())
         subprocess.run([sys.executable, __file__, "--one", m, "--data", args.data, "--seed", str(args.seed),
                         "--val-fraction", str(args.val_fraction), "--sets", args.sets,
-                        "--second-opinion", args.second_opinion], env=env, check=True)
+                        "--second-opinion", args.second_opinion, "--limit", str(args.limit),
+                        "--lexicon", args.lexicon], env=env, check=True)
     return 0
 
 

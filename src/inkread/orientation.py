@@ -46,6 +46,10 @@ CLS_WEIGHT = 0.5
 #: lines read both ways up to decide (the longest boxes): a first few, then more when not clear
 FIRST = 4
 SAMPLE = 8
+#: an image with fewer text boxes than FIRST (a line crop, a label) is little evidence, and images come
+#: upright far more often than not: it is turned only by a clear margin (MARGIN) over its reading as
+#: it came, and lines that clearly run across are not tried sideways. (Turned over on a coin flip,
+#: 7 of the dev set's 137 upright hw-line crops were read upside down: CER 0.253 -> 0.274.)
 
 
 def turn(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -163,6 +167,7 @@ def page_rotation(image: np.ndarray, quads: list[np.ndarray], read: Callable[[li
     """
     sideways, share, wide, tall = line_direction(quads)
     scores: dict[int, float] = {}
+    few = len(quads) < FIRST
 
     def clear(base: int) -> bool:
         best = max((base, (base + 180) % 360), key=scores.get)
@@ -184,13 +189,13 @@ def page_rotation(image: np.ndarray, quads: list[np.ndarray], read: Callable[[li
     if not clear(base) and len(boxes) > FIRST:
         try_direction(img, boxes, base)
     best = max(scores, key=scores.get)
-    if not clear(base):
+    if not clear(base) and not (few and share >= CLEAR_SHARE):
         other = turn(image, 0 if sideways else 90)
         boxes = _elongated(quads if sideways else detect(other))[0]
         try_direction(other, boxes, 0 if sideways else 90)
         best = max(scores, key=scores.get)
-    if best != 0 and scores[best] - scores.get(0, 0.0) < 0.02:
-        best = 0  # a tie: leave the page as it came
+    if best != 0 and scores[best] - scores.get(0, 0.0) < (MARGIN if few else 0.02):
+        best = 0  # a tie (for little text: no clear win): leave the image as it came
     runner_up = max((v for k, v in scores.items() if k != best), default=0.0)
     return Orientation(best, scores[best], runner_up, tuple(sorted(scores)))
 
