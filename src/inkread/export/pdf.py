@@ -358,7 +358,7 @@ def text_layer_on_pdf(result: OcrResult, images: Any = None, *, compress: bool =
             return None
         if any(p.index >= len(pdf.pages) for p in result.pages):
             return None
-        from ..io import _PDFIUM_LOCK
+        from ..io.pdf import _PDFIUM_LOCK
 
         with _PDFIUM_LOCK:  # which pages have text of their own
             doc = pdfium.PdfDocument(source)
