@@ -8,6 +8,9 @@ Two backends read them: the shipped PP-OCRv6 models (``"ppocr"``, printed and ha
 languages of ``_TABLE``) and the system's Tesseract 5 (``"tesseract"``, printed text, every language
 it has traineddata for: ``_TABLE`` plus ``_TESSERACT_TABLE``). ``LanguageInfo.backends`` lists the
 backends that serve a language, the default (the one ``engine="auto"`` picks) first.
+
+Why this module is long: most of it is the two tables (124 languages with their names, codes,
+scripts and Tesseract data); the code around them is short.
 """
 
 from __future__ import annotations
