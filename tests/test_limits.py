@@ -104,7 +104,7 @@ def test_a_cancelled_call_frees_its_worker_process():
     deadline of the caller's token travels with the call."""
     import threading
 
-    from inkread.runner import ProcessEngine
+    from inkread.process_engine import ProcessEngine
 
     engine = ProcessEngine(1, threads=1)
     try:

@@ -96,7 +96,7 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
         the_engine = engine
         processes = None
         if the_engine is None and settings.workers >= 2:
-            from ..runner import ProcessEngine  # N recognitions at once: N processes, not N threads
+            from ..process_engine import ProcessEngine  # N recognitions at once: N processes, not N threads
 
             the_engine = processes = ProcessEngine(settings.workers)
         elif the_engine is None:
