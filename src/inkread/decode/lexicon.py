@@ -1,0 +1,226 @@
+"""The language's word list (``wordfreq``, offline) as the decoders see it: word scores, prefixes,
+near words; and the parameters of the lexicon search and the rescoring (:class:`LexiconParams`)."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+
+
+_WORD_CHARS_EXTRA = "'’-"
+_PUNCT = ".,;:!?()[]{}\"“”«»…"  # stripped off a word's ends before it is judged
+# A known word scores log10(frequency) + WORD_OFFSET: positive for words commoner than one in a
+# million, which the search rewards over leaving a gap unread. Two words read where one was written
+# carry the offset twice: a merge is judged on their joint frequency (one offset taken off).
+WORD_OFFSET = 6.0
+
+
+@dataclass(frozen=True)
+class LexiconParams:
+    beam: int = 8
+    # Chosen on the dev set's hw-line crops (CER 0.329 greedy -> 0.313; print-line 0.0126 -> 0.0111);
+    # wider beams and more candidates per frame gained nothing (bench/RESULTS.md).
+    alpha: float = 0.35  # weight of log10 word frequency
+    oov: float = -2.5  # log10-like score of an unknown lowercase word (before alpha)
+    prefix_penalty: float = 3.0  # natural-log penalty when a partial word leaves the lexicon's prefixes
+    min_char_prob: float = 0.02  # characters below this probability in a frame are not expanded
+    blank_skip: float = 0.995  # frames where blank is this sure only extend blanks
+    # Word rescoring after the search (rescore_words): for a word read with mean character
+    # probability >= rescore_min_conf, the dictionary words within one edit of it (up to three
+    # letters), two (up to seven) or rescore_edits (beyond; 3 rather than 2: page CER 0.236 ->
+    # 0.235), among the rescore_vocab commonest, scored by the recogniser's CTC likelihood
+    # over the word's frames plus rescore_alpha x the word score. alpha 1.0 makes the score the
+    # log-posterior: ln P(frames | word) + ln P(word) (+ a constant). Chosen on the dev set (hw-line
+    # / hw-page, bench/RESULTS.md): alpha 0.7 / 0.85 / 1.0 / 1.25 / 1.5 -> page CER 0.2301 / 0.2303 /
+    # 0.2296 / 0.2304 / 0.2337, WER 0.543 / 0.533 / 0.529 / 0.524 / 0.529 (line CER 0.287 at 0.7
+    # and 1.0); the confidence floor 0.6 / 0.7 / 0.8 at alpha 1.0 -> page CER 0.234 / 0.230 / 0.230,
+    # WER 0.530 / 0.529 / 0.548: it keeps the rescoring off illegible words (historical cursive),
+    # where any dictionary word is a guess.
+    rescore_edits: int = 3  # 0 switches the rescoring off
+    rescore_alpha: float = 1.0
+    rescore_min_conf: float = 0.7
+    # candidates per word, closest first (ties: shorter, then commoner): 30 / 100 / 300 -> page CER
+    # 0.235 / 0.232 / 0.232; the 150,000 commonest words instead of 50,000: 0.235, 30% slower
+    rescore_limit: int = 100
+    rescore_vocab: int = 50_000
+    rescore_elided: bool = True  # the word after an elision is scored too (l'hitee -> l'hôtel)
+    rescore_merge: bool = True  # also two adjacent words read as one dictionary word ("Win dous")
+    # An unknown lowercase word as read, against its dictionary neighbours, scores as a word of
+    # frequency 1e-12 (the search's oov, -2.5, only keeps it from being left unread): a string no
+    # dictionary knows is far less likely written than misread. -2.5 / -4.5 / -6 / -8 -> page CER
+    # 0.2296 / 0.2278 / 0.2272 / 0.2273, WER 0.529 / 0.524 / 0.523 / 0.523 (dev set).
+    rescore_oov: float = -6.0
+    # A capitalised word no dictionary knows (a rare name, or a misread word: "Franeisco",
+    # "Endians") scores as frequency 1e-7, a little below the search's neutral 0 (1e-6). Words in
+    # capitals throughout (acronyms) stay neutral. 0 / -1 / -2.5 -> page CER 0.2272 / 0.2256 /
+    # 0.2250, WER 0.523 / 0.519 / 0.517; -2.5 starts replacing names read right (Tiefer -> Tirer).
+    rescore_name: float = -1.0
+    # Case of a capital whose handwritten shape is its lowercase letter's, larger (decide_case): a
+    # word mid-sentence is lowercased where the recogniser's likelihood of the lowercase spelling is
+    # within case_margin + the lowercase word's score (log10 frequency + WORD_OFFSET) of the
+    # capital's. None switches it off.
+    case_margin: float | None = 0.5
+
+
+class Lexicon:
+    """Word frequencies and the set of word prefixes of one language."""
+
+    def __init__(self, language: str, size: int = 150_000) -> None:
+        from wordfreq import top_n_list, word_frequency
+
+        self.language = language
+        words = top_n_list(language, size)
+        self._freq = word_frequency
+        self.words = words  # most frequent first
+        self._by_length: dict[int, list[str]] | None = None
+        self._pools: dict[tuple[int, int], list[str]] = {}
+        self._vocab = 0
+        self._near_cache: dict[tuple, list[str]] = {}
+        self.sorted_words = sorted(set(words))  # prefix look-ups by bisection: no set of all prefixes
+        self._cache: dict[str, float] = {}
+        self._prefix_cache: dict[str, bool] = {}
+        # unaccented spelling -> the most frequent word spelled with those letters (accents restored)
+        self._accents: dict[str, str] = {}
+        for word in words:  # most frequent first
+            if word.isalpha():
+                self._accents.setdefault(_strip_accents(word), word)
+
+    def word_score(self, token: str) -> float:
+        """log10 frequency of a written word; 0 for tokens we must not judge (numbers, names)."""
+        core = token.strip(_PUNCT)
+        if not core:
+            return 0.0
+        cached = self._cache.get(core)
+        if cached is not None:
+            return cached
+        if any(c.isdigit() for c in core) or not any(c.isalpha() for c in core):
+            score = 0.0
+        else:
+            parts = [p for p in _split_word(core.lower()) if p]
+            freqs = [self._freq(p, self.language) for p in parts]
+            if all(f > 0 for f in freqs):
+                score = sum(math.log10(f) for f in freqs) / max(1, len(freqs)) + WORD_OFFSET
+            elif core[0].isupper():
+                score = 0.0  # probably a name: neither reward nor punish
+            else:
+                score = LexiconParams.oov
+        if len(self._cache) > 200_000:  # a long-running service reads many words: bounded, like the others
+            self._cache.clear()
+        self._cache[core] = score
+        return score
+
+    def is_prefix(self, partial: str) -> bool:
+        p = partial.lower()
+        piece = _split_word(p)[-1] if p else p
+        if not piece or not piece.isalpha():
+            return True
+        known = self._prefix_cache.get(piece)
+        if known is None:
+            i = bisect.bisect_left(self.sorted_words, piece)
+            known = i < len(self.sorted_words) and self.sorted_words[i].startswith(piece)
+            if len(self._prefix_cache) < 200_000:
+                self._prefix_cache[piece] = known
+        return known
+
+    def frequency(self, word: str) -> float:
+        """The word's frequency in the language (0 when unknown)."""
+        return self._freq(word, self.language)
+
+    def known(self, word: str) -> bool:
+        return self.frequency(word) > 0
+
+    def near(self, word: str, max_edits: int, limit: int, vocab: int = 150_000) -> list[str]:
+        """Up to ``limit`` of the ``vocab`` commonest words within ``max_edits`` edits of ``word``,
+        closest first."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        cache_key = (word, max_edits, limit, vocab)
+        hit = self._near_cache.get(cache_key)
+        if hit is not None:
+            return hit
+        if self._by_length is None or self._vocab != vocab:
+            by: dict[int, list[str]] = {}
+            for w in self.words[:vocab]:
+                if w.isalpha():
+                    by.setdefault(len(w), []).append(w)
+            self._by_length, self._vocab, self._pools = by, vocab, {}
+        key = (len(word), max_edits)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = []
+            for n in range(max(1, len(word) - max_edits), len(word) + max_edits + 1):
+                pool.extend(self._by_length.get(n, ()))
+            self._pools[key] = pool
+        found = process.extract(word, pool, scorer=Levenshtein.distance, score_cutoff=max_edits,
+                                limit=limit)
+        out = [w for w, _d, _i in found]
+        if len(self._near_cache) > 100_000:
+            self._near_cache.clear()
+        self._near_cache[cache_key] = out
+        return out
+
+    def accented(self, word: str, ratio: float) -> str | None:
+        """The accented spelling of a lowercase ``word`` read without any accent when it is at least
+        ``ratio`` times more frequent than ``word`` as written; else None (an accent the recogniser
+        did read is kept: Vietnamese ``má`` must not become the commoner ``mà``)."""
+        bare = _strip_accents(word)
+        if bare != word:
+            return None
+        best = self._accents.get(bare)
+        if best is None or best == word:
+            return None
+        if self.frequency(best) < ratio * max(self.frequency(word), 1e-9):
+            return None
+        return best
+
+
+def _strip_accents(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
+
+
+def _split_word(word: str) -> list[str]:
+    out, cur = [], []
+    for c in word:
+        if c in _WORD_CHARS_EXTRA:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+    out.append("".join(cur))
+    return out
+
+
+_LEXICONS: dict[str, Lexicon | None] = {}
+_LEX_LOCK = threading.Lock()
+
+# inkread language code -> wordfreq language code
+_WORDFREQ = {"no": "nb", "sr-latn": "sh", "bs": "sh", "hr": "sh", "tl": "fil", "zh-tw": "zh"}
+
+
+def get_lexicon(language: str) -> Lexicon | None:
+    """The lexicon of a language, built once; None where wordfreq has no list for it."""
+    code = _WORDFREQ.get(language, language)
+    with _LEX_LOCK:
+        if code not in _LEXICONS:
+            try:
+                from wordfreq import available_languages
+
+                _LEXICONS[code] = Lexicon(code) if code in available_languages("best") and code not in (
+                    "zh", "ja", "ko") else None
+            except ImportError:
+                _LEXICONS[code] = None
+        return _LEXICONS[code]
+
+
+def _mixed_case(word: str) -> bool:
+    """Capitals after the first letter of a word not in capitals throughout: a code or acronym."""
+    return not word.isupper() and any(c.isupper() for c in word[1:])
+
+
+def _max_edits(length: int, cap: int) -> int:
+    return min(cap, 1 if length <= 3 else 2 if length <= 7 else 3)
