@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .batch import InputFile, empty_folder_error
-from .exceptions import OcrTimeoutError, PageSelectionError, TooManyPagesError
+from .exceptions import OcrTimeoutError, PageSelectionError
 from .failure import Failure
 from .options import RecognitionOptions
 from .result import OcrResult
@@ -247,9 +247,7 @@ def select_pages(path: str, pages: tuple[int, ...] | None, label: str,
 
     count = inkio.count_pages(path)
     have = list(range(count)) if pages is None else [p for p in pages if 0 <= p < count]
-    if max_pages is not None and len(have) > max_pages:
-        raise TooManyPagesError(f"{label}: {len(have):,} pages to read, more than {max_pages:,} (max_pages)",
-                                hint="choose pages (--pages), split the document, or raise --max-pages")
+    inkio.check_page_count(len(have), max_pages, label)
     if pages is None:
         return have, None
     missing = [p for p in pages if not 0 <= p < count]
@@ -360,9 +358,8 @@ def run_batch(files: Iterable[InputFile], options: RecognitionOptions, runner: R
         for outcome in runner.map_unordered(tasks()):
             job = jobs[outcome.seq]
             job.outcomes[outcome.page] = outcome
-            spent = sum(o.seconds for o in job.outcomes.values())
-            if options.time_limit is not None and job.error is None and spent > options.time_limit \
-                    and len(job.outcomes) < len(job.pages):
+            if options.time_limit is not None and job.error is None and len(job.outcomes) < len(job.pages) \
+                    and sum(o.seconds for o in job.outcomes.values()) > options.time_limit:
                 job.error = OcrTimeoutError(
                     f"{job.input.shown}: reading stopped after {len(job.outcomes)} of {len(job.pages)} pages: "
                     f"it ran past the document's {options.time_limit:g} s (time_limit)",

@@ -52,6 +52,7 @@ __all__ = [
     "iter_pages",
     "count_pages",
     "parse_page_range",
+    "check_page_count",
 ]
 
 
@@ -243,6 +244,15 @@ def load_pages(
         return doc.render(indices, int(max_pixels))
 
 
+def check_page_count(count: int, max_pages: int | None, source: str) -> None:
+    """:class:`TooManyPagesError` when ``count`` pages to read exceed ``max_pages`` (None: no limit);
+    the one check behind :func:`iter_pages` and the batch's page counting."""
+    if max_pages is not None and count > max_pages:
+        raise TooManyPagesError(
+            f"{source}: {count:,} pages to read, more than {max_pages:,} (max_pages)",
+            hint="choose pages, split the document, or pass a larger max_pages (--max-pages)")
+
+
 def iter_pages(
     source: Any,
     *,
@@ -265,10 +275,7 @@ def iter_pages(
         source, label = _stream_bytes(source), "<stream>"  # read once: a stream cannot be opened again
     with _open_source(source, pdf_dpi, label) as doc:
         indices = _select_pages(pages, doc.page_count(), doc.source)
-        if max_pages is not None and len(indices) > max_pages:
-            raise TooManyPagesError(
-                f"{doc.source}: {len(indices):,} pages to read, more than {max_pages:,} (max_pages)",
-                hint="choose pages, split the document, or pass a larger max_pages (--max-pages)")
+        check_page_count(len(indices), max_pages, doc.source)
         if not isinstance(doc, _PdfDocument):
             for index in indices:
                 yield from doc.render([index], int(max_pixels))
