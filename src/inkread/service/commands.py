@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..cli import positive_float, positive_int
+from ..cli.parser import whole_number
 from ..options import MAX_PAGES_DEFAULT
 
 __all__ = ["add_serve_arguments", "run_serve", "add_clients_arguments", "run_clients", "SERVE_HELP",
@@ -27,16 +28,6 @@ _DB_HELP = "database: an SQLite file or a postgresql:// URL (default: $INKREAD_D
 
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
 def _default_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 2) // 2))
 
@@ -45,7 +36,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     parser.add_argument("--db", default=None, help=_DB_HELP)
-    parser.add_argument("--workers", type=_non_negative_int, default=_default_workers(), metavar="N",
+    parser.add_argument("--workers", type=whole_number(0), default=_default_workers(), metavar="N",
                         help="inputs recognised at once (default: half the CPU cores, 1..4); 2 or more run in "
                              "that many worker processes, each with its own models and cores / N threads; "
                              "0: only accept tasks, for a replica whose work other replicas do")

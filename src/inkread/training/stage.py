@@ -132,6 +132,15 @@ def read_all(model: Stage, front: Front, grays: list[np.ndarray], chars: list[st
     return [got[i] for i in range(len(grays))]
 
 
+def measure_cer(model: Stage, front: Front, measure: dict[str, tuple[list[np.ndarray], list[str]]],
+                chars: list[str]) -> dict[str, float]:
+    """Greedy-decoding CER of ``model`` on each named set of (grey images, reference texts)."""
+    from ..metrics import cer
+
+    return {n: float(np.mean([cer(r, h) for r, h in zip(refs, read_all(model, front, imgs, chars))]))
+            for n, (imgs, refs) in measure.items()}
+
+
 def _distill_loss(logits: torch.Tensor, teacher: torch.Tensor, lengths: list[int], rows: list[int]) -> torch.Tensor:
     """KL(teacher || student) per frame, over the own frames of batch ``rows``, averaged."""
     total = logits.new_zeros(())
@@ -152,7 +161,6 @@ def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list
     With a ``teacher`` (PP-OCRv6 as shipped) and ``args.distill`` > 0, the synthetic samples (those
     from ``n_real`` on) also pull the student's frame distributions towards the teacher's (KL,
     weighted ``args.distill``): what it reads well in rendered fonts is not forgotten."""
-    from ..metrics import cer
     from .augment import augment
 
     rng = np.random.default_rng(args.seed)
@@ -167,8 +175,7 @@ def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list
         opt, lambda s: min(1.0, (s + 1) / max(1, warm)) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, steps)))))
 
     def score() -> dict[str, float]:
-        return {n: float(np.mean([cer(r, h) for r, h in zip(refs, read_all(model, front, imgs, chars))]))
-                for n, (imgs, refs) in measure.items()}
+        return measure_cer(model, front, measure, chars)
 
     history = [{"epoch": 0, **score()}]
     log(f"epoch 0: {history[0]}")

@@ -227,12 +227,32 @@ def _classes():
     return classes, chars, {c: j for j, c in enumerate(chars) if j > 0}
 
 
+def measure_sets(args, val_lines: list[D.Line]) -> dict[str, tuple[list[np.ndarray], list[str]]]:
+    """The sets read each epoch (``MEASURE_SETS``): grey images and their normalised texts."""
+    import cv2
+
+    from .synth import HELD_OUT_FONTS, synthetic_lines
+
+    def lines_of(items):
+        return ([cv2.imread(str(ln.path), cv2.IMREAD_GRAYSCALE) for ln in items],
+                [D.normalise_text(ln.text) for ln in items])
+
+    measure = {"val": lines_of(val_lines),
+               "other_sets": lines_of(D.other_collections(Path(args.data), args.other, args.seed))}
+    held = list(synthetic_lines(args.synth_val, args.seed + 7, fonts=HELD_OUT_FONTS))
+    measure["synth_heldout"] = ([h[0] for h in held], [D.normalise_text(h[1]) for h in held])
+    if args.eval and Path(args.eval).is_dir():
+        dev = list(D.dev_lines(Path(args.eval)))
+        measure["dev_lines"] = ([d[0] for d in dev], [D.normalise_text(d[1]) for d in dev])
+    return measure
+
+
 def train_stage_main(args) -> dict:
     """``--part stage``: the backbone's last stage, the neck and the head, on freshly augmented lines."""
     import cv2
 
     from .stage import Front, Stage, stage_module, train_stage
-    from .synth import HELD_OUT_FONTS, TRAIN_FONTS, synthetic_lines
+    from .synth import TRAIN_FONTS, synthetic_lines
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -259,16 +279,7 @@ def train_stage_main(args) -> dict:
             samples.append((img, y, True))
     print(f"stage training: {n_real} real lines, {len(samples) - n_real} synthetic", flush=True)
 
-    def lines_of(items):
-        return [gray(ln.path) for ln in items], [D.normalise_text(ln.text) for ln in items]
-
-    measure = {"val": lines_of(val_lines),
-               "other_sets": lines_of(D.other_collections(Path(args.data), args.other, args.seed))}
-    held = list(synthetic_lines(args.synth_val, args.seed + 7, fonts=HELD_OUT_FONTS))
-    measure["synth_heldout"] = ([h[0] for h in held], [D.normalise_text(h[1]) for h in held])
-    if args.eval and Path(args.eval).is_dir():
-        dev = list(D.dev_lines(Path(args.eval)))
-        measure["dev_lines"] = ([d[0] for d in dev], [D.normalise_text(d[1]) for d in dev])
+    measure = measure_sets(args, val_lines)
     ckpt = work / f"stage{args.tag}.pt"
     teacher = None
     if getattr(args, "distill", 0.0) > 0:  # PP-OCRv6 as shipped, frozen
@@ -282,10 +293,30 @@ def train_stage_main(args) -> dict:
     return {"net": model, "classes": classes, "history": history}
 
 
+def average_states(states: list[dict]) -> dict:
+    """A model soup (Wortsman et al. 2022): the element-wise mean of the weights of runs fine-tuned
+    from the same start; integer buffers are taken from the first."""
+    out = {}
+    for key, first in states[0].items():
+        if first.is_floating_point():
+            out[key] = (sum(s[key].double() for s in states) / len(states)).to(first.dtype)
+        else:
+            out[key] = first.clone()
+    return out
+
+
 def _from_checkpoint(args) -> dict:
-    """A trained model back from its checkpoint (``--part`` says which kind it is)."""
-    classes, _chars, _index = _classes()
-    ckpt = torch.load(args.checkpoint, weights_only=False)
+    """A trained model back from its checkpoint (``--part`` says which kind it is); several
+    checkpoints (comma-separated) are averaged into one model, the first's history kept."""
+    classes, chars, _index = _classes()
+    paths = [c for c in args.checkpoint.split(",") if c]
+    ckpt = torch.load(paths[0], weights_only=False)
+    if len(paths) > 1:
+        others = [torch.load(c, weights_only=False) for c in paths[1:]]
+        ckpt["state"] = average_states([ckpt["state"]] + [o["state"] for o in others])
+        ckpt["command"] = ""  # the export's own command; the runs averaged go in the card
+        ckpt["soup_of"] = [{"checkpoint": Path(c).name, "command": k.get("command", "")}
+                           for c, k in zip(paths, [ckpt] + others)]
     neck = load_neck_head(str(model_dir() / REC_MODEL), classes, extra_blocks=getattr(args, "extra_blocks", 0))
     if args.part == "stage":
         from .stage import Stage, stage_module
@@ -294,7 +325,17 @@ def _from_checkpoint(args) -> dict:
     else:
         net = neck
     net.load_state_dict(ckpt["state"])
-    return {"net": net, "classes": classes, "history": ckpt["history"], "command": ckpt.get("command", "")}
+    history = ckpt["history"]
+    if "soup_of" in ckpt and args.part == "stage":  # the average's own figures, measured now
+        from .stage import Front, measure_cer
+
+        torch.set_num_threads(args.threads)
+        _, val_lines = D.split_by_page(D.read_lines(Path(args.data), D.SHIPPABLE_SETS),
+                                            args.val_fraction, args.seed)
+        scores = measure_cer(net, Front(Path(args.work), args.threads), measure_sets(args, val_lines), chars)
+        history = [history[0], {"epoch": "average", **scores}]
+    return {"net": net, "classes": classes, "history": history, "command": ckpt.get("command", ""),
+            "soup_of": ckpt.get("soup_of")}
 
 
 def main(args, rest: list[str]) -> int:
@@ -325,7 +366,8 @@ def main(args, rest: list[str]) -> int:
     p.add_argument("--no-export", action="store_true")
     p.add_argument("--blend", type=float, default=1.0,
                    help="export: weight of the trained model's probabilities against PP-OCRv6's own (1 = alone)")
-    p.add_argument("--checkpoint", default="", help="export: the checkpoint to export (no training)")
+    p.add_argument("--checkpoint", default="",
+                   help="export: the checkpoint to export (no training); several, comma-separated: their average")
     targs = p.parse_args(rest, namespace=args)
     targs.command = "python -m inkread.training " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     if targs.step == "export":
@@ -351,6 +393,8 @@ def main(args, rest: list[str]) -> int:
         "greedy_cer": {k: round(best[k], 4) for k in MEASURE_SETS if k in best},
         "greedy_cer_at_start": {k: round(hist[0][k], 4) for k in MEASURE_SETS if k in hist[0]},
     }
+    if done.get("soup_of"):
+        card["averaged_checkpoints"] = done["soup_of"]
     neck_ckpt = Path(targs.work) / f"neckhead-neck{targs.tag}.pt"
     if targs.part == "stage" and neck_ckpt.is_file():  # the stage phase starts from the neck phase
         start = torch.load(neck_ckpt, weights_only=False)["history"][0]
