@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import sys
 import time
 from pathlib import Path
@@ -23,37 +22,36 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from inkread import evalset, metrics  # noqa: E402
-from inkread.models import get_models  # noqa: E402
+from inkread.backends.ppocr.decode import LexiconParams  # noqa: E402
+from inkread.backends.ppocr.models import get_models  # noqa: E402
+from inkread.backends.ppocr.page import recognize_page  # noqa: E402
+from inkread.backends.ppocr.profiles import PROFILES  # noqa: E402
 from inkread.options import RecognitionMode, RecognitionOptions  # noqa: E402
-from inkread import decode, pipeline, preprocess  # noqa: E402
 
 HW, PR = RecognitionMode.HANDWRITTEN, RecognitionMode.PRINTED
 
 
 def _profile(mode, **changes):
-    return dataclasses.replace(pipeline.PROFILES[mode], **changes)
+    return dataclasses.replace(PROFILES[mode], **changes)
 
 
-def _old_needs_contrast(image: np.ndarray) -> bool:
-    """The automatic-contrast rule before 2026-11-26: 2nd-98th percentile spread under 110."""
-    lo, hi = np.percentile(preprocess.to_gray(image)[::4, ::4], [2, 98])
-    return (hi - lo) < 110
+def _both(**lexicon):
+    """Both modes' profiles with these LexiconParams fields changed."""
+    return {m: _profile(m, lexicon=dataclasses.replace(PROFILES[m].lexicon, **lexicon)) for m in (HW, PR)}
 
 
-# name -> (mode, option changes, profile overrides {mode: profile}[, {(module, attribute): value}])
+# name -> (mode, option changes, profile overrides {mode: profile}); the reader is given the
+# profiles (nothing patched)
 VARIANTS = {
     "default": ("matched", {}, {}),
     "auto": ("auto", {}, {}),
     "no-lexicon": ("matched", {"lexicon": False}, {}),
-    "no tidying (spacing/elisions/accents)": ("matched", {}, {}, {(pipeline, "tidy_reading"): lambda r, lex, **k: r}),
-    "no word rescoring": ("matched", {}, {}, {(decode, "rescore_words"): lambda *a, **k: (a[4], a[5])}),
-    "word rescoring without merges": ("matched", {}, {}, {(decode, "rescore_words"): functools.partial(
-        decode.rescore_words, params=decode.LexiconParams(rescore_merge=False))}),
-    "no case decision (capitals kept as read)": ("matched", {}, {}, {(decode, "decide_case"): lambda *a, **k: (a[4], False)}),
-    "word rescoring weight 0.7 (was)": ("matched", {}, {}, {(decode, "rescore_words"): functools.partial(
-        decode.rescore_words, params=decode.LexiconParams(rescore_alpha=0.7))}),
-    "word rescoring: unknown words score -2.5 (was)": ("matched", {}, {}, {(decode, "rescore_words"): functools.partial(
-        decode.rescore_words, params=decode.LexiconParams(rescore_oov=decode.LexiconParams.oov))}),
+    "no tidying (spacing/elisions/accents)": ("matched", {}, {HW: _profile(HW, tidy=False), PR: _profile(PR, tidy=False)}),
+    "no word rescoring": ("matched", {}, _both(rescore_edits=0)),
+    "word rescoring without merges": ("matched", {}, _both(rescore_merge=False)),
+    "no case decision (capitals kept as read)": ("matched", {}, _both(case_margin=None)),
+    "word rescoring weight 0.7 (was)": ("matched", {}, _both(rescore_alpha=0.7)),
+    "word rescoring: unknown words score -2.5 (was)": ("matched", {}, _both(rescore_oov=LexiconParams.oov)),
     "hw: no digit look-alikes": ("matched", {}, {HW: _profile(HW, digit_lookalikes=False)}),
     "print: with word rescoring": ("matched", {}, {PR: _profile(PR, rescore=True)}),
     "hw: PP-OCRv6 recogniser (was; no handwriting model)": ("matched", {}, {HW: _profile(HW, recogniser="ppocr")}),
@@ -63,7 +61,6 @@ VARIANTS = {
     "hw: no test-time variants": ("matched", {}, {HW: _profile(HW, variants=())}),
     "hw: variants for every crop (no confidence gate)": ("matched", {}, {HW: _profile(HW, variants_below=1.01)}),
     "hw: keep faint boxes (no show-through filter)": ("matched", {}, {HW: _profile(HW, faint_ratio=0.0)}),
-    "old automatic contrast rule": ("matched", {}, {}, {(preprocess, "needs_contrast"): _old_needs_contrast}),
     "hw: no ink fit of line crops": ("matched", {}, {HW: _profile(HW, line_margin=0.0)}),
     # the handwriting profile no longer trims (this row's earlier run showed trimming lost); kept as
     # the reverse switch so the knob stays measured
@@ -102,21 +99,14 @@ def main(argv=None) -> int:
         samples = [s for k in kinds for s in per_kind.get(k, [])]
     images = {s.id: cv2.cvtColor(cv2.imread(str(s.image_path)), cv2.COLOR_BGR2RGB) for s in samples}
     models = get_models()
-    original = dict(pipeline.PROFILES)
     print(f"eval set {eval_dir}; {len(samples)} samples; kinds {', '.join(kinds)}\n")
     print("| variant | kind | n | CER | WER | line count = | order ok | s / image |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name in args.variants.split(","):
-        vmode, changes, overrides, *rest = VARIANTS[name]
-        patches = rest[0] if rest else {}
+        vmode, changes, overrides = VARIANTS[name]
         if vmode.startswith("swap-") and not any(k.startswith("hw" if vmode == "swap-hw" else "print") for k in kinds):
             continue
-        pipeline.PROFILES.clear()
-        pipeline.PROFILES.update(original)
-        pipeline.PROFILES.update(overrides)
-        saved = {(mod, attr): getattr(mod, attr) for mod, attr in patches}
-        for (mod, attr), value in patches.items():
-            setattr(mod, attr, value)
+        profiles = {**PROFILES, **overrides}
         for kind in kinds:
             if vmode == "swap-hw" and not kind.startswith("hw") or vmode == "swap-print" and kind.startswith("hw"):
                 continue
@@ -124,7 +114,7 @@ def main(argv=None) -> int:
             for s in (x for x in samples if x.kind == kind):
                 opts = RecognitionOptions(mode=mode_for(vmode, kind), language=s.language, **changes)
                 t = time.perf_counter()
-                page = pipeline.recognize_page(images[s.id], opts, models)
+                page, _seconds = recognize_page(images[s.id], opts, models, profiles=profiles)
                 dt = time.perf_counter() - t
                 cf = metrics.casefold_for_set(s.set)
                 truth = s.read_gt()
@@ -136,10 +126,6 @@ def main(argv=None) -> int:
             a = np.array(rows, dtype=float).mean(axis=0)
             print(f"| {name} | {kind} | {len(rows)} | {a[0]:.3f} | {a[1]:.3f} | {a[2]:.0%} | {a[3]:.0%} | {a[4]:.2f} |",
                   flush=True)
-        for (mod, attr), value in saved.items():
-            setattr(mod, attr, value)
-    pipeline.PROFILES.clear()
-    pipeline.PROFILES.update(original)
     return 0
 
 

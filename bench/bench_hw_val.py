@@ -10,7 +10,7 @@ inkread's whole HANDWRITTEN pipeline (lexicon, rescoring, tidying) on the valida
     .venv/bin/python bench/bench_hw_val.py src/inkread/weights/hw_rec.onnx --lexicon alpha=0.5,oov=-3
 
 ``--sets`` other than copiste,poilus reads those collections' lines (never trained on: unseen hands),
-``--limit N`` a fixed sample of them; ``--lexicon k=v,...`` sets ``decode.LexiconParams`` fields for
+``--limit N`` a fixed sample of them; ``--lexicon k=v,...`` sets ``LexiconParams`` fields of the handwriting profile for
 the run (decoding re-tuned around a model, on these lines rather than the dev set).
 """
 
@@ -29,47 +29,42 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def _set_lexicon_params(spec: str) -> None:
-    """Every ``decode`` function's default ``LexiconParams`` replaced by one with ``spec``'s fields
-    (and the class defaults the module reads directly): the parameters are module constants, not
-    injected (issue 15 notes it), so a re-tune has to reach in like this."""
+def _lexicon_params(spec: str):
+    """``LexiconParams`` with ``spec``'s fields (``alpha=0.5,oov=-3``) changed."""
     import dataclasses
 
-    from inkread import decode
+    from inkread.backends.ppocr.decode import LexiconParams
 
-    base = decode.LexiconParams()
+    base = LexiconParams()
     changes = {}
     for item in spec.split(","):
         key, _, value = item.partition("=")
         changes[key.strip()] = type(getattr(base, key.strip()))(value)
-    new = dataclasses.replace(base, **changes)
-    for key, value in changes.items():
-        setattr(decode.LexiconParams, key, value)  # read as class attributes in places
-    for fn in vars(decode).values():
-        if callable(fn) and getattr(fn, "__defaults__", None):
-            fn.__defaults__ = tuple(new if isinstance(d, decode.LexiconParams) else d for d in fn.__defaults__)
-        if callable(fn) and getattr(fn, "__kwdefaults__", None):
-            fn.__kwdefaults__ = {k: new if isinstance(d, decode.LexiconParams) else d
-                                 for k, d in fn.__kwdefaults__.items()}
+    return dataclasses.replace(base, **changes)
 
 
 def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str, second: str, limit: int = 0,
          lexicon: str = "") -> None:
     import cv2
 
-    from inkread import metrics, pipeline
-    from inkread.models import get_models
+    from inkread import metrics
+    from inkread.backends.ppocr.models import get_models
+    from inkread.backends.ppocr.page import recognize_page
+    from inkread.backends.ppocr.profiles import PROFILES
     from inkread.options import RecognitionMode, RecognitionOptions
     from inkread.training import data as D
 
     import dataclasses
 
     hw = RecognitionMode.HANDWRITTEN
+    profile = PROFILES[hw]
     if model == "ppocr":
-        pipeline.PROFILES[hw] = dataclasses.replace(pipeline.PROFILES[hw], recogniser="ppocr")
+        profile = dataclasses.replace(profile, recogniser="ppocr")
     if second:
-        pipeline.PROFILES[hw] = dataclasses.replace(pipeline.PROFILES[hw],
-                                                    second_opinion=None if second == "none" else second)
+        profile = dataclasses.replace(profile, second_opinion=None if second == "none" else second)
+    if lexicon:
+        profile = dataclasses.replace(profile, lexicon=_lexicon_params(lexicon))
+    profiles = {**PROFILES, hw: profile}
     lines = D.read_lines(data, tuple(sets.split(",")))
     if sets == ",".join(D.SHIPPABLE_SETS):
         lines = D.split_by_page(lines, val_fraction, seed)[1]
@@ -77,15 +72,14 @@ def _one(model: str, data: Path, seed: int, val_fraction: float, sets: str, seco
     if limit and len(lines) > limit:
         pick = np.random.default_rng(seed).choice(len(lines), limit, replace=False)
         lines = [lines[i] for i in sorted(pick)]
-    if lexicon:
-        _set_lexicon_params(lexicon)
     models = get_models()
     rows: dict[str, list] = {}
     t0 = time.time()
     for ln in lines:
         img = cv2.cvtColor(cv2.imread(str(ln.path)), cv2.COLOR_BGR2RGB)
-        page = pipeline.recognize_page(img, RecognitionOptions(mode=hw, language=("fr" if ln.set in ("copiste", "poilus") else "en"),
-                                                                 rotate=os.environ.get("BENCH_ROTATE", "auto")), models)
+        opts = RecognitionOptions(mode=hw, language=("fr" if ln.set in ("copiste", "poilus") else "en"),
+                                  rotate=os.environ.get("BENCH_ROTATE", "auto"))
+        page, _seconds = recognize_page(img, opts, models, profiles=profiles)
         truth = D.training_text(ln.text)
         rows.setdefault(ln.set, []).append((metrics.cer(truth, page.text), metrics.wer(truth, page.text)))
     allr = [r for v in rows.values() for r in v]

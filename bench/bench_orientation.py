@@ -72,9 +72,10 @@ def decide_osd(image) -> int | None:
 
 def run_decide(args) -> dict:
     from inkread import orientation as O
-    from inkread.models import get_models
+    from inkread.backends.ppocr.models import get_models
     from inkread.options import RecognitionMode
-    from inkread.pipeline import PROFILES, _detect
+    from inkread.backends.ppocr.page import _detect
+    from inkread.backends.ppocr.profiles import PROFILES
     from inkread.preprocess import prepare
     from inkread.options import RecognitionOptions
 

@@ -28,9 +28,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from synth import render_note  # noqa: E402
 
-from inkread import metrics, pipeline  # noqa: E402
+from inkread import metrics  # noqa: E402
+from inkread.backends.ppocr.page import recognize_page  # noqa: E402
+from inkread.backends.ppocr.profiles import PROFILES  # noqa: E402
 from inkread.evaluate import RapidOcrRunner, TesseractRunner  # noqa: E402
-from inkread.models import get_models  # noqa: E402
+from inkread.backends.ppocr.models import get_models  # noqa: E402
 from inkread.options import RecognitionMode, RecognitionOptions  # noqa: E402
 
 HW = RecognitionMode.HANDWRITTEN
@@ -70,8 +72,8 @@ def main(argv=None) -> int:
         print(f"tesseract unavailable: {exc}")
         tess = None
     systems = {
-        "inkread (handwriting model)": pipeline.PROFILES[HW],
-        "inkread (PP-OCRv6, before)": dataclasses.replace(pipeline.PROFILES[HW], recogniser="ppocr"),
+        "inkread (handwriting model)": PROFILES,
+        "inkread (PP-OCRv6, before)": {**PROFILES, HW: dataclasses.replace(PROFILES[HW], recogniser="ppocr")},
     }
     print("| language | system | notes | CER | WER | s / note |")
     print("|---|---|---:|---:|---:|---:|")
@@ -79,17 +81,13 @@ def main(argv=None) -> int:
     for lang in args.langs.split(","):
         notes = make_notes(lang, args.notes, args.seed + zlib.crc32(lang.encode()) % 1000)  # not hash(): salted
         rows: dict[str, list] = {}
-        original = pipeline.PROFILES[HW]
-        for name, profile in systems.items():
-            pipeline.PROFILES[HW] = profile
-            try:
-                for img, truth in notes:
-                    t = time.perf_counter()
-                    page = pipeline.recognize_page(img, RecognitionOptions(mode=HW, language=lang), models)
-                    rows.setdefault(name, []).append((metrics.cer(truth, page.text), metrics.wer(truth, page.text),
-                                                      time.perf_counter() - t))
-            finally:
-                pipeline.PROFILES[HW] = original
+        for name, profiles in systems.items():
+            for img, truth in notes:
+                t = time.perf_counter()
+                page, _seconds = recognize_page(img, RecognitionOptions(mode=HW, language=lang), models,
+                                                profiles=profiles)
+                rows.setdefault(name, []).append((metrics.cer(truth, page.text), metrics.wer(truth, page.text),
+                                                  time.perf_counter() - t))
         with tempfile.TemporaryDirectory() as tmp:
             for k, (img, truth) in enumerate(notes):
                 path = Path(tmp) / f"{k}.png"

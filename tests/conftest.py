@@ -1,6 +1,6 @@
 """Fixtures shared by the test modules: repository paths, the evaluation set, fonts, the models.
 
-The real models load once per process (``inkread.models.get_models()``); tests that recognise
+The real models load once per process (``inkread.backends.ppocr.models.get_models()``); tests that recognise
 images share them through the ``models`` fixture (or simply by calling the public API).
 """
 
@@ -50,10 +50,20 @@ def note_truth() -> str:
     return (EXAMPLES_DIR / "handwritten_note.txt").read_text(encoding="utf-8")
 
 
+@pytest.fixture
+def fake():
+    """The fake recogniser (tests/fakes.py) in PP-OCRv6's place for the test: each page reads as
+    "page N WxH", no model loaded. For tests of the plumbing around recognition."""
+    from fakes import fake_backend
+
+    with fake_backend() as recognizer:
+        yield recognizer
+
+
 @pytest.fixture(scope="session")
 def models():
     """The process-wide PP-OCRv6 models (loaded on first use)."""
-    from inkread.models import get_models
+    from inkread.backends.ppocr.models import get_models
 
     return get_models()
 
@@ -86,13 +96,14 @@ def line_crop() -> Callable[[evalset.Sample], np.ndarray]:
     import cv2
 
     from inkread.options import RecognitionMode
-    from inkread.pipeline import PROFILES, _fit_line
+    from inkread.backends.ppocr.crops import fit_line
+    from inkread.backends.ppocr.profiles import PROFILES
 
     margin = PROFILES[RecognitionMode.HANDWRITTEN].line_margin
 
     def crop(sample: evalset.Sample):
         img = cv2.cvtColor(cv2.imread(str(sample.image_path)), cv2.COLOR_BGR2RGB)
-        return _fit_line(img, margin)[0]
+        return fit_line(img, margin)[0]
 
     return crop
 

@@ -121,3 +121,25 @@ def test_each_module_imports_alone(module):
         pytest.importorskip("ray")
     done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+#: a module longer than this says why at its top ("Why this module is long")
+MAX_LINES = 400
+
+
+def test_no_long_module_without_a_reason():
+    long = {name: n for name, path in MODULES.items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+            and "Why this module is long" not in (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "")}
+    assert not long, f"split these along their jobs, or say at their top why they are long: {long}"
+
+
+def test_a_backend_is_one_folder_and_one_registry_line():
+    """Everything PP-OCR-specific lives under backends/: nothing outside it imports the PP-OCR
+    reader's parts except the backends themselves, the training recipe (which rebuilds its weights)
+    and the tests."""
+    graph = import_graph()
+    outside = {m: sorted(d for d in deps if d.startswith("inkread.backends.ppocr."))
+               for m, deps in graph.items()
+               if not m.startswith(("inkread.backends", "inkread.training"))}
+    assert not {m: d for m, d in outside.items() if d}, outside

@@ -1,9 +1,10 @@
 """Tests for the ``inkread`` command line and the batch helpers behind it.
 
-Most tests call ``inkread.cli.main([...])`` in-process (the models load once per process); a few run
-the installed ``inkread`` console script in a subprocess to prove the entry point, the exit codes
-and that no traceback ever reaches stderr. Real recognition uses the example note once and tiny
-one-line images otherwise, to keep the run short.
+Most tests call ``inkread.cli.main([...])`` in-process; a few run the installed ``inkread`` console
+script in a subprocess to prove the entry point, the exit codes and that no traceback ever reaches
+stderr. Tests of the plumbing (outputs, folders, formats, errors, progress) read with the fake
+recogniser (``tests/fakes.py``: "page N WxH" for each page, no model loaded); real recognition reads
+the example note once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from fakes import fake_env, fake_read
 
 import inkread
 from inkread import cli
@@ -42,10 +44,10 @@ LINES = ROOT / "tests" / "data" / "synth" / "lines"
 ENCRYPTED_PDF = ROOT / "tests" / "data" / "io" / "encrypted.pdf"
 SCRIPT = Path(sys.executable).with_name("inkread")
 
-# Small one-line images the engine reads exactly (and fast), with their text.
-WATER = (LINES / "dkg_01.png", "Water the plants")
-INVOICE = (LINES / "dejavuserif_01.png", "Invoice number 4471")
-STAMPS = (LINES / "rufscript_02.png", "- buy stamps")
+# Small one-line images, with what the fake recogniser reads on each
+WATER = (LINES / "dkg_01.png", fake_read(LINES / "dkg_01.png"))
+INVOICE = (LINES / "dejavuserif_01.png", fake_read(LINES / "dejavuserif_01.png"))
+STAMPS = (LINES / "rufscript_02.png", fake_read(LINES / "rufscript_02.png"))
 
 
 @pytest.fixture(autouse=True)
@@ -166,7 +168,7 @@ def test_handwritten_note_text(capsys):
     assert sha256(NOTE) == before
 
 
-def test_json_single_file(capsys):
+def test_json_single_file(fake, capsys):
     path, text = WATER
     code, out, err = run_cli(capsys, path, "--format", "json", "--lang", "english")
     assert code == 0 and err == ""
@@ -180,7 +182,7 @@ def test_json_single_file(capsys):
     assert line["text"] == text and line["words"] and len(line["bbox"]) == 4
 
 
-def test_several_files_text_headers_and_json_array(capsys):
+def test_several_files_text_headers_and_json_array(fake, capsys):
     code, out, err = run_cli(capsys, WATER[0], INVOICE[0])
     assert code == 0 and err == ""
     assert out == f"==> {WATER[0]} <==\n{WATER[1]}\n\n==> {INVOICE[0]} <==\n{INVOICE[1]}\n"
@@ -189,7 +191,7 @@ def test_several_files_text_headers_and_json_array(capsys):
     assert [r["text"] for r in json.loads(out)] == [WATER[1], INVOICE[1]]
 
 
-def test_output_dir_for_several_files(capsys, tmp_path):
+def test_output_dir_for_several_files(fake, capsys, tmp_path):
     a = copy(WATER[0], tmp_path / "in" / "water.png")
     b = copy(INVOICE[0], tmp_path / "in" / "invoice.png")
     hashes = {p: sha256(p) for p in (a, b)}
@@ -204,7 +206,7 @@ def test_output_dir_for_several_files(capsys, tmp_path):
     assert not [p for p in out_dir.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
-def test_output_format_from_suffix(capsys, tmp_path):
+def test_output_format_from_suffix(fake, capsys, tmp_path):
     path, text = INVOICE
     code, _, err = run_cli(capsys, path, "-o", tmp_path / "r.json")
     assert code == 0 and err == ""
@@ -217,7 +219,7 @@ def test_output_format_from_suffix(capsys, tmp_path):
     assert json.loads((tmp_path / "json-dir" / "dejavuserif_01.json").read_text())["text"] == text
 
 
-def test_directory_walk_reports_bad_file_and_goes_on(capsys, tmp_path):
+def test_directory_walk_reports_bad_file_and_goes_on(fake, capsys, tmp_path):
     d = tmp_path / "notes"
     copy(WATER[0], d / "page10.png")
     copy(INVOICE[0], d / "page2.png")
@@ -235,7 +237,7 @@ def test_directory_walk_reports_bad_file_and_goes_on(capsys, tmp_path):
     assert WATER[1] in out and INVOICE[1] in out and STAMPS[1] in out
 
 
-def test_output_dir_mirrors_walked_folders(capsys, tmp_path):
+def test_output_dir_mirrors_walked_folders(fake, capsys, tmp_path):
     d = tmp_path / "scans"
     copy(WATER[0], d / "a" / "n.png")
     copy(INVOICE[0], d / "b" / "n.png")
@@ -298,7 +300,7 @@ def test_empty_folder_is_an_input_error(capsys, tmp_path):
     assert_one_error_line(err, "no image or PDF files")
 
 
-def test_refuses_to_overwrite_the_input(capsys, tmp_path):
+def test_refuses_to_overwrite_the_input(fake, capsys, tmp_path):
     src = copy(WATER[0], tmp_path / "note.png")
     before = sha256(src)
     code, out, err = run_cli(capsys, src, "-o", src)
@@ -313,7 +315,7 @@ def test_refuses_to_overwrite_the_input(capsys, tmp_path):
     assert sha256(src) == before and sha256(sneaky) == sneaky_hash
 
 
-def test_unwritable_output_is_exit_74(capsys, tmp_path):
+def test_unwritable_output_is_exit_74(fake, capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     code, _, err = run_cli(capsys, WATER[0], "-o", blocker / "out.txt")
@@ -389,8 +391,8 @@ def test_iter_results_captures_errors_and_goes_on(tmp_path):
 # the installed console script, in a subprocess
 
 
-def _subprocess_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("INKREAD_URL", "INKREAD_DEBUG")}
+def _subprocess_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in (base or os.environ).items() if k not in ("INKREAD_URL", "INKREAD_DEBUG")}
     return env
 
 
@@ -400,7 +402,7 @@ def test_console_script_success_and_failure(tmp_path):
     copy(WATER[0], d / "a.png")
     (d / "b.png").write_bytes(b"")
     proc = subprocess.run([str(SCRIPT), str(d), "--quiet"], capture_output=True, text=True,
-                          env=_subprocess_env(), timeout=300)
+                          env=_subprocess_env(fake_env()), timeout=300)
     assert proc.returncode == 15, proc.stderr
     assert f"==> {d / 'a.png'} <==\n{WATER[1]}\n" in proc.stdout
     assert "Traceback" not in proc.stderr
@@ -420,7 +422,7 @@ def test_console_script_error_exit_codes(tmp_path):
     assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
 
 
-def test_progress_bar_counts_pages_and_log_lines_stay_whole(capsys, monkeypatch):
+def test_progress_bar_counts_pages_and_log_lines_stay_whole(fake, capsys, monkeypatch):
     import logging
     import warnings
 
@@ -433,7 +435,7 @@ def test_progress_bar_counts_pages_and_log_lines_stay_whole(capsys, monkeypatch)
 
     monkeypatch.setattr(inkread.OcrEngine, "recognize", chatty)
     code, out, err = run_cli(capsys, WATER[0], INVOICE[0], "--progress")
-    assert code == 0 and "Water the plants" in out
+    assert code == 0 and WATER[1] in out and fake.pages == [0, 0]
     # what a terminal shows of each line: the text after the last carriage return
     shown = [segment.rsplit("\r", 1)[-1] for segment in err.split("\n")]
     assert shown.count("a library says hello") == 2  # whole lines, the bar cleared before them

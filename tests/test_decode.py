@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from inkread.decode import LexiconParams, beam_decode, get_lexicon
+from inkread.backends.ppocr.decode import LexiconParams, beam_decode, get_lexicon
 from inkread.metrics import cer
 
 CHARSET = ["<blank>", "h", "o", "u", "a", "s", "e", " ", "1", "0", "5", "O", "P", "x", "r", "i", "t"]
@@ -94,7 +94,7 @@ def test_lexicon_decoding_reads_real_lines_no_worse(eval_samples, models, line_c
 import itertools  # noqa: E402
 import math  # noqa: E402
 
-from inkread.decode import ctc_align, ctc_log_likelihood, rescore_words  # noqa: E402
+from inkread.backends.ppocr.decode import ctc_align, ctc_log_likelihood, rescore_words  # noqa: E402
 
 LETTERS = ["<blank>"] + list("abcdefghijklmnopqrstuvwxyz") + ["S", "J", "Z", " "]
 
@@ -179,7 +179,7 @@ def test_rescoring_leaves_confident_and_capitalised_words_alone():
 def test_word_rescoring_reads_real_lines_better(eval_samples, models, line_crop, monkeypatch):
     """On real handwritten line crops, rescoring the searched words lowers the word error rate and
     does not raise the character error rate."""
-    from inkread import decode
+    from inkread.backends.ppocr import decode
     from inkread.metrics import wer
 
     lines = [s for s in eval_samples if s.kind == "hw-line" and s.set == "copiste"][:12]
@@ -227,7 +227,7 @@ def _cased(text, first_letter_probs):
 
 
 def test_capitals_shaped_like_their_lowercase_letter_are_lowercased_mid_sentence():
-    from inkread.decode import decide_case
+    from inkread.backends.ppocr.decode import decide_case
 
     fr = get_lexicon("fr")
     # "une Commune": the recogniser hesitated between C and c, and "commune" is a common word

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inkread.detect import DetectParams, boxes_from_map, order_points
+from inkread.backends.ppocr.detect import DetectParams, boxes_from_map, order_points
 
 
 # ----- order_points ----------------------------------------------------------------------------

@@ -1,11 +1,11 @@
-"""The engine facade on real images and the real models: the README snippet, every input kind,
-PDFs, threads, boxes in original-image pixels, the result's serialisation, the public names."""
+"""The engine facade on real images and the real models: the README snippet, PDFs, threads, boxes in
+original-image pixels, the result's serialisation, the public names; its plumbing (input kinds, page
+selection, credentials without a URL) on the fake recogniser (tests/fakes.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import inspect
 import io
 import json
@@ -26,6 +26,7 @@ import inkread as ocr
 from inkread import exceptions, metrics
 from inkread.exceptions import OcrException, PageSelectionError, UnsupportedLanguageError
 from inkread.result import OcrResult
+from fakes import fake_read, fake_text
 from synth import render_note
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -147,7 +148,7 @@ def test_set_recognition_mode_accepts_strings_and_refuses_nonsense():
     assert engine.options.mode is ocr.RecognitionMode.PRINTED
 
 
-def test_credentials_without_url_run_locally_and_log_once(monkeypatch, caplog, synth_data_dir):
+def test_credentials_without_url_run_locally_and_log_once(fake, monkeypatch, caplog, synth_data_dir):
     monkeypatch.delenv("INKREAD_URL", raising=False)
     with caplog.at_level(logging.DEBUG, logger="inkread"):
         engine = ocr.OcrEngine(client_id="my-client-id", client_secret="s3cr3t-value")
@@ -159,7 +160,7 @@ def test_credentials_without_url_run_locally_and_log_once(monkeypatch, caplog, s
     assert len(after_init) == 1 and "credentials" in after_init[0].getMessage()
     assert len(records) == 1  # logged once, not on every call
     assert "s3cr3t-value" not in caplog.text  # the secret is never logged
-    assert first.text == "Meeting moved to 3pm"
+    assert first.text == fake_read(synth_data_dir / "lines" / "rufscript_01.png") and fake.pages == [0, 0]  # read here
 
 
 def test_one_shot_recognize_equals_the_engine(synth_data_dir):
@@ -179,7 +180,7 @@ def test_one_shot_recognize_equals_the_engine(synth_data_dir):
 # ----- input kinds -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["bytes", "file object", "PIL image", "numpy array"])
-def test_every_input_kind_gives_the_same_text(kind, note_path, readme_result):
+def test_every_input_kind_gives_the_same_text(kind, note_path, fake):
     if kind == "bytes":
         source = note_path.read_bytes()
     elif kind == "file object":
@@ -189,8 +190,10 @@ def test_every_input_kind_gives_the_same_text(kind, note_path, readme_result):
     else:
         source = np.asarray(Image.open(note_path).convert("RGB"))
     result = ocr.recognize(source, mode=ocr.RecognitionMode.HANDWRITTEN, language=ocr.Language.SWEDISH)
-    assert result.text == readme_result.text
-    page, ref = result.pages[0], readme_result.pages[0]
+    from_path = ocr.recognize(note_path, mode=ocr.RecognitionMode.HANDWRITTEN, language=ocr.Language.SWEDISH)
+    assert result.text == from_path.text == fake_read(note_path)
+    assert fake.options[0].language == fake.options[1].language == ocr.Language.SWEDISH
+    page, ref = result.pages[0], from_path.pages[0]
     assert (page.width, page.height) == (ref.width, ref.height)
     np.testing.assert_allclose(np.array([l.bbox for l in page.lines]), np.array([l.bbox for l in ref.lines]))
 
@@ -219,11 +222,14 @@ def three_page_pdf(tmp_path_factory, synth_data_dir):
     return path, [row["text"] for row in chosen]
 
 
-def test_multi_page_pdf_with_pages(three_page_pdf):
-    path, texts = three_page_pdf
+def test_multi_page_pdf_with_pages(three_page_pdf, fake):
+    path, _texts = three_page_pdf
+    from inkread.io import iter_pages
+
+    texts = [fake_text(p.index, p.width, p.height) for p in iter_pages(path)]  # what the fake reads
     result = ocr.recognize(path, pages=[2, 0], mode="handwritten")
     assert [p.index for p in result.pages] == [0, 2]
-    assert [p.text for p in result.pages] == [texts[0], texts[2]]  # measured exact
+    assert [p.text for p in result.pages] == [texts[0], texts[2]] and fake.pages == [0, 2]
     assert result.text == texts[0] + "\n\f\n" + texts[2]
     engine = ocr.OcrEngine()
     engine.set_options(pages=(1,))

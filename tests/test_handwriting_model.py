@@ -13,9 +13,10 @@ import pytest
 
 import inkread as ocr
 from inkread import metrics
-from inkread.models import HANDWRITING_MODEL
+from inkread.backends.ppocr.models import HANDWRITING_MODEL
 from inkread.options import RecognitionMode, RecognitionOptions
-from inkread.pipeline import PROFILES, recognize_page
+from inkread.backends.ppocr.page import recognize_page
+from inkread.backends.ppocr.profiles import PROFILES
 from synth import render_line, render_note
 
 
@@ -94,7 +95,7 @@ def test_chinese_in_handwriting_mode_reads_with_ppocr(models):
     if not font.is_file():
         pytest.skip("apt-get install fonts-wqy-microhei")
     img = np.asarray(render_line("今天天气很好", font, size=48, pad=24))
-    page = recognize_page(img, RecognitionOptions(mode=RecognitionMode.HANDWRITTEN, language="zh"), models)
+    page, _seconds = recognize_page(img, RecognitionOptions(mode=RecognitionMode.HANDWRITTEN, language="zh"), models)
     assert metrics.cer("今天天气很好", page.text) < 0.2
 
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inkread.layout import LayoutParams, LineGroup, assign_paragraphs, group_lines, reading_order
-from inkread.pipeline import PROFILES
+from inkread.backends.ppocr.profiles import PROFILES
 from inkread.options import RecognitionMode
 
 HW = PROFILES[RecognitionMode.HANDWRITTEN].layout
@@ -31,9 +31,7 @@ def _rows(k: int, x0: float, x1: float, top: float, pitch: float, height: float 
 
 def _layout(boxes, params: LayoutParams = LayoutParams()) -> list[LineGroup]:
     groups = group_lines(np.asarray(boxes, dtype=float), params)
-    ordered = reading_order(groups, params)
-    assign_paragraphs(ordered, params)
-    return ordered
+    return assign_paragraphs(reading_order(groups, params), params)
 
 
 # ----- group_lines -----------------------------------------------------------------------------
@@ -279,11 +277,15 @@ def test_every_box_lands_in_exactly_one_group_and_order_is_a_permutation(boxes, 
         assert g.box[1] <= sub[:, 1].min() + 1e-9 and g.box[3] >= sub[:, 3].max() - 1e-9
         xs = [arr[i, 0] for i in g.members]
         assert xs == sorted(xs)  # left to right
+    before = [(list(g.members), g.box.copy(), g.column, g.paragraph, g.block) for g in groups]
     ordered = reading_order(groups, params)
-    assert sorted(map(id, ordered)) == sorted(map(id, groups))
+    assert sorted(g.members for g in ordered) == sorted(g.members for g in groups)  # every line, once
     assert all(g.column >= 0 for g in ordered)
-    assign_paragraphs(ordered, params)
-    paras = [g.paragraph for g in ordered]
+    numbered = assign_paragraphs(ordered, params)
+    assert [g.members for g in numbered] == [g.members for g in ordered]
+    for (members, box, column, paragraph, block), g in zip(before, groups):  # pure: the input is as it was
+        assert g.members == members and np.array_equal(g.box, box) and (g.column, g.paragraph, g.block) == (column, paragraph, block)
+    paras = [g.paragraph for g in numbered]
     if paras:
         assert paras[0] == 0
         assert all(0 <= b - a <= 1 for a, b in zip(paras, paras[1:]))

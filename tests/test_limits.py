@@ -1,6 +1,7 @@
 """Limits on one document: pages (``max_pages``, checked before any page is read) and time
 (``time_limit``, checked between pages), in Python and on the command line (issue 14: a 124 KB PDF of
-1,000 blank pages, or a 60 KB GIF of 2,000 frames, held a process for minutes with no way to bound it)."""
+1,000 blank pages, or a 60 KB GIF of 2,000 frames, held a process for minutes with no way to bound it).
+The time limits are tested on the fake recogniser (tests/fakes.py) taking a known time per page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import time
 
 import pytest
+from fakes import fake_backend, fake_env
 from synth import blank_pdf
 
 import inkread
@@ -17,7 +19,7 @@ from inkread.exceptions import ImageTooLargeError, OcrCancelledError, OcrTimeout
 from inkread.options import MAX_PAGES_DEFAULT
 
 
-def test_more_pages_than_max_pages_are_refused_before_any_is_read():
+def test_more_pages_than_max_pages_are_refused_before_any_is_read(fake):
     pdf = blank_pdf(MAX_PAGES_DEFAULT + 1)
     t0 = time.monotonic()
     with pytest.raises(TooManyPagesError, match=f"{MAX_PAGES_DEFAULT + 1:,} pages to read, more than "
@@ -26,6 +28,7 @@ def test_more_pages_than_max_pages_are_refused_before_any_is_read():
     assert time.monotonic() - t0 < 10  # 501 pages read would take minutes
     assert isinstance(info.value, ImageTooLargeError) and info.value.exit_code == 17
     assert "max_pages" in str(info.value)
+    assert fake.pages == []  # refused before any page was read
     three = blank_pdf(3)
     with pytest.raises(TooManyPagesError):
         inkread.recognize(three, max_pages=2, rotate="0")
@@ -57,9 +60,9 @@ def test_bad_limits_are_refused():
 def test_time_limit_stops_a_document_between_pages():
     pdf = blank_pdf(60)
     t0 = time.monotonic()
-    with pytest.raises(OcrTimeoutError, match="time_limit"):
+    with fake_backend(delay=0.1) as fake, pytest.raises(OcrTimeoutError, match="time_limit"):
         inkread.recognize(pdf, time_limit=0.5, rotate="0", pdf_dpi=150)
-    assert time.monotonic() - t0 < 10  # stopped after a page or so, not after 60
+    assert time.monotonic() - t0 < 5 and 1 <= len(fake.pages) < 20  # stopped after the limit, not after 60
     # an outer token (a service task's) still stops work that has its own time limit
     token = CancelToken()
     token.cancel("the task was deleted")
@@ -67,7 +70,7 @@ def test_time_limit_stops_a_document_between_pages():
         inkread.recognize(pdf, time_limit=600, rotate="0")
 
 
-def test_cli_max_pages_and_time_limit(tmp_path, capsys, monkeypatch):
+def test_cli_max_pages_and_time_limit(tmp_path, capsys, monkeypatch, slow_fake):
     monkeypatch.setenv("INKREAD_JOBS", "1")
     pdf = tmp_path / "three.pdf"
     pdf.write_bytes(blank_pdf(3))
@@ -80,7 +83,21 @@ def test_cli_max_pages_and_time_limit(tmp_path, capsys, monkeypatch):
     assert "time_limit" in capsys.readouterr().err
 
 
-def test_batch_time_limit_fails_that_file_only(tmp_path, capsys):
+@pytest.fixture
+def slow_fake():
+    """The fake recogniser taking 0.1 s a page, in this process."""
+    with fake_backend(delay=0.1) as fake:
+        yield fake
+
+
+@pytest.fixture
+def slow_fake_processes(monkeypatch):
+    """The fake recogniser taking 0.1 s a page, in the worker processes started during the test."""
+    for key, value in fake_env(INKREAD_FAKE_DELAY="0.1").items():
+        monkeypatch.setenv(key, value)
+
+
+def test_batch_time_limit_fails_that_file_only(tmp_path, capsys, slow_fake_processes):
     """With worker processes each page is a task: the document's pages stop being handed out once
     its pages have taken longer than --time-limit; the other files are read."""
     many = tmp_path / "a-many.pdf"
@@ -98,7 +115,7 @@ def test_batch_time_limit_fails_that_file_only(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["b-small.txt"]
 
 
-def test_a_cancelled_call_frees_its_worker_process():
+def test_a_cancelled_call_frees_its_worker_process(slow_fake_processes):
     """`inkread serve --workers N` reads in worker processes; a deleted task's worker read on (its
     cancel token lived in the server's thread). Now the worker stops at its next page, and the
     deadline of the caller's token travels with the call."""

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import inkread as ocr
-from inkread.marks import find_checkboxes, normalise_bullet
+from inkread.backends.ppocr.checkboxes import find_checkboxes, normalise_bullet
 from synth import render_note, require_handwriting_font
 
 

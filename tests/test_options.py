@@ -99,3 +99,52 @@ def test_to_dict_is_plain_json_and_round_trips():
     assert d["pdf_dpi"] == 200
     assert RecognitionOptions(**d) == opts
     assert RecognitionOptions().to_dict()["pages"] is None
+
+
+# ----- from_fields: the one parser of loosely typed options ------------------------------------
+
+
+def test_from_fields_reads_text_json_and_python_values_alike():
+    """The CLI's strings, the service's form fields and JSON, and Python values give the same options."""
+    from_text = RecognitionOptions.from_fields({"mode": "handwritten", "lang": "sv", "pages": "1-2,4", "dpi": "200",
+                                                "binarize": "on", "lexicon": "false", "max_pages": "7",
+                                                "time_limit": "2.5", "rotate": "90"})
+    from_json = RecognitionOptions.from_fields({"mode": "handwritten", "language": "sv", "pages": [1, 2, 4],
+                                                "pdf_dpi": 200.0, "preprocess": {"binarize": True},
+                                                "lexicon": False, "max_pages": 7, "time_limit": 2.5, "rotate": 90})
+    typed = RecognitionOptions(mode=RecognitionMode.HANDWRITTEN, language=Language.SWEDISH, pages=(0, 1, 3),
+                               pdf_dpi=200, lexicon=False, max_pages=7, time_limit=2.5, rotate="90",
+                               preprocess=PreprocessOptions(binarize=Toggle.ON))
+    assert from_text == from_json == typed
+    # the serialised form (0-based pages) comes back as it was
+    assert RecognitionOptions.from_fields(typed.to_dict(), first_page=0) == typed
+    # None and "" are "not given": the base's values stay
+    assert RecognitionOptions.from_fields({"mode": "", "pages": None}, base=typed) == typed
+
+
+@pytest.mark.parametrize("given, error, needle", [
+    ({"dpi": "high"}, "InvalidOptionError", "dpi must be a whole number"),
+    ({"pdf_dpi": 2.5}, "InvalidOptionError", "pdf_dpi must be a whole number"),
+    ({"max_pages": 0}, "InvalidOptionError", "between 1 and"),
+    ({"lexicon": "maybe"}, "InvalidOptionError", "true or false"),
+    ({"time_limit": "inf"}, "InvalidOptionError", "above 0 and finite"),
+    ({"mode": 3}, "InvalidOptionError", "must be a string"),
+    ({"colour": "red"}, "InvalidOptionError", "unknown option(s): colour"),
+    ({"preprocess": {"sharpen": "on"}}, "InvalidOptionError", "preprocess takes"),
+    ({"pages": "0"}, "PageSelectionError", "numbered from 1"),
+    ({"pages": [0]}, "PageSelectionError", "numbered from 1"),
+    ({"language": "klingon"}, "UnsupportedLanguageError", "klingon"),
+    ({"mode": "cursive"}, "OcrException", "cursive"),
+])
+def test_from_fields_names_the_bad_value(given, error, needle):
+    with pytest.raises(OcrException) as info:
+        RecognitionOptions.from_fields(given)
+    assert type(info.value).__name__ == error and needle in str(info.value)
+
+
+def test_from_fields_caps_whole_numbers_where_asked():
+    assert RecognitionOptions.from_fields({"dpi": "600"}, most={"pdf_dpi": 600}).pdf_dpi == 600
+    with pytest.raises(OcrException, match="between 1 and 600"):
+        RecognitionOptions.from_fields({"dpi": "601"}, most={"pdf_dpi": 600})
+    with pytest.raises(OcrException, match="options.pdf_dpi"):
+        RecognitionOptions.from_fields({"pdf_dpi": "x"}, where="options.")

@@ -264,8 +264,8 @@ def test_a_lines_first_capital_is_decided_by_the_page(first_line, expected, hand
     given, so that only the page's decision is tested."""
     import numpy as np
 
-    from inkread import pipeline
-    from inkread.models import Reading
+    from inkread.backends.ppocr import page as reader
+    from inkread.backends.ppocr.models import Reading
     from inkread.options import RecognitionMode, RecognitionOptions
 
     font = handwriting_font("Rufscript")
@@ -279,7 +279,7 @@ def test_a_lines_first_capital_is_decided_by_the_page(first_line, expected, hand
         readings[texts.index("Commune de")].first_lower = True
         return readings, [False, False]
 
-    monkeypatch.setattr(pipeline, "_read_upright", read)
-    page = pipeline.recognize_page(np.asarray(img), RecognitionOptions(mode=RecognitionMode.HANDWRITTEN), models)
+    monkeypatch.setattr(reader, "_read_upright", read)
+    page, _seconds = reader.recognize_page(np.asarray(img), RecognitionOptions(mode=RecognitionMode.HANDWRITTEN), models)
     assert page.text.split("\n") == [first_line, expected]
     assert page.lines[1].words[0].text == expected.split()[0]

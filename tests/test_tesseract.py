@@ -392,7 +392,7 @@ def test_no_line_is_lost(language, size):
 
 def test_regions_nothing_reads_are_reported(caplog):
     from inkread.coverage import cover
-    from inkread.pipeline import text_regions
+    from inkread.backends.ppocr.page import text_regions
     from inkread.result import Page
 
     _require("ar")

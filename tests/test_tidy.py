@@ -2,9 +2,9 @@
 
 import pytest
 
-from inkread.decode import get_lexicon
-from inkread.models import Reading
-from inkread.tidy import tidy_reading, tidy_text
+from inkread.backends.ppocr.decode import get_lexicon
+from inkread.backends.ppocr.models import Reading
+from inkread.backends.ppocr.tidy import tidy_reading, tidy_text
 
 
 @pytest.mark.parametrize(
@@ -69,9 +69,9 @@ def test_tidy_text(language, read, tidied):
     assert text == tidied
     assert len(source) == len(text) and source == sorted(source)
     # every kept character comes from the same letter of the reading (accents aside)
-    from inkread.decode import _strip_accents
+    from inkread.backends.ppocr.decode import _strip_accents
 
-    from inkread.tidy import _DIGIT_LOOKALIKES
+    from inkread.backends.ppocr.tidy import _DIGIT_LOOKALIKES
 
     assert all(_strip_accents(text[k]).lower() == _strip_accents(read[i]).lower()
                or text[k] == _DIGIT_LOOKALIKES.get(read[i]) or (text[k], read[i]) == ("'", " ")

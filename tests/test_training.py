@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from inkread.models import REC_MODEL, PaddleModels, model_dir  # noqa: E402
+from inkread.backends.ppocr.models import REC_MODEL, PaddleModels, model_dir  # noqa: E402
 from inkread.training import data as D  # noqa: E402
 from inkread.training.features import Backbone, extract  # noqa: E402
 
@@ -42,7 +42,7 @@ def test_split_by_page_keeps_pages_whole(train_lines):
 def test_neck_head_copy_matches_onnx(tmp_path, train_lines):
     import onnxruntime as ort
 
-    from inkread.models import _rec_input
+    from inkread.backends.ppocr.models import _rec_input
     from inkread.training.model import load_neck_head
 
     src = model_dir() / REC_MODEL
@@ -64,7 +64,7 @@ def test_neck_head_copy_matches_onnx(tmp_path, train_lines):
 def test_few_steps_lower_the_loss_and_export_reads(tmp_path, train_lines):
     from argparse import Namespace
 
-    from inkread.models import _session
+    from inkread.backends.ppocr.models import _session
     from inkread.training.train import export, train
 
     bb = Backbone(tmp_path / "cache", threads=1)
@@ -84,7 +84,7 @@ def test_few_steps_lower_the_loss_and_export_reads(tmp_path, train_lines):
     assert json.loads(session.get_modelmeta().custom_metadata_map["inkread"]) == {"test": True}
     assert models.charset_of(out) == models.charset
     rgb = np.repeat(items[0][0][:, :, None], 3, axis=2)
-    from inkread.models import _rec_input
+    from inkread.backends.ppocr.models import _rec_input
 
     x, _ = _rec_input(rgb, 2000)
     probs = session.run(None, {session.get_inputs()[0].name: x[None]})[0][0]
@@ -144,3 +144,18 @@ def test_distillation_pulls_towards_the_teacher_on_the_rows_asked():
     with torch.no_grad():
         stepped = other - 1.0 * other.grad
     assert float(_distill_loss(stepped, teacher, lengths, [1])) < float(before)
+
+
+def test_a_soup_is_the_mean_of_the_runs_weights():
+    """``export --checkpoint a.pt,b.pt`` (and ``all``'s second, distilled run) ship the element-wise mean
+    of the runs' weights; integer buffers (counters) come from the first run, the runs are left as
+    they were."""
+    from inkread.training.export import average_states
+
+    a = {"w": torch.tensor([1.0, 3.0]), "h": torch.tensor([0.5], dtype=torch.float16), "n": torch.tensor(5)}
+    b = {"w": torch.tensor([3.0, 6.0]), "h": torch.tensor([1.5], dtype=torch.float16), "n": torch.tensor(7)}
+    out = average_states([a, b])
+    assert out["w"].tolist() == [2.0, 4.5]
+    assert out["h"].dtype == torch.float16 and out["h"].tolist() == [1.0]
+    assert out["n"].item() == 5
+    assert a["w"].tolist() == [1.0, 3.0] and b["w"].tolist() == [3.0, 6.0]

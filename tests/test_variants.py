@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from inkread.metrics import cer
-from inkread.variants import estimate_slant, make_variant
+from inkread.backends.ppocr.variants import estimate_slant, make_variant
 
 from synth import render_line
 
@@ -51,8 +51,8 @@ def test_framing_variants_change_the_height_only(upright_line):
 def test_reading_the_most_confident_variant_is_no_worse_on_real_lines(eval_samples, models, line_crop):
     """On real handwritten line crops of three collections, choosing among the variants by
     confidence reads no worse than the plain crop."""
-    from inkread.decode import get_lexicon
-    from inkread.pipeline import _read_upright
+    from inkread.backends.ppocr.decode import get_lexicon
+    from inkread.backends.ppocr.page import _read_upright
 
     lines = [s for s in eval_samples if s.kind == "hw-line" and s.set in ("copiste", "stanford", "poilus")]
     lines = lines[::4][:12]

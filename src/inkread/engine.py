@@ -94,21 +94,20 @@ class OcrEngine:
 
 def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
     """Load ``source`` and run every selected page through the local backend that reads the language:
-    PP-OCRv6 (``inkread.pipeline``) where it does, Tesseract elsewhere; ``options.engine`` overrides.
+    PP-OCRv6 (``inkread.backends.ppocr.page``) where it does, Tesseract elsewhere; ``options.engine`` overrides.
 
     A language written in several scripts (Serbian, Azerbaijani, Uzbek) is read, page by page, in the
     script Tesseract's OSD sees on the page; a page that reads as almost nothing in the language asked
     for is checked the same way, and a warning names the script it seems to be in.
     """
     from . import io as inkio
-    from .backends import select_backend
+    from .backends import add_seconds, select_backend
 
     select_backend(options.language, options.engine)  # refuse before reading anything
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = {"load": 0.0}
     t0 = time.perf_counter()
     result_pages = []
     src = ""
-    timings["load"] = 0.0
     t1 = time.perf_counter()
     # one page at a time: a page's pixels are let go once it is read (memory does not grow with pages)
     from .cancel import check, time_limited
@@ -120,7 +119,9 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
             timings["load"] += time.perf_counter() - t1
             check()  # a cancelled task or a spent time budget stops here, between pages
             src = src or page.source
-            result_pages.append(_read_page(page, options, timings))
+            read, seconds = _read_page(page, options)
+            result_pages.append(read)
+            timings = add_seconds(timings, seconds)
             del page
             t1 = time.perf_counter()
     timings["total"] = time.perf_counter() - t0
@@ -128,7 +129,8 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
                      source=src, timings=timings)
 
 
-def _read_page(page: Any, options: RecognitionOptions, timings: dict[str, float]) -> Any:
+def _read_page(page: Any, options: RecognitionOptions) -> Any:
+    """The page read by its language's backend (see :func:`recognize_local`), and the seconds it took."""
     import functools
 
     from .backends import tesseract
@@ -142,7 +144,7 @@ def _read_page(page: Any, options: RecognitionOptions, timings: dict[str, float]
         if match is not None:
             log.info("inkread: page %d is in %s script: read as %s", page.index + 1, script, match.name)
             options = options.updated(language=match.code)
-    read = _read_with(page, options, timings, osd)
+    read, seconds = _read_with(page, options, osd)
     if not variants and _reads_as_nothing(read):
         script = osd().script if osd() is not None else None
         asked = options.language.info
@@ -150,7 +152,7 @@ def _read_page(page: Any, options: RecognitionOptions, timings: dict[str, float]
             log.warning("inkread: page %d seems to be written in %s script, but %s (%s) is written in %s: "
                         "give the page's language (inkread languages lists them)", page.index + 1,
                         script.capitalize(), asked.name, asked.code, asked.script.capitalize())
-    return read
+    return read, seconds
 
 
 def _reads_as_nothing(page: Any) -> bool:
@@ -168,10 +170,10 @@ def _reads_as_nothing(page: Any) -> bool:
 
 #: characters per line-height of line width below which a page is checked for another script
 SPARSE_TEXT = 1.3
-def _read_with(page: Any, options: RecognitionOptions, timings: dict[str, float], osd: Any) -> Any:
+def _read_with(page: Any, options: RecognitionOptions, osd: Any) -> Any:
     from .backends import backend_for
 
-    return backend_for(options.language, options.engine).read_page(page, options, timings=timings, osd=osd)
+    return backend_for(options.language, options.engine).read_page(page, options, osd=osd)
 
 
 def recognize(source: Any, **options: Any) -> OcrResult:

@@ -10,6 +10,7 @@ The tree, by what the caller can do about it::
     │   ├── EncryptedPdfError         password-protected PDF (exit 7)
     │   ├── ImageTooLargeError        over the pixel limit (decompression bomb) (exit 8)
     │   └── PageSelectionError        --pages asks for pages that do not exist (exit 9)
+    ├── InvalidOptionError            an option of the wrong type or out of range (exit 2, like a usage error)
     ├── UnsupportedLanguageError      language not served by any backend (exit 10)
     ├── MissingDependencyError        a model, binary or package is not installed (exit 11)
     ├── AuthenticationError           bad or missing client credentials (exit 12)
@@ -35,6 +36,7 @@ __all__ = [
     "ImageTooLargeError",
     "PageSelectionError",
     "TooManyPagesError",
+    "InvalidOptionError",
     "UnsupportedLanguageError",
     "MissingDependencyError",
     "AuthenticationError",
@@ -104,6 +106,14 @@ class TooManyPagesError(ImageTooLargeError):
     """More pages asked for than ``max_pages`` allows (checked before any page is read)."""
 
     exit_code = 17
+
+
+class InvalidOptionError(OcrException):
+    """An option given as text or JSON that is not one (``dpi="high"``, ``max_pages=0``, an unknown
+    name): :meth:`inkread.options.RecognitionOptions.from_fields` raises it."""
+
+    exit_code = 2
+    http_status = 422
 
 
 class UnsupportedLanguageError(OcrException):

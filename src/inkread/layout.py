@@ -1,12 +1,13 @@
 """Layout: detector fragments -> written lines -> columns, reading order and paragraphs.
 
-Pure numpy functions over axis-aligned boxes ``[x0, y0, x1, y1]`` (the page is deskewed before this
-runs), so they can be tested with tables of boxes.
+Pure functions over axis-aligned boxes ``[x0, y0, x1, y1]`` (the page is deskewed before this
+runs), so they can be tested with tables of boxes: each returns new groups and leaves the ones it
+is given as they were.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -201,7 +202,8 @@ def reading_order(groups: list[LineGroup], params: LayoutParams = LayoutParams()
 
     A gutter is looked for among the lines narrower than 60% of the region (a heading crossing the
     gutter must not hide it); lines that cross the gutter split the region into bands top to bottom,
-    and each band is read column by column, recursively. Sets ``column`` and ``block`` on each group.
+    and each band is read column by column, recursively. Returns copies of the groups with their
+    ``column`` and ``block`` set.
     """
     if not groups:
         return []
@@ -211,8 +213,7 @@ def reading_order(groups: list[LineGroup], params: LayoutParams = LayoutParams()
 
     def emit(items: list[LineGroup], column: int) -> None:
         for g in sorted(items, key=lambda g: (g.box[1] + g.box[3]) / 2):
-            g.column, g.block = column, state["block"]
-            ordered.append(g)
+            ordered.append(replace(g, column=column, block=state["block"]))
         state["block"] += 1
 
     def visit(items: list[LineGroup], column: int, depth: int) -> int:
@@ -290,12 +291,13 @@ def _find_gutter(items: list[LineGroup], min_gap: float) -> float | None:
     return best
 
 
-def assign_paragraphs(ordered: list[LineGroup], params: LayoutParams = LayoutParams()) -> None:
+def assign_paragraphs(ordered: list[LineGroup], params: LayoutParams = LayoutParams()) -> list[LineGroup]:
     """Number paragraphs in reading order: a new one at a column change, or where the distance
     between two lines' centres exceeds ``paragraph_pitch`` times the page's typical line pitch
-    (detector boxes are grown and overlap, so gaps between boxes say little; pitch is robust)."""
+    (detector boxes are grown and overlap, so gaps between boxes say little; pitch is robust).
+    Returns copies of the groups with their ``paragraph`` set."""
     if not ordered:
-        return
+        return []
     centres = [(g.box[1] + g.box[3]) / 2 for g in ordered]
     pitches = [b - a for (a, ga), (b, gb) in zip(zip(centres, ordered), zip(centres[1:], ordered[1:]))
                if ga.column == gb.column and b > a]
@@ -303,11 +305,10 @@ def assign_paragraphs(ordered: list[LineGroup], params: LayoutParams = LayoutPar
     # The lower quartile, not the median: in a short note half the gaps may be paragraph gaps.
     # Never more than 2 line heights: when every gap is a blank line, the pitches alone cannot tell.
     typical = min(float(np.percentile(pitches, 25, method="lower")) if pitches else 2 * med_h, 2.0 * med_h)
-    para = 0
-    ordered[0].paragraph = 0
+    numbers = [0]
     for k in range(1, len(ordered)):
         prev, cur = ordered[k - 1], ordered[k]
         pitch = centres[k] - centres[k - 1]
-        if cur.column != prev.column or pitch > params.paragraph_pitch * typical:
-            para += 1
-        cur.paragraph = para
+        new_paragraph = cur.column != prev.column or pitch > params.paragraph_pitch * typical
+        numbers.append(numbers[-1] + new_paragraph)
+    return [replace(g, paragraph=n) for g, n in zip(ordered, numbers)]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum
 from typing import Any
 
-from .exceptions import OcrException
+from .exceptions import InvalidOptionError, OcrException, PageSelectionError
 from .languages import Language
 
 __all__ = ["RecognitionMode", "Toggle", "PreprocessOptions", "RecognitionOptions", "ENGINES", "parse_engine",
-           "MAX_PAGES_DEFAULT", "MAX_PIXELS_DEFAULT", "PDF_DPI_DEFAULT"]
+           "MAX_PAGES_DEFAULT", "MAX_PIXELS_DEFAULT", "PDF_DPI_DEFAULT", "OPTION_NAMES", "parse_page_range"]
 
 #: the resolution PDF pages are rendered at, and images without one are taken to have
 PDF_DPI_DEFAULT = 300
@@ -166,6 +168,52 @@ class RecognitionOptions:
             changes["preprocess"] = replace(self.preprocess, **pre_changes)
         return replace(self, **changes)
 
+    @classmethod
+    def from_fields(cls, given: Mapping[str, Any], *, base: "RecognitionOptions | None" = None,
+                    first_page: int = 1, most: Mapping[str, int] | None = None,
+                    where: str = "") -> "RecognitionOptions":
+        """Options from loosely typed values, the one parser behind the CLI, the service's form fields
+        and ``options`` object, and the Aspose routes: text (``"true"``, ``"300"``, ``"1-3,5"``),
+        JSON values or Python ones. A value of None or ``""`` is not given; preprocessing switches come
+        by name or in ``preprocess``; ``lang`` and ``dpi`` are ``language`` and ``pdf_dpi``. ``pages``
+        are numbered from ``first_page`` (1 for people; 0 in :meth:`to_dict`'s list). ``most`` caps
+        whole-number options (``{"pdf_dpi": 600}``). The result is ``base`` (default: the defaults)
+        with the given values. A value of the wrong type or out of range raises
+        :class:`~inkread.exceptions.InvalidOptionError` (``PageSelectionError`` for pages) naming it,
+        prefixed by ``where``; a text that names nothing (``mode="fancy"``) what the options raise."""
+        unknown = sorted(str(k) for k in given if k not in OPTION_NAMES)
+        if unknown:
+            raise InvalidOptionError(f"unknown option(s): {', '.join(unknown)}",
+                                     hint="options are: " + ", ".join(sorted(OPTION_NAMES - set(_ALIASES))))
+        changes: dict[str, Any] = {}
+        # name -> (value, the name it was given under); an alias gives way to the full name
+        values = {_ALIASES[k]: (v, k) for k, v in given.items() if not _blank(v) and k in _ALIASES}
+        values.update({k: (v, k) for k, v in given.items() if not _blank(v) and k not in _ALIASES})
+        pre, _ = values.pop("preprocess", (None, ""))
+        if pre is not None:
+            if not isinstance(pre, Mapping) or set(pre) - set(_TOGGLES):
+                raise InvalidOptionError(f"{where}preprocess takes {', '.join(_TOGGLES)}")
+            values = {**{k: (v, k) for k, v in pre.items() if not _blank(v)}, **values}
+        for key, (value, called) in values.items():
+            name = where + called
+            if key == "pages":
+                changes[key] = _pages(value, first_page, name)
+            elif key in _TOGGLES:
+                changes[key] = value if isinstance(value, bool) else _text(value, name)
+            elif key in ("mode", "language", "engine"):
+                changes[key] = value if isinstance(value, Enum) else _text(value, name)
+            elif key == "rotate":
+                changes[key] = value if isinstance(value, int) and not isinstance(value, bool) else _text(value, name)
+            elif key == "time_limit":
+                changes[key] = _seconds(value, name)
+            elif isinstance(_DEFAULTS[key], bool):
+                changes[key] = _bool(value, name)
+            elif isinstance(_DEFAULTS[key], int):
+                changes[key] = _whole(value, name, 1, (most or {}).get(key, 2**31 - 1))
+        # a value of the right type that is still not one (mode="fancy", a language no backend
+        # reads) is refused by the options themselves, with the error they have always raised
+        return (base or cls()).updated(**changes)
+
     def as_kwargs(self) -> dict[str, Any]:
         """Every option as a keyword argument (``engine.recognize(source, **options.as_kwargs())``)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -177,3 +225,118 @@ class RecognitionOptions:
         d["pages"] = list(self.pages) if self.pages is not None else None
         d["preprocess"] = {k: Toggle(v).value for k, v in d["preprocess"].items()}
         return d
+
+
+def parse_page_range(spec: str) -> list[int]:
+    """Parse a human page list like ``"1-3,5"`` into sorted 0-based indices ``[0, 1, 2, 4]``.
+
+    Page numbers are 1-based; ranges are inclusive; spaces are ignored; duplicates are
+    merged.  Anything else (``""``, ``"0"``, ``"3-1"``, ``"2-"``, ``"a"``) raises
+    :class:`PageSelectionError`.
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"page range must be a string like '1-3,5', not {type(spec).__name__}")
+    limit = 1_000_000
+    usage = "use 1-based page numbers and ranges separated by commas, e.g. '1-3,5'"
+    selected: set[int] = set()
+    parts = spec.split(",")
+    if not spec.strip():
+        raise PageSelectionError("empty page range", hint=usage)
+    for part in parts:
+        text = part.strip()
+        bounds = [b.strip() for b in text.split("-")]
+        if len(bounds) > 2 or not all(b.isdigit() and b.isascii() for b in bounds):
+            raise PageSelectionError(f"bad page range {spec!r}: cannot read {text!r}", hint=usage)
+        first, last = int(bounds[0]), int(bounds[-1])
+        if first < 1:
+            raise PageSelectionError(
+                f"bad page range {spec!r}: pages are numbered from 1, not 0", hint=usage
+            )
+        if last < first:
+            raise PageSelectionError(
+                f"bad page range {spec!r}: {text!r} runs backwards", hint=f"write {last}-{first}"
+            )
+        if last > limit:
+            raise PageSelectionError(
+                f"bad page range {spec!r}: page numbers above {limit:,} are not supported"
+            )
+        selected.update(range(first - 1, last))
+    return sorted(selected)
+
+
+# ----- from_fields: the checks of one value each ---------------------------------------------
+
+_TOGGLES = tuple(f.name for f in fields(PreprocessOptions))
+_ALIASES = {"lang": "language", "dpi": "pdf_dpi"}
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(RecognitionOptions)}
+#: every name :meth:`RecognitionOptions.from_fields` takes
+OPTION_NAMES = frozenset(_DEFAULTS) | frozenset(_TOGGLES) | frozenset(_ALIASES)
+_BOOL_TEXT = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
+              "off": False}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidOptionError(f"{name} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:
+        return _BOOL_TEXT[value.strip().lower()]
+    raise InvalidOptionError(f"{name} must be true or false, not {value!r}")
+
+
+def _whole(value: Any, name: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool):
+        raise InvalidOptionError(f"{name} must be a whole number")
+    try:
+        number = int(value)
+        if isinstance(value, float) and number != value:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidOptionError(f"{name} must be a whole number, not {value!r}") from None
+    if not lo <= number <= hi:
+        raise InvalidOptionError(f"{name} must be between {lo} and {hi}, not {number}")
+    return number
+
+
+def _seconds(value: Any, name: str) -> float:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidOptionError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0 < number < math.inf:
+        raise InvalidOptionError(f"{name} must be above 0 and finite")
+    return number
+
+
+_PAGES_HINT = "use 1-based page numbers, e.g. '1-3,5' or [1, 2, 3]"
+
+
+def _pages(value: Any, first: int, name: str) -> tuple[int, ...]:
+    """0-based page indices from a range text (``"1-3,5"``, 1-based), a number or a list of numbers
+    counted from ``first``."""
+    if isinstance(value, str) and first == 1:
+        return tuple(parse_page_range(value))
+    if isinstance(value, int) and not isinstance(value, bool) and first == 1:
+        value = [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(p, int) and not isinstance(p, bool) for p in value):
+        if any(p < first or p >= 1_000_000 + first for p in value):
+            raise PageSelectionError(f"{name} are numbered from {first}", hint=_PAGES_HINT if first == 1 else None)
+        if first == 0:
+            return tuple(value)
+        if not value:
+            raise PageSelectionError(f"bad {name} value {value!r}", hint=_PAGES_HINT)
+        return tuple(sorted({p - first for p in value}))
+    if first == 0:
+        raise PageSelectionError(f"{name} must be a list of 0-based page indices")
+    raise PageSelectionError(f"bad {name} value {value!r}", hint=_PAGES_HINT)

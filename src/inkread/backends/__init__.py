@@ -1,7 +1,7 @@
 """The recognition backends (:class:`~.base.Recognizer`) and which one reads a language.
 
 * ``"ppocr"`` (:mod:`.ppocr`): the shipped PP-OCRv6 models through inkread's page reader
-  (:mod:`inkread.pipeline`), printed and handwritten text, the languages of ``inkread.languages._TABLE``;
+  (:mod:`inkread.backends.ppocr.page`), printed and handwritten text, the languages of ``inkread.languages._TABLE``;
 * ``"tesseract"`` (:mod:`.tesseract_reader`, driving :mod:`.tesseract`): the system's Tesseract 5,
   printed text, every language it has traineddata for.
 
@@ -12,23 +12,39 @@ language); ``"ppocr"`` / ``"tesseract"`` ask for one and are refused for a langu
 from __future__ import annotations
 
 import functools
+import importlib
+import os
 
-from ..exceptions import UnsupportedLanguageError
+from ..exceptions import MissingDependencyError, UnsupportedLanguageError
 from ..languages import Language
 from ..options import parse_engine
-from .base import Capabilities, Recognizer
+from .base import Capabilities, PageReading, Recognizer, add_seconds
 from .ppocr import PpOcrRecognizer
 from .tesseract_reader import TesseractRecognizer
 
-__all__ = ["Capabilities", "Recognizer", "get_backend", "backend_for", "select_backend", "register_backend"]
+__all__ = ["PLUGINS_ENV", "Capabilities", "PageReading", "Recognizer", "add_seconds", "get_backend", "backend_for", "select_backend", "register_backend"]
 
 # every backend, by name; a new one is a Recognizer class and a line here
 _BUILTIN: tuple[type, ...] = (PpOcrRecognizer, TesseractRecognizer)
+#: modules (comma-separated) whose ``backends()`` give more Recognizers, or replace built-in ones by
+#: name, in every inkread process (the CLI, ``serve``'s workers, the batch's): backends shipped
+#: outside inkread, and the tests' fake recogniser
+PLUGINS_ENV = "INKREAD_PLUGINS"
 
 
 @functools.cache
 def _registry() -> dict[str, Recognizer]:
-    return {cls.name: cls() for cls in _BUILTIN}
+    registry: dict[str, Recognizer] = {cls.name: cls() for cls in _BUILTIN}
+    for name in filter(None, (m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(","))):
+        try:
+            module = importlib.import_module(name)
+            found = list(module.backends())
+        except Exception as exc:  # noqa: BLE001 - any failure of a plugin is the same error to the user
+            raise MissingDependencyError(f"the backend plugin {name} (${PLUGINS_ENV}) cannot be loaded: {exc}",
+                                         hint=f"a module with a backends() function, importable here; or unset ${PLUGINS_ENV}") from None
+        for recognizer in found:
+            registry[recognizer.name] = recognizer
+    return registry
 
 
 def get_backend(name: str) -> Recognizer:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .base import Capabilities
+from .base import Capabilities, PageReading
 
 __all__ = ["TesseractRecognizer", "OSD_SURE"]
 
@@ -32,10 +32,10 @@ class TesseractRecognizer:
     def warmup(self) -> None:
         pass  # a process per page: nothing to load ahead
 
-    def read_page(self, page: Any, options: Any, *, timings: dict[str, float], osd: Callable[[], Any]) -> Any:
+    def read_page(self, page: Any, options: Any, *, osd: Callable[[], Any]) -> PageReading:
         from ..coverage import cover
         from ..orientation import turn, turned_back
-        from ..pipeline import text_regions
+        from .ppocr.page import text_regions
         from . import tesseract
 
         t0 = time.perf_counter()
@@ -53,8 +53,7 @@ class TesseractRecognizer:
                      lambda crop: read(crop, page.index, line=True))
         if rotation:
             done = turned_back(done, rotation, page.image.shape[1], page.image.shape[0])
-        timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t0
-        return done
+        return PageReading(done, {"recognize": time.perf_counter() - t0})
 
     @staticmethod
     def rotation(image: Any, options: Any, read: Callable[[Any], Any], osd: Callable[[], Any],

@@ -84,6 +84,8 @@ environment:
   INKREAD_CLIENT_SECRET  the service's client secret
   INKREAD_DB             'inkread serve' / 'inkread clients': the task and client database
   INKREAD_DEBUG          1: print tracebacks with errors
+  INKREAD_PLUGINS        modules whose backends() add or replace recognition backends
+  INKREAD_HANDWRITING_MODEL  another handwriting model file (one rebuilt by inkread.training)
 
 exit codes:
 {_exit_code_table()}

@@ -21,31 +21,15 @@ from .sinks import _check_not_input, _is_multi, _plan_sinks, same_file
 
 
 def _options(args: argparse.Namespace) -> Any:
-    from ..io import parse_page_range
-    from ..languages import Language
-    from ..options import RecognitionMode, RecognitionOptions
+    from ..options import RecognitionOptions
 
-    changes: dict[str, Any] = {
-        "mode": RecognitionMode.parse(args.mode),
-        "language": Language.parse(args.lang),
-        "pdf_dpi": args.dpi,
-        "engine": args.engine,
-        "rotate": args.rotate,
-    }
-    if args.pages is not None:
-        changes["pages"] = tuple(parse_page_range(args.pages))
-    if args.max_pages is not None:
-        changes["max_pages"] = args.max_pages
-    if args.time_limit is not None:
-        changes["time_limit"] = args.time_limit
+    given: dict[str, Any] = {name: getattr(args, name) for name in _PREPROCESS_HELP}
+    given.update(mode=args.mode, language=args.lang, pages=args.pages, pdf_dpi=args.dpi, engine=args.engine,
+                 rotate=args.rotate, max_pages=args.max_pages, time_limit=args.time_limit,
+                 max_pixels=args.max_pixels)
     if args.max_pixels is not None:
-        changes["max_pixels"] = args.max_pixels
         _trust_pixel_limit(args.max_pixels)
-    for name in _PREPROCESS_HELP:
-        value = getattr(args, name)
-        if value is not None:
-            changes[name] = value
-    return RecognitionOptions().updated(**changes)
+    return RecognitionOptions.from_fields(given)
 
 
 def _quiet_pillow() -> None:

@@ -37,7 +37,7 @@ from ..exceptions import (
     PageSelectionError,
     TooManyPagesError,
 )
-from ..options import MAX_PIXELS_DEFAULT, PDF_DPI_DEFAULT
+from ..options import MAX_PIXELS_DEFAULT, PDF_DPI_DEFAULT, parse_page_range
 from .formats import _HEAD_SIZE, MAX_STREAM_BYTES, SUPPORTED_FORMATS, _unsupported, detect_format
 from .images import _ArrayDocument, _open_image, _PilDocument
 from .page import PageImage, _Document
@@ -58,43 +58,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------------------
 # Page selection
-
-
-def parse_page_range(spec: str) -> list[int]:
-    """Parse a human page list like ``"1-3,5"`` into sorted 0-based indices ``[0, 1, 2, 4]``.
-
-    Page numbers are 1-based; ranges are inclusive; spaces are ignored; duplicates are
-    merged.  Anything else (``""``, ``"0"``, ``"3-1"``, ``"2-"``, ``"a"``) raises
-    :class:`PageSelectionError`.
-    """
-    if not isinstance(spec, str):
-        raise TypeError(f"page range must be a string like '1-3,5', not {type(spec).__name__}")
-    limit = 1_000_000
-    usage = "use 1-based page numbers and ranges separated by commas, e.g. '1-3,5'"
-    selected: set[int] = set()
-    parts = spec.split(",")
-    if not spec.strip():
-        raise PageSelectionError("empty page range", hint=usage)
-    for part in parts:
-        text = part.strip()
-        bounds = [b.strip() for b in text.split("-")]
-        if len(bounds) > 2 or not all(b.isdigit() and b.isascii() for b in bounds):
-            raise PageSelectionError(f"bad page range {spec!r}: cannot read {text!r}", hint=usage)
-        first, last = int(bounds[0]), int(bounds[-1])
-        if first < 1:
-            raise PageSelectionError(
-                f"bad page range {spec!r}: pages are numbered from 1, not 0", hint=usage
-            )
-        if last < first:
-            raise PageSelectionError(
-                f"bad page range {spec!r}: {text!r} runs backwards", hint=f"write {last}-{first}"
-            )
-        if last > limit:
-            raise PageSelectionError(
-                f"bad page range {spec!r}: page numbers above {limit:,} are not supported"
-            )
-        selected.update(range(first - 1, last))
-    return sorted(selected)
 
 
 def _select_pages(pages: Iterable[int] | None, count: int, source: str) -> list[int]:

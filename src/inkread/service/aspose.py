@@ -144,7 +144,7 @@ def options_from_settings(settings: AsposeSettings, *, pdf: bool = False) -> tup
     if rotate % 360 and pdf:
         warnings.append("Rotate is applied to images only, not to PDF pages")
     extra = {"rotate": 0 if pdf else rotate, "aspose": {"result_types": kinds, "warnings": warnings}}
-    return RecognitionOptions().updated(**changes), extra
+    return RecognitionOptions.from_fields(changes), extra
 
 
 def _b64(text: str) -> str:

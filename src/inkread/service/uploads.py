@@ -14,112 +14,30 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from ..exceptions import EmptyInputError, OcrException, UnsupportedFormatError
-from ..options import RecognitionOptions
+from ..exceptions import EmptyInputError, InvalidOptionError, OcrException, UnsupportedFormatError
+from ..options import OPTION_NAMES, PreprocessOptions, RecognitionOptions
 from .problems import ApiError
 from .settings import MAX_PDF_DPI, ServiceSettings
 
 __all__ = ["UPLOAD_BODY", "build_options", "check_upload", "decode_base64", "read_upload", "check_pages"]
 
 
-_TOGGLES = ("upscale", "contrast", "denoise", "binarize", "deskew")
-_BOOL_TEXT = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
-              "off": False}
-
-
 def _option_error(exc: Exception) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, InvalidOptionError):
+        return ApiError(422, "InvalidOption", exc.message, hint=exc.hint)
     if isinstance(exc, OcrException):
         status = exc.http_status if 400 <= exc.http_status < 500 else 400
         return ApiError(status, type(exc).__name__, exc.message, hint=exc.hint)
     return ApiError(422, "InvalidOption", str(exc) or type(exc).__name__)
 
 
-def _as_int(value: Any, name: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool):
-        raise ApiError(422, "InvalidOption", f"{name} must be a whole number")
-    try:
-        number = int(value)
-        if isinstance(value, float) and number != value:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ApiError(422, "InvalidOption", f"{name} must be a whole number, not {value!r}") from None
-    if not lo <= number <= hi:
-        raise ApiError(422, "InvalidOption", f"{name} must be between {lo} and {hi}, not {number}")
-    return number
-
-
-def _as_bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:
-        return _BOOL_TEXT[value.strip().lower()]
-    raise ApiError(422, "InvalidOption", f"{name} must be true or false, not {value!r}")
-
-
-def _as_text(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise ApiError(422, "InvalidOption", f"{name} must be a string, not {type(value).__name__}")
-    return value
-
-
-def _pages_1based(value: Any) -> tuple[int, ...]:
-    from ..io import parse_page_range
-
-    if isinstance(value, str):
-        return tuple(parse_page_range(value))
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = [value]
-    if isinstance(value, list) and value and all(isinstance(p, int) and not isinstance(p, bool) for p in value):
-        if any(p < 1 or p > 1_000_000 for p in value):
-            raise ApiError(400, "PageSelectionError", "pages are numbered from 1",
-                           hint="use 1-based page numbers, e.g. '1-3,5' or [1, 2, 3]")
-        return tuple(sorted({p - 1 for p in value}))
-    raise ApiError(400, "PageSelectionError", f"bad pages value {value!r}",
-                   hint="use 1-based page numbers, e.g. '1-3,5' or [1, 2, 3]")
-
-
-# every RecognitionOptions field; those not handled one by one (detect_checkboxes, lexicon, ...)
-# are "simple": booleans, numbers or strings checked by type of their default
-_OPTION_DEFAULTS: dict[str, Any] = {f.name: getattr(RecognitionOptions(), f.name)
-                                    for f in dataclasses.fields(RecognitionOptions)}
-_SIMPLE_OPTIONS = tuple(k for k in _OPTION_DEFAULTS
-                        if k not in ("mode", "language", "pages", "preprocess", "pdf_dpi", "max_pixels", "max_pages",
-                                     "time_limit"))
-
-
-def _as_seconds(value: Any, key: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ApiError(422, "InvalidOption", f"{key} must be a number of seconds, not {value!r}") from None
-    if not 0 < number < math.inf:
-        raise ApiError(422, "InvalidOption", f"{key} must be above 0 and finite")
-    return number
-
-
-def _simple_option(key: str, value: Any) -> Any:
-    default = _OPTION_DEFAULTS[key]
-    if isinstance(default, bool):
-        return _as_bool(value, key)
-    if isinstance(default, int):
-        return _as_int(value, key, -(2**31), 2**31 - 1)
-    if isinstance(default, float):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ApiError(422, "InvalidOption", f"{key} must be a number, not {value!r}") from None
-        if not math.isfinite(number):
-            raise ApiError(422, "InvalidOption", f"{key} must be finite")
-        return number
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    raise ApiError(422, "InvalidOption", f"{key} must be a plain value, not {type(value).__name__}")
-
-
 def build_options(fields_: dict[str, Any], settings: ServiceSettings) -> RecognitionOptions:
-    """RecognitionOptions from request fields (form strings or JSON values); 4xx on anything bad."""
+    """RecognitionOptions from request fields (form strings or JSON values) and an ``options`` object
+    (``RecognitionOptions.to_dict()``, pages 0-based), parsed by ``RecognitionOptions.from_fields``;
+    the service's own caps on top (a request may lower its limits, never raise them); 4xx on anything
+    bad."""
     try:
         base = fields_.get("options")
         if isinstance(base, str):
@@ -127,66 +45,21 @@ def build_options(fields_: dict[str, Any], settings: ServiceSettings) -> Recogni
                 base = json.loads(base) if base.strip() else None
             except (ValueError, RecursionError):
                 raise ApiError(422, "InvalidOption", "options is not valid JSON (or nested too deep)") from None
-        options = RecognitionOptions()
+        if base is not None and not isinstance(base, dict):
+            raise ApiError(422, "InvalidOption", "options must be a JSON object")
+        base = base or {}
+        given = {k: v for k, v in fields_.items() if k in OPTION_NAMES}
+        most = {"pdf_dpi": MAX_PDF_DPI, "max_pixels": settings.max_pixels}
+        options = RecognitionOptions.from_fields(base, first_page=0, most=most, where="options.")
+        options = RecognitionOptions.from_fields(given, base=options, most=most)
         changes: dict[str, Any] = {}
-        if base is not None:
-            if not isinstance(base, dict):
-                raise ApiError(422, "InvalidOption", "options must be a JSON object")
-            unknown = set(base) - set(_OPTION_DEFAULTS)
-            if unknown:
-                raise ApiError(422, "InvalidOption", f"unknown option(s): {', '.join(sorted(map(str, unknown)))}")
-            for key in ("mode", "language"):
-                if base.get(key) is not None:
-                    changes[key] = _as_text(base[key], key)
-            if base.get("pages") is not None:
-                pages = base["pages"]
-                if not (isinstance(pages, list) and all(isinstance(p, int) and not isinstance(p, bool)
-                                                        and 0 <= p < 1_000_000 for p in pages)):
-                    raise ApiError(400, "PageSelectionError", "options.pages must be a list of 0-based page indices")
-                changes["pages"] = tuple(pages)
-            pre = base.get("preprocess") or {}
-            if not isinstance(pre, dict) or set(pre) - set(_TOGGLES):
-                raise ApiError(422, "InvalidOption", f"options.preprocess takes {', '.join(_TOGGLES)}")
-            for key, value in pre.items():
-                if value is not None:
-                    changes[key] = value if isinstance(value, bool) else _as_text(value, key)
-            for key in _SIMPLE_OPTIONS:
-                if base.get(key) is not None:
-                    changes[key] = _simple_option(key, base[key])
-            if base.get("pdf_dpi") is not None:
-                changes["pdf_dpi"] = _as_int(base["pdf_dpi"], "pdf_dpi", 1, MAX_PDF_DPI)
-            if base.get("max_pixels") is not None:
-                changes["max_pixels"] = _as_int(base["max_pixels"], "max_pixels", 1, settings.max_pixels)
-        for key in ("mode", "language"):
-            if fields_.get(key) not in (None, ""):
-                changes[key] = _as_text(fields_[key], key)
-        if fields_.get("lang") not in (None, "") and fields_.get("language") in (None, ""):
-            changes["language"] = _as_text(fields_["lang"], "lang")
-        if fields_.get("pages") not in (None, ""):
-            changes["pages"] = _pages_1based(fields_["pages"])
-        for key in _TOGGLES:
-            value = fields_.get(key)
-            if value not in (None, ""):
-                changes[key] = value if isinstance(value, bool) else _as_text(value, key)
-        for key in _SIMPLE_OPTIONS:
-            if fields_.get(key) not in (None, ""):
-                changes[key] = _simple_option(key, fields_[key])
-        for key in ("dpi", "pdf_dpi"):
-            if fields_.get(key) not in (None, ""):
-                changes["pdf_dpi"] = _as_int(fields_[key], key, 1, MAX_PDF_DPI)
-        if fields_.get("max_pixels") not in (None, ""):
-            changes["max_pixels"] = _as_int(fields_["max_pixels"], "max_pixels", 1, settings.max_pixels)
-        for given in (base or {}, fields_):  # a request may lower the service's limits, not raise them
-            if given.get("max_pages") not in (None, ""):
-                changes["max_pages"] = min(_as_int(given["max_pages"], "max_pages", 1, 2**31 - 1), settings.max_pages)
-            if given.get("time_limit") not in (None, ""):
-                changes["time_limit"] = _as_seconds(given["time_limit"], "time_limit")
-        changes.setdefault("max_pages", settings.max_pages)
-        if settings.task_seconds is not None and changes.get("time_limit", math.inf) > settings.task_seconds:
-            changes.pop("time_limit", None)  # the task's own budget is the tighter one
-        options = options.updated(**changes)
+        asked_pages = [g["max_pages"] for g in (base, given) if g.get("max_pages") not in (None, "")]
+        changes["max_pages"] = min(options.max_pages, settings.max_pages) if asked_pages else settings.max_pages
         if options.max_pixels > settings.max_pixels:
-            options = options.updated(max_pixels=settings.max_pixels)
+            changes["max_pixels"] = settings.max_pixels
+        options = dataclasses.replace(options, **changes)
+        if settings.task_seconds is not None and (options.time_limit or math.inf) > settings.task_seconds:
+            options = dataclasses.replace(options, time_limit=None)  # the task's own budget is the tighter one
         return options
     except Exception as exc:  # noqa: BLE001 - every option problem is the caller's: 4xx
         raise _option_error(exc) from None
@@ -287,6 +160,9 @@ def check_pages(data: bytes, options: RecognitionOptions, settings: ServiceSetti
                        f"{limit:,} per request", hint="split the document or choose pages")
 
 
+_TOGGLES = tuple(f.name for f in dataclasses.fields(PreprocessOptions))
+_BOOL_OPTIONS = tuple(f.name for f in dataclasses.fields(RecognitionOptions) if isinstance(f.default, bool))
+
 # the request body both upload routes take, for the OpenAPI document
 UPLOAD_BODY = {
     "required": True,
@@ -301,7 +177,7 @@ UPLOAD_BODY = {
                 "pages": {"type": "string", "example": "1-3,5", "description": "1-based pages"},
                 **{t: {"type": "string", "enum": ["auto", "on", "off"]} for t in _TOGGLES},
                 "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},
-                **{k: {"type": "boolean"} for k in _SIMPLE_OPTIONS if isinstance(_OPTION_DEFAULTS[k], bool)},
+                **{k: {"type": "boolean"} for k in _BOOL_OPTIONS},
                 "options": {"type": "string", "description": "RecognitionOptions.to_dict() as JSON"},
             },
         }},
@@ -316,7 +192,7 @@ UPLOAD_BODY = {
                 "pages": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer"}}]},
                 **{t: {"type": "string", "enum": ["auto", "on", "off"]} for t in _TOGGLES},
                 "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},
-                **{k: {"type": "boolean"} for k in _SIMPLE_OPTIONS if isinstance(_OPTION_DEFAULTS[k], bool)},
+                **{k: {"type": "boolean"} for k in _BOOL_OPTIONS},
                 "options": {"type": "object"},
             },
         }},

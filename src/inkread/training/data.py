@@ -68,7 +68,7 @@ def other_collections(root: Path, n: int, seed: int) -> list[Line]:
 def latin_classes(charset: list[str]) -> np.ndarray:
     """Indices of the classes a Latin-script handwriting model emits (blank, Latin letters, digits,
     punctuation, the space): the same set ``PaddleModels.class_mask("latin")`` allows."""
-    from ..models import _allowed
+    from ..backends.ppocr.models import _allowed
 
     keep = [0] + [i for i, c in enumerate(charset) if i > 0 and _allowed(c, "latin")]
     return np.array(keep, dtype=np.int64)

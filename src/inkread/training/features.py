@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models import REC_MODEL, _session, model_dir, own_frames, rec_batch
+from ..backends.ppocr.models import REC_MODEL, _session, model_dir, own_frames, rec_batch
 from .model import BACKBONE_OUTPUT
 
 __all__ = ["backbone_path", "cut_recogniser", "Backbone", "extract", "load_cache"]

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..models import REC_MODEL, _session, model_dir, own_frames, rec_batch
+from ..backends.ppocr.models import REC_MODEL, _session, model_dir, own_frames, rec_batch
 from .model import BACKBONE_OUTPUT, NeckHead, greedy
 
 __all__ = ["STAGE_INPUT", "Stage", "StageNet", "front_path", "stage_module"]
@@ -163,7 +163,7 @@ def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list
     weighted ``args.distill``): what it reads well in rendered fonts is not forgotten."""
     from .augment import augment
 
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(args.seed if getattr(args, "run_seed", None) is None else args.run_seed)
     stage_params = list(model.stage.parameters())
     neck_params = list(model.neck.parameters())
     opt = torch.optim.AdamW([{"params": stage_params, "lr": args.lr * args.stage_lr_scale},

@@ -23,10 +23,11 @@ import torch
 import torch.nn.functional as F
 
 from ..metrics import cer
-from ..models import REC_MODEL, model_dir
+from ..backends.ppocr.models import REC_MODEL, model_dir
 from . import data as D
 from .features import Backbone, load_cache
-from .model import BACKBONE_OUTPUT, NeckHead, greedy, load_neck_head
+from .export import average_states, export
+from .model import NeckHead, greedy, load_neck_head
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 MEASURE_SETS = ("val", "other_sets", "synth_heldout", "dev_lines")
@@ -159,67 +160,8 @@ def train(args) -> dict:
     return {"net": net, "classes": classes, "history": history, "pad": pad}
 
 
-class _Full(torch.nn.Module):
-    """Neck and head (and trained stage) with the softmax, spread back over PP-OCRv6's 18,710
-    classes (others: 0); with ``original`` (PP-OCRv6's own layers from the same tensor on), the
-    probabilities are ``blend`` x the trained model's + (1 - blend) x PP-OCRv6's."""
-
-    def __init__(self, net: torch.nn.Module, classes: np.ndarray, total: int,
-                 original: torch.nn.Module | None = None, blend: float = 1.0) -> None:
-        super().__init__()
-        self.net = net
-        self.original = original
-        self.blend = float(blend)
-        spread = np.full(total, len(classes), dtype=np.int64)
-        spread[classes] = np.arange(len(classes))
-        self.register_buffer("spread", torch.from_numpy(spread))
-
-    def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        p = self.net(feats).softmax(-1)
-        p = torch.cat([p, torch.zeros_like(p[..., :1])], dim=-1)
-        p = torch.index_select(p, 2, self.spread)
-        if self.original is None:
-            return p
-        return self.blend * p + (1.0 - self.blend) * self.original(feats).softmax(-1)
-
-
-def export(net: torch.nn.Module, classes: np.ndarray, work: Path, out: Path, card: dict,
-           front: Path | None = None, join: str = BACKBONE_OUTPUT, channels: tuple[int, int] = (384, 1),
-           original: torch.nn.Module | None = None, blend: float = 1.0) -> Path:
-    """One ONNX file, image in, probabilities over PP-OCRv6's classes out, like the shipped recogniser:
-    the frozen ``front`` (default: the whole backbone) joined at tensor ``join`` to ``net``."""
-    import onnx
-    from onnx import compose
-
-    from .features import backbone_path
-
-    net.eval()
-    src = model_dir() / REC_MODEL
-    charset_meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
-    full = _Full(net, classes, len(charset_meta["character"].splitlines()) + 2,
-                 original=original.eval() if original is not None else None, blend=blend)
-    head_path = work / "head.onnx"
-    dummy = torch.zeros(1, channels[0], channels[1], 50 if join == BACKBONE_OUTPUT else 100)
-    torch.onnx.export(full, (dummy,), str(head_path), input_names=["feats"], output_names=["probs"],
-                      dynamic_axes={"feats": {0: "b", 3: "t"}, "probs": {0: "b", 1: "t"}}, opset_version=17,
-                      dynamo=False)
-    head = onnx.load(str(head_path))
-    backbone = onnx.load(str(front or backbone_path(work / "cache")))
-    backbone = onnx.version_converter.convert_version(backbone, 17)
-    backbone.ir_version = head.ir_version
-    merged = compose.merge_models(backbone, head, io_map=[(join, "feats")])
-    del merged.metadata_props[:]
-    for k, v in {**charset_meta, "inkread": json.dumps(card, ensure_ascii=False)}.items():
-        merged.metadata_props.add(key=k, value=v)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    onnx.save(merged, str(tmp))
-    os.replace(tmp, out)
-    return out
-
-
 def _classes():
-    from ..models import PaddleModels
+    from ..backends.ppocr.models import PaddleModels
 
     charset = PaddleModels.charset_of(model_dir() / REC_MODEL)
     classes = D.latin_classes(charset)
@@ -247,6 +189,13 @@ def measure_sets(args, val_lines: list[D.Line]) -> dict[str, tuple[list[np.ndarr
     return measure
 
 
+def run_seed(args) -> int:
+    """The seed of one stage run's initialisation, synthetic lines and batch order (``--run-seed``;
+    default ``--seed``). ``--seed`` alone also splits the pages: another run seed trains another run
+    on the same split."""
+    return args.seed if getattr(args, "run_seed", None) is None else args.run_seed
+
+
 def train_stage_main(args) -> dict:
     """``--part stage``: the backbone's last stage, the neck and the head, on freshly augmented lines."""
     import cv2
@@ -254,7 +203,7 @@ def train_stage_main(args) -> dict:
     from .stage import Front, Stage, stage_module, train_stage
     from .synth import TRAIN_FONTS, synthetic_lines
 
-    torch.manual_seed(args.seed)
+    torch.manual_seed(run_seed(args))
     torch.set_num_threads(args.threads)
     work = Path(args.work)
     classes, chars, index = _classes()
@@ -273,7 +222,7 @@ def train_stage_main(args) -> dict:
         if y is not None:
             samples.append((gray(ln.path), y, True))
     n_real = len(samples)
-    for img, text, _lang in synthetic_lines(args.synth_lines, args.seed, fonts=TRAIN_FONTS):
+    for img, text, _lang in synthetic_lines(args.synth_lines, run_seed(args), fonts=TRAIN_FONTS):
         y = D.encode(text, index)
         if y is not None:
             samples.append((img, y, True))
@@ -291,18 +240,6 @@ def train_stage_main(args) -> dict:
                           teacher=teacher, n_real=n_real)
     model.load_state_dict(torch.load(ckpt, weights_only=False)["state"])
     return {"net": model, "classes": classes, "history": history}
-
-
-def average_states(states: list[dict]) -> dict:
-    """A model soup (Wortsman et al. 2022): the element-wise mean of the weights of runs fine-tuned
-    from the same start; integer buffers are taken from the first."""
-    out = {}
-    for key, first in states[0].items():
-        if first.is_floating_point():
-            out[key] = (sum(s[key].double() for s in states) / len(states)).to(first.dtype)
-        else:
-            out[key] = first.clone()
-    return out
 
 
 def _from_checkpoint(args) -> dict:
@@ -366,6 +303,11 @@ def main(args, rest: list[str]) -> int:
     p.add_argument("--no-export", action="store_true")
     p.add_argument("--blend", type=float, default=1.0,
                    help="export: weight of the trained model's probabilities against PP-OCRv6's own (1 = alone)")
+    p.add_argument("--run-seed", type=int, default=None,
+                   help="stage: seed of this run's initialisation, synthetic lines and order (default --seed; the split keeps --seed)")
+    p.add_argument("--soup-distill", type=float, default=1.0,
+                   help="all: a second stage run with this --distill, averaged with the first (0: the first alone)")
+    p.add_argument("--soup-epochs", type=int, default=4, help="all: epochs of the second stage run")
     p.add_argument("--checkpoint", default="",
                    help="export: the checkpoint to export (no training); several, comma-separated: their average")
     targs = p.parse_args(rest, namespace=args)
@@ -378,6 +320,14 @@ def main(args, rest: list[str]) -> int:
         train(neck)
         targs.init = str(Path(targs.work) / f"neckhead-neck{targs.tag}.pt")
         done = train_stage_main(targs)
+        if targs.soup_distill > 0:  # a second stage run, distilled, averaged with the first
+            kd = argparse.Namespace(**{**vars(targs), "distill": targs.soup_distill, "epochs": targs.soup_epochs,
+                                       "tag": f"{targs.tag}-kd"})
+            train_stage_main(kd)
+            work = Path(targs.work)
+            targs.checkpoint = f"{work / f'stage{targs.tag}.pt'},{work / f'stage{targs.tag}-kd.pt'}"
+            done = _from_checkpoint(targs)
+            done["command"] = targs.command
     else:
         done = train(targs) if targs.part != "stage" else train_stage_main(targs)
     if targs.no_export:

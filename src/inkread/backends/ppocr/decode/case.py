@@ -49,7 +49,7 @@ def decide_case(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexi
         if t1 <= t0:
             continue
         ll = ctc_log_likelihood(r.logp[t0:t1], [[r.column[c] for c in core], [r.column[c] for c in lower]], r.blank)
-        if not np.isfinite(ll[1]) or ll[0] - ll[1] > params.case_margin + lexicon.word_score(lower):
+        if not np.isfinite(ll[1]) or ll[0] - ll[1] > params.case_margin + lexicon.word_score(lower, params.oov):
             continue
         if i == 0:
             first_lower = True

@@ -155,7 +155,7 @@ class _Rescorer:
         window = self.logp[t0:t1]
         seqs = [[self.column[c] for c in o] for o in [original] + options]
         ll = ctc_log_likelihood(window, seqs, self.blank)
-        lm = np.array([original_lm] + [self.lexicon.word_score(o) for o in options])
+        lm = np.array([original_lm] + [self.lexicon.word_score(o, self.params.oov) for o in options])
         scores = ll + self.alpha_ln * lm
         k = int(np.argmax(scores))
         if k == 0:
@@ -187,8 +187,8 @@ class _Rescorer:
                 continue
             t0, t1 = self.window(frames, start, end)
             opts = [token[:lead] + c + token[len(token) - trail :] for c in self.candidates(core, core)]
-            lm = self.lexicon.word_score(token)
-            if lm == LexiconParams.oov:  # an unknown lowercase word
+            lm = self.lexicon.word_score(token, oov=math.nan)
+            if math.isnan(lm):  # an unknown lowercase word
                 lm = p.rescore_oov
             elif lm == 0.0 and core[1:].islower():  # an unknown capitalised word (known ones were skipped)
                 lm = p.rescore_name
@@ -212,7 +212,7 @@ class _Rescorer:
                 # a merge keeps every letter's worth of both parts: dropping one part is no merge
                 opts = [c + trail for c in self.candidates(a + core_b, a) if len(c) >= len(a) + len(core_b)]
                 word = self.best(t0, t1, text[s1:e2],
-                                 self.lexicon.word_score(a) + self.lexicon.word_score(b) - WORD_OFFSET, opts)
+                                 self.lexicon.word_score(a, self.params.oov) + self.lexicon.word_score(b, self.params.oov) - WORD_OFFSET, opts)
                 if word is not None:
                     text, frames = self.replace(text, frames, s1, e2, t0, t1, word)
                     spans = _tokens(text)

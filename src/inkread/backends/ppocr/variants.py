@@ -18,7 +18,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from .preprocess import to_gray
+from ...preprocess import to_gray
 
 __all__ = ["VARIANTS", "estimate_slant", "make_variant"]
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .exceptions import MissingDependencyError
+from ...exceptions import MissingDependencyError
 
 if False:  # typing only
-    from .decode import Lexicon
+    from .decode import Lexicon, LexiconParams
 
 __all__ = ["PaddleModels", "Detection", "Reading", "get_models", "model_dir", "HANDWRITING_MODEL"]
 
@@ -29,7 +29,7 @@ REC_MODEL = "PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 # inkread's own handwriting recogniser: PP-OCRv6's backbone with a neck and head trained on real
 # handwritten lines and synthetic ones (inkread.training; its card hw_rec.json says how and on what).
-HANDWRITING_MODEL = Path(__file__).resolve().parent / "weights" / "hw_rec.onnx"
+HANDWRITING_MODEL = Path(__file__).resolve().parents[2] / "weights" / "hw_rec.onnx"
 # $INKREAD_HANDWRITING_MODEL: another handwriting model file to use instead (one you rebuilt)
 HANDWRITING_MODEL_ENV = "INKREAD_HANDWRITING_MODEL"
 # the recognisers ``PaddleModels.recognize(model=...)`` knows
@@ -190,12 +190,13 @@ class PaddleModels:
 
     def recognize(self, crops: list[np.ndarray], mask: np.ndarray | None = None,
                   batch_size: int = 6, lexicon: "Lexicon | None" = None, rescore: bool = True,
-                  model: str = "ppocr") -> list[Reading]:
+                  model: str = "ppocr", params: "LexiconParams | None" = None) -> list[Reading]:
         """Read each crop (RGB, one text line) over the allowed classes: greedy CTC decoding, or a
         lexicon-guided beam search when a ``lexicon`` is given, its words then rescored against
-        nearby dictionary words unless ``rescore`` is false (:func:`inkread.decode.rescore_words`).
+        nearby dictionary words unless ``rescore`` is false (:func:`inkread.backends.ppocr.decode.rescore_words`).
         ``model`` is ``"ppocr"`` (PP-OCRv6 as shipped) or ``"handwriting"`` (:data:`HANDWRITING_MODEL`,
-        same classes, Latin script only)."""
+        same classes, Latin script only). ``params`` tune the search and the rescoring (default:
+        ``LexiconParams()``)."""
         session = self._recogniser(model)
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
         results: list[Reading | None] = [None] * len(crops)
@@ -204,21 +205,23 @@ class PaddleModels:
             batch, widths = rec_batch([crops[i] for i in idx])
             probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
             for j, (i, used) in enumerate(zip(idx, own_frames(probs.shape[1], widths, batch.shape[3]))):
-                results[i] = self._decode(probs[j, :used], mask, lexicon, rescore)
+                results[i] = self._decode(probs[j, :used], mask, lexicon, rescore, params)
         return [r for r in results if r is not None]
 
     def _decode(self, probs: np.ndarray, mask: np.ndarray | None, lexicon: "Lexicon | None" = None,
-                rescore: bool = True) -> Reading:
+                rescore: bool = True, params: "LexiconParams | None" = None) -> Reading:
         if lexicon is not None:
-            from .decode import beam_decode, decide_case, rescore_words
+            from .decode import LexiconParams, beam_decode, decide_case, rescore_words
+
+            params = params or LexiconParams()
 
             classes = np.flatnonzero(mask) if mask is not None else np.arange(probs.shape[1])
             sub = probs[:, classes]
-            text, _conf, frames = beam_decode(sub, classes, self.charset, lexicon)
+            text, _conf, frames = beam_decode(sub, classes, self.charset, lexicon, params=params)
             first_lower = False
             if rescore:
-                text, frames = rescore_words(sub, classes, self.charset, lexicon, text, frames)
-                text, first_lower = decide_case(sub, classes, self.charset, lexicon, text, frames)
+                text, frames = rescore_words(sub, classes, self.charset, lexicon, text, frames, params=params)
+                text, first_lower = decide_case(sub, classes, self.charset, lexicon, text, frames, params=params)
             best_p = probs.max(axis=1)
             reading = _reading(list(text), frames, [float(best_p[t]) for t in frames], len(probs))
             reading.first_lower = first_lower

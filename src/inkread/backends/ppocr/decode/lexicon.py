@@ -89,14 +89,19 @@ class Lexicon:
             if word.isalpha():
                 self._accents.setdefault(_strip_accents(word), word)
 
-    def word_score(self, token: str) -> float:
-        """log10 frequency of a written word; 0 for tokens we must not judge (numbers, names)."""
+    def word_score(self, token: str, oov: float = LexiconParams.oov) -> float:
+        """log10 frequency of a written word (plus ``WORD_OFFSET``); 0 for tokens we must not judge
+        (numbers, names); ``oov`` for a lowercase word no dictionary knows."""
+        score = self._score(token)
+        return oov if score is None else score
+
+    def _score(self, token: str) -> float | None:
+        """``word_score`` with None for an unknown lowercase word (cached)."""
         core = token.strip(_PUNCT)
         if not core:
             return 0.0
-        cached = self._cache.get(core)
-        if cached is not None:
-            return cached
+        if core in self._cache:
+            return self._cache[core]
         if any(c.isdigit() for c in core) or not any(c.isalpha() for c in core):
             score = 0.0
         else:
@@ -107,7 +112,7 @@ class Lexicon:
             elif core[0].isupper():
                 score = 0.0  # probably a name: neither reward nor punish
             else:
-                score = LexiconParams.oov
+                score = None
         if len(self._cache) > 200_000:  # a long-running service reads many words: bounded, like the others
             self._cache.clear()
         self._cache[core] = score

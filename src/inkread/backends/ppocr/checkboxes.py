@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .preprocess import to_gray
+from ...preprocess import to_gray
 
 __all__ = ["Checkbox", "find_checkboxes", "normalise_bullet"]
 

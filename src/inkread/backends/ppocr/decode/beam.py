@@ -73,7 +73,7 @@ def beam_decode(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexi
                 new_lm = lm
                 if ch == " ":
                     word = prefix.rsplit(" ", 1)[-1]
-                    new_lm += alpha_ln * lexicon.word_score(word)
+                    new_lm += alpha_ln * lexicon.word_score(word, params.oov)
                 elif not lexicon.is_prefix(new.rsplit(" ", 1)[-1]) and lexicon.is_prefix(
                         prefix.rsplit(" ", 1)[-1]):
                     new_lm -= params.prefix_penalty
@@ -85,7 +85,7 @@ def beam_decode(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexi
     def final(item):
         prefix, (pb, pnb, lm, _f, _c) = item
         word = prefix.rsplit(" ", 1)[-1]
-        return _logsumexp(pb, pnb) + lm + alpha_ln * lexicon.word_score(word)
+        return _logsumexp(pb, pnb) + lm + alpha_ln * lexicon.word_score(word, params.oov)
 
     prefix, (_pb, _pnb, _lm, frames, cps) = max(beams.items(), key=final)
     conf = float(np.mean(cps)) if cps else 0.0
