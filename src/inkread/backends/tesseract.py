@@ -43,9 +43,10 @@ def package_for(code: str) -> str:
     return "tesseract-ocr-" + code.replace("_", "-").lower()
 
 
-def tesseract_binary() -> str:
-    """The path of the tesseract binary; MissingDependencyError naming the package when there is none."""
-    name = os.environ.get("TESSERACT") or "tesseract"
+def tesseract_binary(name: str | None = None) -> str:
+    """The path of the tesseract binary (``name``, else ``$TESSERACT``, else ``tesseract``);
+    MissingDependencyError naming the package when there is none."""
+    name = name or os.environ.get("TESSERACT") or "tesseract"
     found = shutil.which(name)
     if not found:
         raise MissingDependencyError(
@@ -53,6 +54,11 @@ def tesseract_binary() -> str:
             hint="apt-get install tesseract-ocr (Debian/Ubuntu package tesseract-ocr)",
         )
     return found
+
+
+def list_langs(binary: str) -> frozenset[str]:
+    """The traineddata names ``binary --list-langs`` reports (cached per binary and data folder)."""
+    return _list_langs(binary, os.environ.get("TESSDATA_PREFIX"))
 
 
 @functools.lru_cache(maxsize=8)
@@ -72,7 +78,7 @@ def installed_languages(*, refresh: bool = False) -> frozenset[str]:
     binary = tesseract_binary()
     if refresh:
         _list_langs.cache_clear()
-    return _list_langs(binary, os.environ.get("TESSDATA_PREFIX"))
+    return list_langs(binary)
 
 
 def check_language(language: Language | str) -> str:
@@ -255,14 +261,19 @@ def _is_single_line(image: np.ndarray) -> bool:
     return bands <= 1
 
 
-def _run(binary: str, path: str, code: str, psm: int, output: str = "tsv") -> str:
+def run_tesseract(binary: str, path: str, code: str, psm: int, output: str = "tsv", *,
+                  timeout: float = TIMEOUT_S, one_thread: bool = True) -> str:
+    """``binary path stdout -l code --psm psm [tsv]``: its standard output. ``one_thread`` limits
+    OpenMP to one thread (inkread reads one page per process, where more threads only slow it down;
+    the evaluation's baseline runs Tesseract as a user would, without it)."""
     env = dict(os.environ)
-    env.setdefault("OMP_THREAD_LIMIT", "1")  # one page per process: OpenMP threads only slow it down
+    if one_thread:
+        env.setdefault("OMP_THREAD_LIMIT", "1")
     cmd = [binary, path, "stdout", "-l", code, "--psm", str(psm)] + (["tsv"] if output == "tsv" else [])
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S, env=env)
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as error:
-        raise OcrTimeoutError(f"tesseract took longer than {TIMEOUT_S:.0f} s on one page") from error
+        raise OcrTimeoutError(f"tesseract took longer than {timeout:.0f} s on one page") from error
     except OSError as error:
         raise MissingDependencyError(f"cannot run {binary}: {error}", hint="apt-get install tesseract-ocr") from error
     if proc.returncode != 0:
@@ -299,23 +310,23 @@ def recognize_page(image: np.ndarray, language: Language | str, index: int = 0, 
     with tempfile.TemporaryDirectory(prefix="inkread-tess-") as tmp:
         path = os.path.join(tmp, "page.png")
         pil.save(path, format="PNG", dpi=(300, 300))
-        tsv = _run(binary, path, code, psm)
+        tsv = run_tesseract(binary, path, code, psm)
         page = _page_from_words(parse_tsv(tsv), scale, index, width, height, info.script)
         if single and not any(l.text.strip() for l in page.lines):
             # --psm 7 finds no line in some crops Tesseract reads fine as raw text (an Arabic line
             # whose dots and marks it took for separate lines): --psm 13, the line as it is
             psm = 13
-            page = _page_from_words(parse_tsv(_run(binary, path, code, psm)), scale, index, width, height,
+            page = _page_from_words(parse_tsv(run_tesseract(binary, path, code, psm)), scale, index, width, height,
                                     info.script)
         if psm == 3 and page.confidence < RETRY_BELOW:
             # Automatic page segmentation sometimes shatters a page into blobs (Hangul did, on a plain
             # rendered page); read it again as one uniform block and keep the more confident reading.
-            block = _page_from_words(parse_tsv(_run(binary, path, code, 6)), scale, index, width, height,
+            block = _page_from_words(parse_tsv(run_tesseract(binary, path, code, 6)), scale, index, width, height,
                                      info.script)
             if block.confidence > page.confidence:
                 page, psm = block, 6
         if info.script in _OWN_SPACING and page.lines:
-            page = _respace(page, _run(binary, path, code, psm, output="txt"), _LOOKALIKES.get(info.script))
+            page = _respace(page, run_tesseract(binary, path, code, psm, output="txt"), _LOOKALIKES.get(info.script))
     return page
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,8 @@ SYSTEMS = ("inkread", "rapidocr", "tesseract")
 BASELINES = ("rapidocr", "tesseract")
 #: ``matched``: HANDWRITTEN for ``hw-*`` kinds, PRINTED for ``print-*`` kinds, AUTO otherwise.
 MODES = ("auto", "handwritten", "printed", "matched")
-#: Short language codes -> Tesseract language data names (others go through inkread.Language).
-TESSERACT_LANGS = {"en": "eng", "fr": "fra", "de": "deu", "sv": "swe", "es": "spa", "it": "ita",
-                   "nl": "nld", "pt": "por"}
 
 RAPIDOCR_HINT = "pip install rapidocr onnxruntime"
-TESSERACT_HINT = "apt-get install tesseract-ocr (or brew install tesseract)"
 
 
 class Runner:
@@ -142,33 +137,23 @@ class RapidOcrRunner(Runner):
 
 
 class TesseractRunner(Runner):
-    """The ``tesseract`` binary, one process per image (``--psm 7`` for ``*-line`` kinds, else 3)."""
+    """The ``tesseract`` binary as a user runs it, one process per image (``--psm 7`` for ``*-line``
+    kinds, else 3), through inkread's Tesseract driver (:mod:`inkread.backends.tesseract`: the binary,
+    its languages, the call) but none of inkread's work on top: the raw text."""
 
     name = "tesseract"
 
     def __init__(self, binary: str = "tesseract", timeout: float = 600.0) -> None:
-        found = shutil.which(binary)
-        if found is None:
-            raise MissingDependencyError(
-                f"the tesseract baseline needs the tesseract binary ({binary!r} not found on PATH)",
-                hint=TESSERACT_HINT,
-            )
-        self.binary = found
+        from ..backends import tesseract as driver
+
+        self.binary = driver.tesseract_binary(binary)
         self.timeout = timeout
-        try:
-            proc = subprocess.run([found, "--list-langs"], capture_output=True, text=True,
-                                  check=True, timeout=60)
-        except (OSError, subprocess.SubprocessError) as error:
-            raise MissingDependencyError(f"cannot run {found} --list-langs: {error}",
-                                         hint=TESSERACT_HINT) from error
-        self.installed = {line.strip() for line in proc.stdout.splitlines()[1:] if line.strip()}
+        self.installed = driver.list_langs(self.binary)
 
     @staticmethod
     def tesseract_lang(language: str | None) -> str:
         """Tesseract's language data name for ``language`` (``en`` -> ``eng``); ``eng`` if unset."""
         key = (language or "en").strip()
-        if key.lower() in TESSERACT_LANGS:
-            return TESSERACT_LANGS[key.lower()]
         try:
             from ..languages import Language
 
@@ -178,24 +163,21 @@ class TesseractRunner(Runner):
             return key  # maybe already a tesseract name ("chi_sim")
 
     def lang_for(self, language: str | None) -> str:
+        from ..backends.tesseract import package_for
+
         lang = self.tesseract_lang(language)
         if lang not in self.installed:
-            raise MissingDependencyError(
-                f"tesseract has no {lang!r} language data",
-                hint=f"apt-get install tesseract-ocr-{lang.replace('_', '-').lower()}",
-            )
+            raise MissingDependencyError(f"tesseract has no {lang!r} language data",
+                                         hint=f"apt-get install {package_for(lang)}")
         return lang
 
     def recognize(self, image_path: str | os.PathLike[str], *, kind: str = "",
                   language: str | None = None) -> str:
-        psm = "7" if kind.endswith("-line") else "3"
-        cmd = [self.binary, os.fspath(image_path), "stdout", "-l", self.lang_for(language),
-               "--psm", psm]
-        proc = subprocess.run(cmd, capture_output=True, timeout=self.timeout)
-        if proc.returncode != 0:
-            detail = " ".join(proc.stderr.decode("utf-8", "replace").split())[-300:]
-            raise RuntimeError(f"tesseract exited {proc.returncode}: {detail}")
-        text = proc.stdout.decode("utf-8", "replace").replace("\f", "\n")
+        from ..backends.tesseract import run_tesseract
+
+        psm = 7 if kind.endswith("-line") else 3
+        text = run_tesseract(self.binary, os.fspath(image_path), self.lang_for(language), psm, output="txt",
+                             timeout=self.timeout, one_thread=False).replace("\f", "\n")
         return "\n".join(line for line in text.splitlines() if line.strip())
 
     def describe(self) -> str:
