@@ -25,6 +25,7 @@ from typing import Any
 
 from .exceptions import InputError
 from .io import detect_format
+from .io.formats import IMAGE_SUFFIXES
 from .options import RecognitionOptions
 from .result import OcrResult
 
@@ -39,13 +40,6 @@ __all__ = [
     "empty_folder_error",
     "same_file",
 ]
-
-#: File name endings that claim to be an image or a PDF; such files inside a folder are always
-#: tried (and reported when unreadable), whatever their content.
-IMAGE_SUFFIXES = frozenset({
-    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".tif", ".tiff", ".gif",
-    ".webp", ".heic", ".heif", ".hif", ".avif", ".pdf",
-})  # fmt: skip
 
 _SNIFF_BYTES = 1024  # PDF allows junk before "%PDF-" in the first 1 KiB
 

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .io.formats import IMAGE_SUFFIXES
+
 __all__ = [
     "EVAL_DIR_ENV",
     "IMAGE_EXTENSIONS",
@@ -38,10 +40,8 @@ EVAL_DIR_ENV = "INKREAD_EVAL_DIR"
 #: Kinds used by the evaluation set's manifest.
 KINDS = ("hw-line", "hw-page", "print-line", "print-page")
 
-#: File extensions considered images when scanning a folder (lower case, with the dot).
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".heic", ".heif", ".pdf"}
-)
+#: File extensions considered images when scanning a folder: the batch's (``io.formats.IMAGE_SUFFIXES``).
+IMAGE_EXTENSIONS = IMAGE_SUFFIXES
 
 _REQUIRED_COLUMNS = ("id", "set", "kind", "language")
 

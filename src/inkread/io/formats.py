@@ -12,6 +12,14 @@ from PIL import ExifTags
 from ..exceptions import UnsupportedFormatError
 
 
+#: File name endings that claim to be an image or a PDF: such files in a folder are always tried
+#: (by a batch, and by the evaluation of a plain folder) and reported when unreadable, whatever
+#: their content; the format itself always comes from the bytes.
+IMAGE_SUFFIXES = frozenset({
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".tif", ".tiff", ".gif",
+    ".webp", ".heic", ".heif", ".hif", ".avif", ".pdf",
+})  # fmt: skip
+
 #: Formats we read, as named in :attr:`PageImage.format` and in error messages.
 SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "GIF", "WebP", "HEIC/HEIF/AVIF", "PDF")
 _SUPPORTED_TEXT = "Supported formats: " + ", ".join(SUPPORTED_FORMATS[:-1]) + " and PDF."
