@@ -31,7 +31,7 @@ def service(tmp_path_factory):
     db = str(tmp_path_factory.mktemp("client") / "service.db")
     store = open_store(db)
     record, secret = create_client(store, "client-tests")
-    with ServerThread(create_app(ServiceSettings(db=db, workers=1, poll_interval=0.1), store=store)) as server:
+    with ServerThread(create_app(ServiceSettings(db=db, workers=1, poll_interval=0.1, preload_models=False), store=store)) as server:
         server.store = store
         server.creds = (record.id, secret)
         yield server

@@ -46,7 +46,8 @@ def service(tmp_path_factory):
     store = open_store(db)
     a, a_secret = create_client(store, "a")
     b, b_secret = create_client(store, "b")
-    settings = ServiceSettings(db=db, workers=1, max_upload_bytes=MAX_UPLOAD, poll_interval=0.1)
+    # the models load on the first recognition: the tests that never recognise need none
+    settings = ServiceSettings(db=db, workers=1, max_upload_bytes=MAX_UPLOAD, poll_interval=0.1, preload_models=False)
     with ServerThread(create_app(settings, store=store)) as server:
         server.store = store
         server.creds = {"a": (a.id, a_secret), "b": (b.id, b_secret)}
@@ -416,7 +417,8 @@ def test_results_are_deleted_after_their_time(fake, tmp_path):
     db = str(tmp_path / "ttl.db")
     store = open_store(db)
     record, secret = create_client(store, "a")
-    settings = ServiceSettings(db=db, workers=1, result_ttl=1.0, purge_interval=0.2, poll_interval=0.1)
+    settings = ServiceSettings(db=db, workers=1, result_ttl=1.0, purge_interval=0.2, poll_interval=0.1,
+                               preload_models=False)
     with ServerThread(create_app(settings, store=store)) as server, \
             httpx.Client(base_url=server.url, timeout=60,
                          headers={"Authorization": f"Bearer {get_token(server.url, record.id, secret)}"}) as c:
@@ -602,7 +604,7 @@ def test_keys_rotate_refuses_every_token_signed_before(tmp_path, capsys):
     db = str(tmp_path / "service.db")
     store = open_store(db)
     record, secret = create_client(store, "rotating")
-    settings = ServiceSettings(db=db, workers=1, poll_interval=0.1)
+    settings = ServiceSettings(db=db, workers=1, poll_interval=0.1, preload_models=False)
     try:
         with ServerThread(create_app(settings, store=store)) as server:
             old = {"Authorization": f"Bearer {get_token(server.url, record.id, secret)}"}
