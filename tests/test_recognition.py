@@ -223,6 +223,11 @@ def test_committed_line_crops(synth_data_dir):
            for r in rows}
     assert sum(per.values()) / len(per) < 0.04, per  # measured 0.006 (Kristi: "Dinneh")
     assert max(per.values()) < 0.1, per  # measured 0.038
+    # read exactly (measured): the CLI, batch and engine tests asserted these texts before their
+    # plumbing moved to the fake recogniser
+    assert [per[n] for n in ("rufscript_02.png", "dkg_01.png", "dejavuserif_01.png")] == [0.0, 0.0, 0.0], per
+    assert engine.recognize(synth_data_dir / "lines" / "rufscript_01.png", mode="handwritten").text == \
+        "Meeting moved to 3pm"
 
 
 # ----- show-through ----------------------------------------------------------------------------
