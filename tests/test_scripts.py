@@ -60,8 +60,6 @@ KNOWN_BAD = {
     "hi-Samyak-Devanagari": "every line found; one misread by a conjunct (CER 0.11: 'विशाल' read 'विज्ञाल'): "
                             "Tesseract's Hindi in this font",
     "th-Garuda": "two lines of stray marks added and the first line's tone mark dropped (CER 0.125)",
-    "ko-wqy-microhei": "at 44 px the first line comes back in pieces ('서울입니다.', '도는'): its region counts "
-                       "as covered, so the coverage check does not read it again",
 }
 CASES = [pytest.param(lang, font, pkg, id=f"{lang}-{Path(font).stem}",
                       marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BAD[f"{lang}-{Path(font).stem}"])]

@@ -452,3 +452,34 @@ def test_turned_tesseract_pages_are_read_upright(language, turned):
     result = ocr.recognize(turn(image, turned), language=language)
     assert result.pages[0].rotation == (360 - turned) % 360
     assert cer("\n".join(lines), result.text) <= 0.05, result.text
+
+
+def test_a_line_read_in_pieces_is_read_again_whole():
+    """Korean at 44 px came back as three pieces of the first line ('4', '도는', '서울입니다.'), its left
+    third unread: the pieces covered enough of the region's area to count as covered. A region left
+    unread over a stretch wider than 2.5 of its heights is read again as one line, and that reading
+    replaces the pieces when it holds more text; a re-read holding less keeps them."""
+    import numpy as np
+
+    from inkread.coverage import PART_GAP, cover
+    from inkread.result import Line, Page
+
+    def line(text, x0, x1, y0=50.0, y1=90.0):
+        return Line(text, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)], 0.9, [])
+
+    image = np.full((140, 700, 3), 255, np.uint8)
+    image[55:85, 70:670] = 0  # ink where the region is
+    region = np.array([[68, 46], [679, 46], [679, 97], [68, 97]], dtype=np.float64)
+    pieces = Page(index=0, width=700, height=140, lines=[line("4", 305, 341), line("도는", 349, 429),
+                                                         line("서울입니다.", 446, 674)])
+    assert (305 - 68) > PART_GAP * (97 - 46)  # the unread stretch: wider than the bar
+    whole = Page(index=0, width=611, height=51, lines=[line("대한민국의 수도는 서울입니다.", 0, 600, 0, 40)])
+    read = []
+    fixed = cover(pieces, image, [region], lambda crop: read.append(crop.shape) or whole)
+    assert [l.text for l in fixed.lines] == ["대한민국의 수도는 서울입니다."] and len(read) == 1
+    assert fixed.lines[0].bbox[0][0] > 60  # placed back on the page
+    shorter = Page(index=0, width=611, height=51, lines=[line("대한", 0, 100, 0, 40)])
+    kept = cover(pieces, image, [region], lambda crop: shorter)
+    assert [l.text for l in kept.lines] == ["4", "도는", "서울입니다."]
+    full = Page(index=0, width=700, height=140, lines=[line("대한민국의 수도는 서울입니다.", 70, 674)])
+    assert cover(full, image, [region], lambda crop: pytest.fail("a covered line is not read again")) is full

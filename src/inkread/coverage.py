@@ -22,8 +22,10 @@ __all__ = ["cover", "COVERED"]
 
 log = logging.getLogger("inkread")
 
-#: a region is covered when returned lines overlap this share of its area
+#: a region is covered when returned lines overlap this share of its area ...
 COVERED = 0.35
+#: ... and leave no stretch of it wider than this many of its heights unread
+PART_GAP = 2.5
 _MARGIN = 6  # pixels around a region's crop
 
 
@@ -38,26 +40,49 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return max(0.0, w) * max(0.0, h)
 
 
+def _area(b: tuple[float, float, float, float]) -> float:
+    return max(1.0, (b[2] - b[0]) * (b[3] - b[1]))
+
+
 def _has_ink(crop: np.ndarray) -> bool:
     gray = crop if crop.ndim == 2 else crop[..., :3].mean(axis=2)
     return crop.size > 0 and float(np.percentile(gray, 98) - np.percentile(gray, 2)) > 40
 
 
+def _widest_gap(r: tuple[float, float, float, float], boxes: list[tuple[float, float, float, float]]) -> float:
+    """The widest stretch of the region's width (its ends included) that none of ``boxes`` covers."""
+    spans = sorted((max(r[0], b[0]), min(r[2], b[2])) for b in boxes if _overlap(r, b) > 0)
+    widest, at = 0.0, r[0]
+    for x0, x1 in spans:
+        widest = max(widest, x0 - at)
+        at = max(at, x1)
+    return max(widest, r[2] - at)
+
+
 def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
           reread: Callable[[np.ndarray], Page]) -> Page:
     """``page`` with the text regions its lines miss read again (``reread(crop)``) and put in, or
-    listed in ``page.unread``."""
+    listed in ``page.unread``. A region its lines cover only in part, leaving a stretch wider than
+    ``PART_GAP`` line heights unread (a line that came back in pieces), is read again too, and the
+    reading replaces the pieces when it holds more text."""
     boxes = [_bounds(line.bbox) for line in page.lines if line.text.strip()]
     height, width = image.shape[:2]
     added: list[Line] = []
     unread: list[list[tuple[float, float]]] = []
+    replaced: set[int] = set()  # indices into page.lines
     for quad in regions:
         r = _bounds(quad)
         area = max(1.0, (r[2] - r[0]) * (r[3] - r[1]))
         if r[3] - r[1] < 8 or r[2] - r[0] < 8:
             continue
+        pieces: list[int] = []
         if sum(_overlap(r, b) for b in boxes) / area >= COVERED:
-            continue
+            if _widest_gap(r, boxes) <= PART_GAP * (r[3] - r[1]):
+                continue
+            pieces = [k for k, line in enumerate(page.lines) if line.text.strip() and k not in replaced
+                      and _overlap(r, _bounds(line.bbox)) >= 0.5 * _area(_bounds(line.bbox))]
+            if not pieces:
+                continue
         x0, y0 = max(0, int(r[0]) - _MARGIN), max(0, int(r[1]) - _MARGIN)
         x1, y1 = min(width, int(np.ceil(r[2])) + _MARGIN), min(height, int(np.ceil(r[3])) + _MARGIN)
         crop = image[y0:y1, x0:x1]
@@ -65,6 +90,10 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
             continue
         again = reread(np.ascontiguousarray(crop))
         lines = [ln for ln in again.lines if ln.text.strip()]
+        if pieces:  # kept only if it reads more of the region than its pieces did
+            if sum(len(ln.text.strip()) for ln in lines) <= sum(len(page.lines[k].text.strip()) for k in pieces):
+                continue
+            replaced.update(pieces)
         if not lines:
             unread.append([(r[0], r[1]), (r[2], r[1]), (r[2], r[3]), (r[0], r[3])])
             continue
@@ -78,7 +107,7 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
                     "'unread')", page.index + 1, len(unread))
     if not added:
         return replace(page, unread=page.unread + unread) if unread else page
-    lines = list(page.lines)
+    lines = [line for k, line in enumerate(page.lines) if k not in replaced]
     for new in added:  # in reading order: before the first line that starts below its middle
         middle = (_bounds(new.bbox)[1] + _bounds(new.bbox)[3]) / 2
         at = next((k for k, ln in enumerate(lines) if _bounds(ln.bbox)[1] > middle), len(lines))
