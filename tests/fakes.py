@@ -64,10 +64,12 @@ def fake_text(index: int, width: int, height: int) -> str:
 
 
 def fake_page(index: int, width: int, height: int, mode: str) -> Page:
-    """One line across the top of the page, its words placed left to right by their characters."""
+    """One line at the top left of the page, its words placed left to right by their characters,
+    shaped like printed text (a character about 0.6 line heights wide: the engine's check for text in
+    another script finds nothing odd in it)."""
     text = fake_text(index, width, height)
-    step = width / len(text)
     top, bottom = 0.0, float(min(height, 10))
+    step = min(width / len(text), 0.6 * (bottom - top))
 
     def box(x0: float, x1: float) -> list[tuple[float, float]]:
         return [(x0, top), (x1, top), (x1, bottom), (x0, bottom)]
@@ -77,7 +79,7 @@ def fake_page(index: int, width: int, height: int, mode: str) -> Page:
         words.append(Word(word, box(at * step, (at + len(word)) * step), 0.9))
         at += len(word) + 1
     return Page(index=index, width=width, height=height, mode=mode,
-                lines=[Line(text, box(0.0, float(width)), 0.9, words)])
+                lines=[Line(text, box(0.0, len(text) * step), 0.9, words)])
 
 
 def fake_read(path: Any, index: int = 0) -> str:

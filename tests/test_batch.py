@@ -75,8 +75,9 @@ def batch_dir(tmp_path: Path) -> Path:
 
 def test_pool_matches_serial_with_bad_files_reported(batch_dir: Path, tmp_path: Path):
     serial, pooled = tmp_path / "serial", tmp_path / "pooled"
-    one = inkread(batch_dir, "-o", serial, "--jobs", "1", "--report", tmp_path / "serial.jsonl")
-    two = inkread(batch_dir, "-o", pooled, "--jobs", "2", "--report", tmp_path / "pooled.jsonl")
+    paced = {"INKREAD_FAKE_DELAY": "0.02"}  # a page takes time, as a real one does (the report's seconds)
+    one = inkread(batch_dir, "-o", serial, "--jobs", "1", "--report", tmp_path / "serial.jsonl", env=paced)
+    two = inkread(batch_dir, "-o", pooled, "--jobs", "2", "--report", tmp_path / "pooled.jsonl", env=paced)
     assert one.returncode == two.returncode == cli.EXIT_SOME_FAILED, two.stderr
     assert outputs(pooled) == outputs(serial) and len(outputs(serial)) == 12
     for name, text in outputs(pooled).items():  # the lines are read right, not just alike
