@@ -200,10 +200,10 @@ class RecognitionOptions:
                 changes[key] = _pages(value, first_page, name)
             elif key in _TOGGLES:
                 changes[key] = value if isinstance(value, bool) else _text(value, name)
-            elif key in ("mode", "language", "engine"):
+            elif key in ("mode", "language"):
                 changes[key] = value if isinstance(value, Enum) else _text(value, name)
-            elif key == "rotate":
-                changes[key] = value if isinstance(value, int) and not isinstance(value, bool) else _text(value, name)
+            elif key in ("engine", "rotate"):  # any plain value: the options parse it (90, "90", "off")
+                changes[key] = _plain(value, name)
             elif key == "time_limit":
                 changes[key] = _seconds(value, name)
             elif isinstance(_DEFAULTS[key], bool):
@@ -282,6 +282,12 @@ def _blank(value: Any) -> bool:
 def _text(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise InvalidOptionError(f"{name} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _plain(value: Any, name: str) -> str | int | float | bool:
+    if not isinstance(value, (str, int, float, bool)):
+        raise InvalidOptionError(f"{name} must be a plain value, not {type(value).__name__}")
     return value
 
 

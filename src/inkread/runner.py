@@ -263,13 +263,11 @@ def select_pages(path: str, pages: tuple[int, ...] | None, label: str,
 
 def merge_results(parts: list[OcrResult]) -> OcrResult:
     """One result of several one-page results, pages in the order given, timings added up."""
+    from .backends.base import add_seconds
+
     first = parts[0]
-    timings: dict[str, float] = {}
-    for part in parts:
-        for key, value in part.timings.items():
-            timings[key] = timings.get(key, 0.0) + value
     return OcrResult(pages=[p for part in parts for p in part.pages], language=first.language,
-                     mode=first.mode, source=first.source, timings=timings)
+                     mode=first.mode, source=first.source, timings=add_seconds(*(part.timings for part in parts)))
 
 
 @dataclass

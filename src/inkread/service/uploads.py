@@ -53,7 +53,7 @@ def build_options(fields_: dict[str, Any], settings: ServiceSettings) -> Recogni
         options = RecognitionOptions.from_fields(base, first_page=0, most=most, where="options.")
         options = RecognitionOptions.from_fields(given, base=options, most=most)
         changes: dict[str, Any] = {}
-        asked_pages = [g["max_pages"] for g in (base, given) if g.get("max_pages") not in (None, "")]
+        asked_pages = any(g.get("max_pages") not in (None, "") for g in (base, given))
         changes["max_pages"] = min(options.max_pages, settings.max_pages) if asked_pages else settings.max_pages
         if options.max_pixels > settings.max_pixels:
             changes["max_pixels"] = settings.max_pixels
