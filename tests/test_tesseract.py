@@ -483,3 +483,37 @@ def test_a_line_read_in_pieces_is_read_again_whole():
     assert [l.text for l in kept.lines] == ["4", "도는", "서울입니다."]
     full = Page(index=0, width=700, height=140, lines=[line("대한민국의 수도는 서울입니다.", 70, 674)])
     assert cover(full, image, [region], lambda crop: pytest.fail("a covered line is not read again")) is full
+
+
+def test_a_line_read_in_layers_is_read_again_whole():
+    """Thai in Garuda: Tesseract's page segmentation split the tone marks above a line off into a
+    line of their own ('๓ ส ส') and read the rest without them ('วันนีอากาศ ดีมาก'); Persian in
+    FreeFarsi shattered each line into fragments. Lines one above the other inside one detector
+    region are read again as one line; the reading replaces them when it is at least as confident
+    and keeps most of their text, so a region that truly holds two lines keeps them."""
+    import numpy as np
+
+    from inkread.coverage import cover
+    from inkread.result import Line, Page
+
+    def line(text, x0, y0, x1, y1, conf):
+        return Line(text, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)], conf, [])
+
+    image = np.full((150, 450, 3), 255, np.uint8)
+    image[50:110, 70:370] = 0
+    region = np.array([[60, 36], [384, 36], [384, 117], [60, 117]], dtype=np.float64)
+    layers = Page(index=0, width=450, height=150, lines=[line("๓ ส ส", 77, 49, 294, 73, 0.62),
+                                                         line("วันนีอากาศ ดีมาก", 71, 52, 369, 112, 0.72)])
+    whole = Page(index=0, width=336, height=93, lines=[line("วันนี้อากาศดีมาก", 10, 10, 320, 80, 0.93)])
+    fixed = cover(layers, image, [region], lambda crop: whole)
+    assert [l.text for l in fixed.lines] == ["วันนี้อากาศดีมาก"]
+    # two true lines in one region read badly as one: less confident, so both are kept
+    unsure = Page(index=0, width=336, height=93, lines=[line("วันนี้อา", 10, 10, 320, 80, 0.4)])
+    assert [l.text for l in cover(layers, image, [region], lambda crop: unsure).lines] == ["๓ ส ส", "วันนีอากาศ ดีมาก"]
+    # confident but most of the text gone: kept too
+    short = Page(index=0, width=336, height=93, lines=[line("วัน", 10, 10, 320, 80, 0.95)])
+    assert [l.text for l in cover(layers, image, [region], lambda crop: short).lines] == ["๓ ส ส", "วันนีอากาศ ดีมาก"]
+    # side by side (two words of a line, or two columns' lines): not layered, not read again
+    beside = Page(index=0, width=450, height=150, lines=[line("วันนี้", 70, 50, 200, 110, 0.9),
+                                                         line("อากาศดีมาก", 215, 50, 370, 110, 0.9)])
+    assert cover(beside, image, [region], lambda crop: pytest.fail("read again")) is beside

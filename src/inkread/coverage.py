@@ -18,7 +18,7 @@ import numpy as np
 
 from .result import Line, Page
 
-__all__ = ["cover", "COVERED"]
+__all__ = ["cover", "COVERED", "PART_GAP", "LAYERS_KEEP"]
 
 log = logging.getLogger("inkread")
 
@@ -26,6 +26,9 @@ log = logging.getLogger("inkread")
 COVERED = 0.35
 #: ... and leave no stretch of it wider than this many of its heights unread
 PART_GAP = 2.5
+#: lines one above the other in one region (a line that came apart in layers) are read again whole,
+#: and the reading replaces them when it is at least as confident and keeps this share of their text
+LAYERS_KEEP = 0.6
 _MARGIN = 6  # pixels around a region's crop
 
 
@@ -59,12 +62,37 @@ def _widest_gap(r: tuple[float, float, float, float], boxes: list[tuple[float, f
     return max(widest, r[2] - at)
 
 
+def _layered(boxes: list[tuple[float, float, float, float]]) -> bool:
+    """Whether two of ``boxes`` lie one above the other (they share most of the narrower one's
+    width) rather than side by side."""
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            shared = min(a[2], b[2]) - max(a[0], b[0])
+            if shared > 0.3 * min(a[2] - a[0], b[2] - b[0]):
+                return True
+    return False
+
+
+def _text(lines: list[Line]) -> int:
+    return sum(len(line.text.strip()) for line in lines)
+
+
+def _confidence(lines: list[Line]) -> float:
+    return sum(line.confidence * len(line.text.strip()) for line in lines) / max(1, _text(lines))
+
+
 def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
           reread: Callable[[np.ndarray], Page]) -> Page:
     """``page`` with the text regions its lines miss read again (``reread(crop)``) and put in, or
-    listed in ``page.unread``. A region its lines cover only in part, leaving a stretch wider than
-    ``PART_GAP`` line heights unread (a line that came back in pieces), is read again too, and the
-    reading replaces the pieces when it holds more text."""
+    listed in ``page.unread``. A region whose lines went wrong is read again as one line too, and
+    the reading replaces its lines when it is better:
+
+    - lines that cover it only in part, leaving a stretch wider than ``PART_GAP`` line heights
+      unread (a line that came back in pieces): replaced when the reading holds more text;
+    - lines one above the other inside it (Thai's tone marks split off into a line of their own,
+      the rest of the line read without them; a Persian line shattered into fragments): replaced
+      when the reading is at least as confident as they are and keeps ``LAYERS_KEEP`` of their
+      text (a region that truly holds two lines reads badly as one)."""
     boxes = [_bounds(line.bbox) for line in page.lines if line.text.strip()]
     height, width = image.shape[:2]
     added: list[Line] = []
@@ -76,12 +104,12 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
         if r[3] - r[1] < 8 or r[2] - r[0] < 8:
             continue
         pieces: list[int] = []
+        layered = False
         if sum(_overlap(r, b) for b in boxes) / area >= COVERED:
-            if _widest_gap(r, boxes) <= PART_GAP * (r[3] - r[1]):
-                continue
             pieces = [k for k, line in enumerate(page.lines) if line.text.strip() and k not in replaced
                       and _overlap(r, _bounds(line.bbox)) >= 0.5 * _area(_bounds(line.bbox))]
-            if not pieces:
+            layered = _layered([_bounds(page.lines[k].bbox) for k in pieces])
+            if not pieces or not layered and _widest_gap(r, boxes) <= PART_GAP * (r[3] - r[1]):
                 continue
         x0, y0 = max(0, int(r[0]) - _MARGIN), max(0, int(r[1]) - _MARGIN)
         x1, y1 = min(width, int(np.ceil(r[2])) + _MARGIN), min(height, int(np.ceil(r[3])) + _MARGIN)
@@ -90,8 +118,13 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
             continue
         again = reread(np.ascontiguousarray(crop))
         lines = [ln for ln in again.lines if ln.text.strip()]
-        if pieces:  # kept only if it reads more of the region than its pieces did
-            if sum(len(ln.text.strip()) for ln in lines) <= sum(len(page.lines[k].text.strip()) for k in pieces):
+        if pieces:  # kept only where it reads the region better than its pieces did
+            before = [page.lines[k] for k in pieces]
+            if layered:
+                better = _confidence(lines) >= _confidence(before) and _text(lines) >= LAYERS_KEEP * _text(before)
+            else:
+                better = _text(lines) > _text(before)
+            if not better:
                 continue
             replaced.update(pieces)
         if not lines:
