@@ -74,7 +74,7 @@ def cmd_features(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m inkread.training", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("step", choices=("features", "train", "export", "all"))
+    p.add_argument("step", choices=("fonts", "features", "train", "export", "all"))
     p.add_argument("--data", default="../shared/train")
     p.add_argument("--eval", default="../shared/eval", help="dev line crops, only measured on")
     p.add_argument("--work", default="train-work")
@@ -87,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true")
     p.add_argument("--only", default="", help="features: only these caches (comma-separated names)")
     args, rest = p.parse_known_args(argv)
+    if args.step == "fonts":  # more handwriting fonts for the synthetic lines (training.fonts)
+        from .fonts import fetch
+
+        fetch(Path(args.work) / "fonts")
+        return 0
     if args.step in ("features", "all"):
         cmd_features(args)
     if args.step in ("train", "export", "all"):

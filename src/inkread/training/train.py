@@ -222,7 +222,10 @@ def train_stage_main(args) -> dict:
         if y is not None:
             samples.append((gray(ln.path), y, True))
     n_real = len(samples)
-    for img, text, _lang in synthetic_lines(args.synth_lines, run_seed(args), fonts=TRAIN_FONTS):
+    from .fonts import fetched
+
+    fonts = TRAIN_FONTS + fetched(getattr(args, "fonts", ""))
+    for img, text, _lang in synthetic_lines(args.synth_lines, run_seed(args), fonts=fonts):
         y = D.encode(text, index)
         if y is not None:
             samples.append((img, y, True))
@@ -289,6 +292,8 @@ def main(args, rest: list[str]) -> int:
     p.add_argument("--init", default="", help="stage: start the neck and head from this checkpoint")
     p.add_argument("--stage-lr-scale", type=float, default=0.5, help="stage: the backbone stage's share of --lr")
     p.add_argument("--synth-lines", type=int, default=5000, help="stage: synthetic lines rendered")
+    p.add_argument("--fonts", default="", help="stage: also render with the fonts in this folder "
+                   "(python -m inkread.training fonts fetches them into WORK/fonts)")
     p.add_argument("--extra-blocks", type=int, default=0, help="transformer blocks added to the neck")
     p.add_argument("--tag", default="", help="name of this run's checkpoint (neckhead-<part><tag>.pt)")
     p.add_argument("--weight-decay", type=float, default=0.01)
