@@ -159,3 +159,49 @@ def test_a_soup_is_the_mean_of_the_runs_weights():
     assert out["h"].dtype == torch.float16 and out["h"].tolist() == [1.0]
     assert out["n"].item() == 5
     assert a["w"].tolist() == [1.0, 3.0] and b["w"].tolist() == [3.0, 6.0]
+
+
+def test_fetched_fonts_are_joined_subsets_with_a_stable_hash(tmp_path):
+    """``python -m inkread.training fonts`` joins a Fontsource package's Latin and Latin Extended
+    WOFF subsets into one TrueType file that draws both, byte for byte the same every time (its
+    SHA-256 is written beside it), and ``train --fonts`` finds the files. The npm fetch itself is
+    not run here (the test stays offline): two WOFF subsets are cut from a Debian font instead."""
+    import hashlib
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from PIL import ImageFont
+
+    from inkread.training import fonts
+    from inkread.training.synth import _cmap
+
+    source = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not source.is_file():
+        pytest.skip("apt-get install -y fonts-dejavu-core")
+    parts = []
+    for name, text in (("latin", "abcdefghij ABC"), ("latin-ext", "łąęőű")):
+        font = TTFont(str(source))
+        sub = subset.Subsetter()
+        sub.populate(text=text)
+        sub.subset(font)
+        font.flavor = "woff"
+        part = tmp_path / f"{name}.woff"
+        font.save(str(part))
+        parts.append(part)
+    import time
+
+    digests = set()
+    for k in range(2):
+        if k:
+            time.sleep(1.1)  # the font's own timestamps count seconds
+        out = tmp_path / f"joined{k}.ttf"
+        fonts._merge(parts, out)
+        digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert len(digests) == 1
+    chars = _cmap(str(tmp_path / "joined0.ttf"))
+    assert set("abcjABCłąű") <= chars and "z" not in chars
+    assert ImageFont.truetype(str(tmp_path / "joined0.ttf"), 30).getbbox("ał")[2] > 20  # it draws
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "joined0.ttf").rename(tmp_path / "dir" / "caveat.ttf")
+    assert fonts.fetched(tmp_path / "dir") == ((str(tmp_path / "dir" / "caveat.ttf"), "npm:@fontsource/caveat@5.3.0"),)
+    assert fonts.fetched("") == ()
