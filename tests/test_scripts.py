@@ -55,7 +55,6 @@ PAGES = {
 }
 # Measured on this machine (strict: the day one reads right, the mark must go)
 KNOWN_BAD = {
-    "ar-KacstOffice": "one line misread (CER 0.14: 'وفراً ... أصدقاته'), not lost: Tesseract's Arabic in this font",
     "hi-Samyak-Devanagari": "every line found; one misread by a conjunct (CER 0.11: 'विशाल' read 'विज्ञाल'): "
                             "Tesseract's Hindi in this font",
 }

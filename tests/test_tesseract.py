@@ -517,3 +517,40 @@ def test_a_line_read_in_layers_is_read_again_whole():
     beside = Page(index=0, width=450, height=150, lines=[line("วันนี้", 70, 50, 200, 110, 0.9),
                                                          line("อากาศดีมาก", 215, 50, 370, 110, 0.9)])
     assert cover(beside, image, [region], lambda crop: pytest.fail("read again")) is beside
+
+
+def test_an_unsure_line_is_read_again_larger():
+    """Arabic in KacstOffice: 'وقرأ ... أصدقائه' read 'وفراً ... أصدقاته' at confidence 0.76 (dots
+    taken wrong); the same line enlarged twice reads right at 0.87. A line under
+    ``UNSURE_BELOW`` is read again on its own, twice as large; the reading replaces it when it is
+    one line and more confident, its boxes mapped back onto the page."""
+    import numpy as np
+
+    from inkread.coverage import UNSURE_BELOW, second_look
+    from inkread.result import Line, Page, Word
+
+    def line(text, x0, y0, x1, y1, conf):
+        box = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        return Line(text, box, conf, [Word(text, box, conf)])
+
+    image = np.full((200, 600, 3), 255, np.uint8)
+    image[40:80, 100:500] = 0
+    page = Page(index=0, width=600, height=200, lines=[line("sure", 100, 120, 300, 160, 0.95),
+                                                       line("unsure", 100, 40, 500, 80, UNSURE_BELOW - 0.05)])
+    seen = []
+
+    def reread(crop):
+        seen.append(crop.shape[:2])
+        return Page(index=0, width=crop.shape[1], height=crop.shape[0],
+                    lines=[line("better", 12, 12, 812, 92, 0.9)])
+
+    out = second_look(page, image, reread)
+    assert [l.text for l in out.lines] == ["sure", "better"]
+    assert seen == [(2 * (80 - 40 + 12), 2 * (500 - 100 + 12))]  # only the unsure line, twice its size
+    assert out.lines[1].bbox[0] == (100.0, 40.0) and out.lines[1].words[0].bbox[2] == (500.0, 80.0)
+    less = second_look(page, image, lambda crop: Page(index=0, width=1, height=1,
+                                                      lines=[line("worse", 0, 0, 10, 10, 0.5)]))
+    assert less is page
+    two = second_look(page, image, lambda crop: Page(index=0, width=1, height=1,
+                                                     lines=[line("a", 0, 0, 9, 9, 0.99), line("b", 0, 10, 9, 19, 0.99)]))
+    assert two is page

@@ -33,7 +33,7 @@ class TesseractRecognizer:
         pass  # a process per page: nothing to load ahead
 
     def read_page(self, page: Any, options: Any, *, osd: Callable[[], Any]) -> PageReading:
-        from ..coverage import cover
+        from ..coverage import cover, second_look
         from ..orientation import turn, turned_back
         from .ppocr.page import text_regions
         from . import tesseract
@@ -51,6 +51,7 @@ class TesseractRecognizer:
         done = cover(first if first is not None else read(image, page.index), image,
                      text_regions(image) if rotation else upright_regions(),
                      lambda crop: read(crop, page.index, line=True))
+        done = second_look(done, image, lambda crop: read(crop, page.index, line=True))
         if rotation:
             done = turned_back(done, rotation, page.image.shape[1], page.image.shape[0])
         return PageReading(done, {"recognize": time.perf_counter() - t0})
