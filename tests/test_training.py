@@ -161,6 +161,17 @@ def test_a_soup_is_the_mean_of_the_runs_weights():
     assert a["w"].tolist() == [1.0, 3.0] and b["w"].tolist() == [3.0, 6.0]
 
 
+def test_a_soups_card_names_every_run_and_its_command():
+    """The card of a soup lists each run averaged with the command that trained it (the first
+    run's command was once cleared before the list was made: the card said "" for it)."""
+    from inkread.training.train import soup_of
+
+    runs = [{"command": "python -m inkread.training train --fonts f"}, {"command": "python -m inkread.training train --distill 1.0"}]
+    assert soup_of(["/w/stage-fonts.pt", "/w/stage-kd.pt"], runs) == [
+        {"checkpoint": "stage-fonts.pt", "command": "python -m inkread.training train --fonts f"},
+        {"checkpoint": "stage-kd.pt", "command": "python -m inkread.training train --distill 1.0"}]
+
+
 def test_fetched_fonts_are_joined_subsets_with_a_stable_hash(tmp_path):
     """``python -m inkread.training fonts`` joins a Fontsource package's Latin and Latin Extended
     WOFF subsets into one TrueType file that draws both, byte for byte the same every time (its

@@ -245,6 +245,12 @@ def train_stage_main(args) -> dict:
     return {"net": model, "classes": classes, "history": history}
 
 
+def soup_of(paths: list[str], checkpoints: list[dict]) -> list[dict]:
+    """The card's list of the runs a soup averages: each checkpoint's file name and the command
+    that trained it."""
+    return [{"checkpoint": Path(c).name, "command": k.get("command", "")} for c, k in zip(paths, checkpoints)]
+
+
 def _from_checkpoint(args) -> dict:
     """A trained model back from its checkpoint (``--part`` says which kind it is); several
     checkpoints (comma-separated) are averaged into one model, the first's history kept."""
@@ -254,9 +260,8 @@ def _from_checkpoint(args) -> dict:
     if len(paths) > 1:
         others = [torch.load(c, weights_only=False) for c in paths[1:]]
         ckpt["state"] = average_states([ckpt["state"]] + [o["state"] for o in others])
-        ckpt["command"] = ""  # the export's own command; the runs averaged go in the card
-        ckpt["soup_of"] = [{"checkpoint": Path(c).name, "command": k.get("command", "")}
-                           for c, k in zip(paths, [ckpt] + others)]
+        ckpt["soup_of"] = soup_of(paths, [ckpt] + others)
+        ckpt["command"] = ""  # the export's own command; the runs averaged go in the card (above)
     neck = load_neck_head(str(model_dir() / REC_MODEL), classes, extra_blocks=getattr(args, "extra_blocks", 0))
     if args.part == "stage":
         from .stage import Stage, stage_module
@@ -293,7 +298,9 @@ def main(args, rest: list[str]) -> int:
     p.add_argument("--stage-lr-scale", type=float, default=0.5, help="stage: the backbone stage's share of --lr")
     p.add_argument("--synth-lines", type=int, default=5000, help="stage: synthetic lines rendered")
     p.add_argument("--fonts", default="", help="stage: also render with the fonts in this folder "
-                   "(python -m inkread.training fonts fetches them into WORK/fonts)")
+                   "(python -m inkread.training fonts fetches them into WORK/fonts; all: fetched and used "
+                   "by the first stage run unless --no-fonts)")
+    p.add_argument("--no-fonts", action="store_true", help="all: Debian's handwriting fonts only")
     p.add_argument("--extra-blocks", type=int, default=0, help="transformer blocks added to the neck")
     p.add_argument("--tag", default="", help="name of this run's checkpoint (neckhead-<part><tag>.pt)")
     p.add_argument("--weight-decay", type=float, default=0.01)
@@ -320,14 +327,21 @@ def main(args, rest: list[str]) -> int:
     if targs.step == "export":
         done = _from_checkpoint(targs)
     elif targs.step == "all" and targs.part == "stage":
+        if not targs.fonts and not targs.no_fonts:  # the npm registry's handwriting fonts (training.fonts)
+            from .fonts import fetch
+
+            fetch(Path(targs.work) / "fonts")
+            targs.fonts = str(Path(targs.work) / "fonts")
         neck = argparse.Namespace(**{**vars(targs), "part": "neck", "epochs": targs.neck_epochs,
                                      "batch": targs.neck_batch, "lr": targs.neck_lr})
         train(neck)
         targs.init = str(Path(targs.work) / f"neckhead-neck{targs.tag}.pt")
         done = train_stage_main(targs)
         if targs.soup_distill > 0:  # a second stage run, distilled, averaged with the first
+            # the distilled run renders with Debian's fonts only: that is the run measured in the soup
+            # shipped (bench/RESULTS.md, "More fonts")
             kd = argparse.Namespace(**{**vars(targs), "distill": targs.soup_distill, "epochs": targs.soup_epochs,
-                                       "tag": f"{targs.tag}-kd"})
+                                       "tag": f"{targs.tag}-kd", "fonts": ""})
             train_stage_main(kd)
             work = Path(targs.work)
             targs.checkpoint = f"{work / f'stage{targs.tag}.pt'},{work / f'stage{targs.tag}-kd.pt'}"
@@ -343,7 +357,9 @@ def main(args, rest: list[str]) -> int:
         "command": done.get("command") or targs.command,
         "data_hash": (Path(targs.work) / "data_hash.txt").read_text().strip()
         if (Path(targs.work) / "data_hash.txt").is_file() else "",
-        "trained_on": list(D.SHIPPABLE_SETS) + ["synthetic (Debian handwriting fonts, wordfreq text)"],
+        "trained_on": list(D.SHIPPABLE_SETS) + ["synthetic (Debian handwriting fonts, wordfreq text)"]
+        + (["synthetic (38 Google Fonts handwriting fonts, OFL, from npm: python -m inkread.training fonts)"]
+           if getattr(targs, "fonts", "") else []),
         "part": targs.part, "seed": targs.seed, "epoch": best["epoch"],
         "greedy_cer": {k: round(best[k], 4) for k in MEASURE_SETS if k in best},
         "greedy_cer_at_start": {k: round(hist[0][k], 4) for k in MEASURE_SETS if k in hist[0]},

@@ -17,6 +17,7 @@ import numpy as np
 
 from ...layout import LineGroup, assign_paragraphs, group_lines, reading_order
 from ...options import RecognitionMode, RecognitionOptions, Toggle
+from ... import orientation
 from ...orientation import page_rotation, turn, turned_back
 from ...preprocess import Transform, prepare, skew_angle
 from ...result import Line, Page, Word, mean_confidence
@@ -176,10 +177,13 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
     mask = models.class_mask(options.language.info.script)
     lexicon = get_lexicon(options.language.value) if options.lexicon else None
     recogniser = profile.recogniser if options.language.info.script == "latin" else "ppocr"
+    # a page's lines share its turn, decided over them (inkread.orientation) unless the page has too
+    # few to tell: only then is a line the classifier suspects read upside down too (on a 7-line note
+    # the single word 'eggs' read turned over as 'abba', more confidently than upright)
     readings, flipped = _read_upright(models, crops, mask, lexicon, profile.variants,
                                       (profile.min_confidence, profile.variants_below), profile.rescore,
                                       recogniser, profile.second_opinion if recogniser != "ppocr" else None,
-                                      profile.lexicon)
+                                      profile.lexicon, flip_lines=len(crops) < orientation.FIRST)
     if lexicon is not None and profile.tidy:
         readings = [tidy_reading(r, lexicon, digits=profile.digit_lookalikes) for r in readings]
     t4 = time.perf_counter()
@@ -266,12 +270,14 @@ def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarra
                   lexicon: Lexicon | None = None, variants: tuple[str, ...] = (),
                   variants_for: tuple[float, float] = (0.0, 1.0),
                   rescore: bool = False, model: str = "ppocr",
-                  second: str | None = None, params: LexiconParams | None = None) -> tuple[list[Reading], list[bool]]:
+                  second: str | None = None, params: LexiconParams | None = None,
+                  flip_lines: bool = True) -> tuple[list[Reading], list[bool]]:
     """Read each crop; where the plain reading's confidence is within ``variants_for`` (low, high),
     read the crop's test-time ``variants`` too (:mod:`inkread.backends.ppocr.variants`): a crop read with less
     confidence than the line floor is noise and stays so, one read surely needs nothing more.
-    Where the orientation classifier suspects a crop is upside down, read it turned as well (the
-    classifier alone misjudges handwriting). The most confident reading of each crop wins."""
+    Where the orientation classifier suspects a crop is upside down (and ``flip_lines``: a page of
+    too few lines for its own turn to be decided), read it turned as well (the classifier alone
+    misjudges handwriting). The most confident reading of each crop wins."""
     if not crops:
         return [], []
     readings = models.recognize(crops, mask, lexicon=lexicon, params=params, rescore=rescore, model=model)
@@ -292,7 +298,7 @@ def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarra
             for i, reading in zip(unsure, again):
                 if reading.confidence > readings[i].confidence:
                     readings[i] = reading
-    suspects = [i for i, f in enumerate(models.upside_down(crops)) if f]
+    suspects = [i for i, f in enumerate(models.upside_down(crops)) if f] if flip_lines else []
     flipped = [False] * len(crops)
     if suspects:
         turned = models.recognize([np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects], mask,
