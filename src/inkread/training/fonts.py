@@ -56,7 +56,12 @@ def _merge(parts: list[Path], out: Path) -> None:
 def fetch(dest: Path, names=NPM_FONTS, log=print) -> list[Path]:
     """Each font of ``names`` as ``dest/NAME.ttf`` (fetched once; kept after). Returns the files and
     writes ``dest/SHA256SUMS``."""
+    import shutil
+
     dest.mkdir(parents=True, exist_ok=True)
+    if shutil.which("npm") is None and not all((dest / f"{n}.ttf").is_file() for n in names):
+        raise RuntimeError("the npm client is needed to fetch the fonts (apt-get install -y npm), "
+                           "or train with Debian's fonts alone (--no-fonts)")
     out = []
     for name in names:
         ttf = dest / f"{name}.ttf"
