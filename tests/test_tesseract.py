@@ -554,3 +554,8 @@ def test_an_unsure_line_is_read_again_larger():
     two = second_look(page, image, lambda crop: Page(index=0, width=1, height=1,
                                                      lines=[line("a", 0, 0, 9, 9, 0.99), line("b", 0, 10, 9, 19, 0.99)]))
     assert two is page
+    # large text gains nothing from enlarging (and a page-sized "line" would be enlarged four times over)
+    from inkread.coverage import SMALL_LINE
+
+    tall = Page(index=0, width=600, height=200, lines=[line("tall", 100, 10, 500, 10 + SMALL_LINE, 0.5)])
+    assert second_look(tall, image, lambda crop: pytest.fail("read again")) is tall

@@ -30,8 +30,10 @@ PART_GAP = 2.5
 #: and the reading replaces them when it is at least as confident and keeps this share of their text
 LAYERS_KEEP = 0.6
 _MARGIN = 6  # pixels around a region's crop
-#: a line read with a confidence below this is read again on its own, enlarged twice
+#: a line read with a confidence below this is read again on its own, enlarged twice ...
 UNSURE_BELOW = 0.8
+#: ... when its crop is at most this many pixels tall: larger text gains nothing from enlarging
+SMALL_LINE = 150
 
 
 def _bounds(points) -> tuple[float, float, float, float]:
@@ -47,6 +49,12 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 def _area(b: tuple[float, float, float, float]) -> float:
     return max(1.0, (b[2] - b[0]) * (b[3] - b[1]))
+
+
+def _with_margin(r: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
+    """The whole-pixel box of ``r`` with ``_MARGIN`` around it, inside the image."""
+    return (max(0, int(r[0]) - _MARGIN), max(0, int(r[1]) - _MARGIN),
+            min(width, int(np.ceil(r[2])) + _MARGIN), min(height, int(np.ceil(r[3])) + _MARGIN))
 
 
 def _has_ink(crop: np.ndarray) -> bool:
@@ -113,8 +121,7 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
             layered = _layered([_bounds(page.lines[k].bbox) for k in pieces])
             if not pieces or not layered and _widest_gap(r, boxes) <= PART_GAP * (r[3] - r[1]):
                 continue
-        x0, y0 = max(0, int(r[0]) - _MARGIN), max(0, int(r[1]) - _MARGIN)
-        x1, y1 = min(width, int(np.ceil(r[2])) + _MARGIN), min(height, int(np.ceil(r[3])) + _MARGIN)
+        x0, y0, x1, y1 = _with_margin(r, width, height)
         crop = image[y0:y1, x0:x1]
         if not _has_ink(crop):
             continue
@@ -133,8 +140,7 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
             unread.append([(r[0], r[1]), (r[2], r[1]), (r[2], r[3]), (r[0], r[3])])
             continue
         for ln in lines:
-            shift = lambda pts: [(float(x) + x0, float(y) + y0) for x, y in pts]  # noqa: E731
-            moved = replace(ln, bbox=shift(ln.bbox), words=[replace(w, bbox=shift(w.bbox)) for w in ln.words])
+            moved = _moved(ln, x0, y0)
             added.append(moved)
             boxes.append(_bounds(moved.bbox))
     if unread:
@@ -161,8 +167,8 @@ def _moved(line: Line, dx: float, dy: float, scale: float = 1.0) -> Line:
 def second_look(page: Page, image: np.ndarray, reread: Callable[[np.ndarray], Page],
                 below: float = UNSURE_BELOW) -> Page:
     """``page`` with each line read with a confidence under ``below`` read again on its own, its crop
-    enlarged twice (``reread(crop)``, as one line), and the reading kept where it is one line and
-    more confident. Small dots and marks that tell letters apart (Arabic's dots and hamza) are
+    (at most ``SMALL_LINE`` pixels tall) enlarged twice (``reread(crop)``, as one line), and the
+    reading kept where it is one line and more confident. Small dots and marks that tell letters apart (Arabic's dots and hamza) are
     read better larger: Tesseract wants an x-height of 20 px or more and a printed page at 12 pt
     and 300 dpi gives about that."""
     import cv2
@@ -173,10 +179,8 @@ def second_look(page: Page, image: np.ndarray, reread: Callable[[np.ndarray], Pa
     for k, line in enumerate(lines):
         if not line.text.strip() or line.confidence >= below:
             continue
-        r = _bounds(line.bbox)
-        x0, y0 = max(0, int(r[0]) - _MARGIN), max(0, int(r[1]) - _MARGIN)
-        x1, y1 = min(width, int(np.ceil(r[2])) + _MARGIN), min(height, int(np.ceil(r[3])) + _MARGIN)
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        x0, y0, x1, y1 = _with_margin(_bounds(line.bbox), width, height)
+        if x1 - x0 < 8 or y1 - y0 < 8 or y1 - y0 > SMALL_LINE:
             continue
         crop = cv2.resize(np.ascontiguousarray(image[y0:y1, x0:x1]), None, fx=2.0, fy=2.0,
                           interpolation=cv2.INTER_CUBIC)
