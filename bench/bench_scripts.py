@@ -26,8 +26,8 @@ sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
 
 
 def pages(sizes: list[int]):
-    from PIL import Image, ImageDraw, ImageFont
-
+    """(name, language, lines, RGB page) for every rendered page of the two tests, at each size,
+    drawn by the tests' own functions."""
     import test_scripts as S
     import test_tesseract as T
 
@@ -36,19 +36,11 @@ def pages(sizes: list[int]):
             if Path(font).exists():
                 for size in sizes:
                     yield f"{lang}-{Path(font).stem}-{size}", lang, lines, S._render(lines, font, lang, size)
-    for lang, (lines, font, _pkg, rtl) in T.PAGES.items():
-        if not Path(font).exists():
-            continue
-        for size in sizes:
-            f = ImageFont.truetype(font, size)
-            step = int(size * 1.9)
-            img = Image.new("RGB", (1500, 90 + step * len(lines)), "white")
-            draw = ImageDraw.Draw(img)
-            for k, line in enumerate(lines):
-                kw = {"direction": "rtl", "language": lang} if rtl else {}
-                x = 1430 - draw.textlength(line, font=f, **kw) if rtl else 70
-                draw.text((x, 45 + k * step), line, font=f, fill="black", **kw)
-            yield f"{lang}-{Path(font).stem}-{size}-t", lang, lines, np.asarray(img)
+    for lang, (_lines, font, _pkg, _rtl) in T.PAGES.items():
+        if Path(font).exists():
+            for size in sizes:
+                image, lines = T.render_page(lang, size)
+                yield f"{lang}-{Path(font).stem}-{size}-t", lang, lines, image
 
 
 def degrade(image: np.ndarray, seed: int) -> np.ndarray:
@@ -116,7 +108,9 @@ def main() -> int:
                     row["cer"].append(c)
                     row["lines"] += 1
                     row["bad"] += c > 0.10
-            print(name_, {s: round(float(np.mean(r["cer"][-len(lines) * 2:])), 3) for s, r in rows.items()}, flush=True)
+            # this page, this condition: each system's mean line CER
+            print(name_, kind, {s: round(float(np.mean(r["cer"][-len(lines):])), 3) for s, r in rows.items()},
+                  flush=True)
     out = REPO / "bench" / "out" / args.run
     out.mkdir(parents=True, exist_ok=True)
     md = ["| system | pages | lines | mean line CER | lines over 10% CER | s per page |", "|---|---:|---:|---:|---:|---:|"]

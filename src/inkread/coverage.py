@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .result import Line, Page
+from .result import Line, Page, mean_confidence
 
 __all__ = ["cover", "second_look", "COVERED", "PART_GAP", "LAYERS_KEEP", "UNSURE_BELOW"]
 
@@ -87,10 +87,6 @@ def _text(lines: list[Line]) -> int:
     return sum(len(line.text.strip()) for line in lines)
 
 
-def _confidence(lines: list[Line]) -> float:
-    return sum(line.confidence * len(line.text.strip()) for line in lines) / max(1, _text(lines))
-
-
 def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
           reread: Callable[[np.ndarray], Page]) -> Page:
     """``page`` with the text regions its lines miss read again (``reread(crop)``) and put in, or
@@ -130,7 +126,7 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
         if pieces:  # kept only where it reads the region better than its pieces did
             before = [page.lines[k] for k in pieces]
             if layered:
-                better = _confidence(lines) >= _confidence(before) and _text(lines) >= LAYERS_KEEP * _text(before)
+                better = mean_confidence(lines) >= mean_confidence(before) and _text(lines) >= LAYERS_KEEP * _text(before)
             else:
                 better = _text(lines) > _text(before)
             if not better:

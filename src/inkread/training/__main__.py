@@ -88,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="", help="features: only these caches (comma-separated names)")
     args, rest = p.parse_known_args(argv)
     if args.step == "fonts":  # more handwriting fonts for the synthetic lines (training.fonts)
-        from .fonts import fetch
+        from .fonts import fetch, fonts_dir
 
-        fetch(Path(args.work) / "fonts")
+        fetch(fonts_dir(args.work))
         return 0
     if args.step in ("features", "all"):
         cmd_features(args)

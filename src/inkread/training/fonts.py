@@ -5,10 +5,10 @@ about sixteen usable handwriting fonts; these add 38, among them the joined, slo
 Apple, Pinyon Script...) that no Debian font resembles.
 
 Training only, never at run time: ``python -m inkread.training fonts --work train-work`` fetches each
-pinned package with ``npm pack`` (the npm client, as pip fetches torch), joins its Latin and
-Latin Extended subsets (WOFF, regular weight) into one TrueType file with fontTools and checks its
-SHA-256, so the same command gives the same fonts. ``train --fonts train-work/fonts`` renders with
-them beside Debian's.
+pinned package with ``npm pack`` (the npm client, as pip fetches torch) and joins its Latin and
+Latin Extended subsets (WOFF, regular weight) into one TrueType file with fontTools, the same bytes
+every time; their SHA-256 are written beside them (``SHA256SUMS``). ``train --fonts train-work/fonts``
+renders with them beside Debian's.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-__all__ = ["NPM_FONTS", "VERSION", "fetch", "fetched"]
+__all__ = ["NPM_FONTS", "VERSION", "fetch", "fetched", "fonts_dir"]
 
 VERSION = "5.3.0"
 # Fontsource package names (@fontsource/NAME). Left out after a look at each: Rock Salt (capitals
@@ -33,6 +33,11 @@ NPM_FONTS = (
     "shadows-into-light", "short-stack", "sue-ellen-francisco", "swanky-and-moo-moo", "tangerine",
     "the-girl-next-door", "yellowtail",
 )
+
+
+def fonts_dir(work: str | Path) -> Path:
+    """Where ``python -m inkread.training fonts`` (and ``all``) keeps the fetched fonts."""
+    return Path(work) / "fonts"
 
 
 def _merge(parts: list[Path], out: Path) -> None:

@@ -26,6 +26,7 @@ from ..metrics import cer
 from ..backends.ppocr.models import REC_MODEL, model_dir
 from . import data as D
 from .features import Backbone, load_cache
+from .fonts import NPM_FONTS, fetch, fetched, fonts_dir
 from .export import average_states, export
 from .model import NeckHead, greedy, load_neck_head
 
@@ -222,8 +223,6 @@ def train_stage_main(args) -> dict:
         if y is not None:
             samples.append((gray(ln.path), y, True))
     n_real = len(samples)
-    from .fonts import fetched
-
     fonts = TRAIN_FONTS + fetched(getattr(args, "fonts", ""))
     for img, text, _lang in synthetic_lines(args.synth_lines, run_seed(args), fonts=fonts):
         y = D.encode(text, index)
@@ -328,10 +327,8 @@ def main(args, rest: list[str]) -> int:
         done = _from_checkpoint(targs)
     elif targs.step == "all" and targs.part == "stage":
         if not targs.fonts and not targs.no_fonts:  # the npm registry's handwriting fonts (training.fonts)
-            from .fonts import fetch
-
-            fetch(Path(targs.work) / "fonts")
-            targs.fonts = str(Path(targs.work) / "fonts")
+            targs.fonts = str(fonts_dir(targs.work))
+            fetch(Path(targs.fonts))
         neck = argparse.Namespace(**{**vars(targs), "part": "neck", "epochs": targs.neck_epochs,
                                      "batch": targs.neck_batch, "lr": targs.neck_lr})
         train(neck)
@@ -358,8 +355,8 @@ def main(args, rest: list[str]) -> int:
         "data_hash": (Path(targs.work) / "data_hash.txt").read_text().strip()
         if (Path(targs.work) / "data_hash.txt").is_file() else "",
         "trained_on": list(D.SHIPPABLE_SETS) + ["synthetic (Debian handwriting fonts, wordfreq text)"]
-        + (["synthetic (38 Google Fonts handwriting fonts, OFL, from npm: python -m inkread.training fonts)"]
-           if getattr(targs, "fonts", "") else []),
+        + ([f"synthetic ({len(NPM_FONTS)} Google Fonts handwriting fonts, OFL, from npm: "
+            "python -m inkread.training fonts)"] if getattr(targs, "fonts", "") else []),
         "part": targs.part, "seed": targs.seed, "epoch": best["epoch"],
         "greedy_cer": {k: round(best[k], 4) for k in MEASURE_SETS if k in best},
         "greedy_cer_at_start": {k: round(hist[0][k], 4) for k in MEASURE_SETS if k in hist[0]},
