@@ -7,7 +7,7 @@ reads the evaluation set, starts workers and scores their transcriptions.
 
     .venv/bin/python bench/bench_pages.py                       # hw-page + print-page, all systems
     .venv/bin/python bench/bench_pages.py --limit 2 --systems rapidocr,tesseract
-    .venv/bin/python bench/bench_pages.py --kinds hw-page,print-page,hw-line,print-line
+    .venv/bin/python bench/bench_pages.py --kinds hw-page,hw-line,hw-word,print-page,print-line
 
 Output: ``bench/out/<run>/samples.tsv`` (one row per system and sample), ``summary.md`` (also printed),
 ``summary.json``, ``hyp/<system>/<set>/<id>.txt`` (raw transcriptions) and ``raw/`` (worker output).
@@ -134,7 +134,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                              f"{DEFAULT_EVAL_DIR}")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated")
     parser.add_argument("--kinds", default=",".join(DEFAULT_KINDS),
-                        help="comma-separated: hw-page, print-page, hw-line, print-line")
+                        help="comma-separated: hw-page, print-page, hw-line, hw-word, print-line")
     parser.add_argument("--sets", default=None, help="comma-separated set names (default: all)")
     parser.add_argument("--limit", type=int, default=None, help="first N samples per kind")
     parser.add_argument("--jobs", type=int, default=1,

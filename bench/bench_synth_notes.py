@@ -72,8 +72,9 @@ def main(argv=None) -> int:
         print(f"tesseract unavailable: {exc}")
         tess = None
     systems = {
-        "inkread (handwriting model)": PROFILES,
-        "inkread (PP-OCRv6, before)": {**PROFILES, HW: dataclasses.replace(PROFILES[HW], recogniser="ppocr")},
+        "inkread (HANDWRITTEN as shipped)": PROFILES,
+        "inkread (PP-OCRv6 in the same pipeline)": {**PROFILES, HW: dataclasses.replace(PROFILES[HW], recogniser="ppocr")},
+        "inkread (handwriting model alone)": {**PROFILES, HW: dataclasses.replace(PROFILES[HW], recogniser="handwriting")},
     }
     print("| language | system | notes | CER | WER | s / note |")
     print("|---|---|---:|---:|---:|---:|")

@@ -121,10 +121,29 @@ def test_languages_table(capsys):
     code, out, err = run_cli(capsys, "languages")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0].split() == ["CODE", "NAME", "BACKEND", "MODES"]
-    rows = {line.split()[0]: line for line in lines[1:]}
+    assert lines[0].split() == ["CODE", "NAME", "BACKEND", "MODES", "TESSERACT", "PACK"]
+    table = lines[1 : lines.index("")]
+    rows = {line.split()[0]: line for line in table}
     assert len(rows) == len(inkread.supported_languages())
     assert "French" in rows["fr"] and "pp-ocrv6" in rows["fr"] and "handwritten" in rows["fr"]
+    # which Tesseract packs are installed, and the apt package for the others
+    from inkread.backends.tesseract import installed_languages
+
+    installed = installed_languages()
+    assert rows["el"].endswith("installed") == ("ell" in installed)
+    if "grc" not in installed:
+        assert rows["grc"].endswith("apt-get install tesseract-ocr-grc")
+    assert lines[-1].startswith(f"{sum(r.endswith(' installed') for r in table)} of {len(rows)} languages")
+
+
+def test_unknown_language_is_one_short_line_with_the_closest(capsys):
+    """An unknown --lang printed all 124 languages on one line (issue 26): now the closest ones."""
+    code, _, err = run_cli(capsys, "x.png", "--lang", "germn")
+    assert code == inkread.exceptions.UnsupportedLanguageError.exit_code
+    assert err.count("\n") == 1 and len(err) < 200, err
+    assert "did you mean de (German)" in err and "'inkread languages' lists all" in err
+    code, _, err = run_cli(capsys, "x.png", "--lang", "qqqqqq")
+    assert err.count("\n") == 1 and "did you mean" not in err and "inkread languages" in err
 
 
 def test_languages_json(capsys):
@@ -132,7 +151,8 @@ def test_languages_json(capsys):
     assert code == 0
     data = json.loads(out)
     assert data[0]["code"] == "en"
-    assert {"code", "name", "backend", "modes"} <= set(data[0])
+    assert {"code", "name", "backend", "modes", "tesseract_installed", "tesseract_package"} <= set(data[0])
+    assert data[0]["tesseract_package"] == "tesseract-ocr-eng"
     by_code = {d["code"]: d for d in data}
     assert by_code["fr"]["backend"] == "pp-ocrv6" and by_code["el"]["backend"] == "tesseract"
     assert all(d["backend"] == d["backends"][0] for d in data)

@@ -261,3 +261,23 @@ def test_an_unknown_capitalised_word_is_a_rare_name_or_a_misreading():
     assert rescore_words(probs, classes, alphabet, lexicon, beam, frames)[0] == "Indians"
     neutral = LexiconParams(rescore_name=0.0)
     assert rescore_words(probs, classes, alphabet, lexicon, beam, frames, neutral)[0] == "Endians"
+
+
+def test_words_in_capitals_are_not_split_into_dictionary_words():
+    """A name in capitals (LOGAN) with a faint gap the recogniser half reads as a space: rewarding
+    known words split it into 'LOG AN'; with caps_neutral words in capitals score as names do."""
+    charset = ["<blank>", "L", "O", "G", "A", "N", " "]
+    spec = [{"L": 0.95}, {"O": 0.95}, {"G": 0.95}, {" ": 0.4}, {"A": 0.95}, {"N": 0.95}]
+    probs = np.zeros((len(spec) * 2, len(charset)), dtype=np.float32)
+    for t, frame in enumerate(spec):
+        for ch, p in frame.items():
+            probs[2 * t, charset.index(ch)] = p
+        probs[2 * t, 0] = 1 - sum(frame.values())
+        probs[2 * t + 1, 0] = 1.0
+    classes = np.arange(len(charset))
+    lexicon = get_lexicon("fr")
+    split = beam_decode(probs, classes, charset, lexicon, LexiconParams(caps_neutral=False))[0]
+    whole = beam_decode(probs, classes, charset, lexicon, LexiconParams(caps_neutral=True))[0]
+    assert (split, whole) == ("LOG AN", "LOGAN")
+    # lowercase words still get the dictionary's say
+    assert lexicon.word_score("log", caps_neutral=True) > 0 == lexicon.word_score("LOG", caps_neutral=True)

@@ -107,3 +107,54 @@ def test_profiles_use_it_in_handwriting_only():
 def test_unknown_recogniser_is_an_error(models):
     with pytest.raises(ValueError, match="unknown recogniser"):
         models.recognize([np.full((48, 200, 3), 255, np.uint8)], model="nope")
+
+
+def test_fused_posteriors_are_a_normalised_weighted_geometric_mean():
+    from inkread.backends.ppocr.models import fuse_posteriors
+
+    rng = np.random.default_rng(3)
+    a = rng.dirichlet(np.ones(5), size=(2, 7)).astype(np.float32)
+    b = rng.dirichlet(np.ones(5), size=(2, 7)).astype(np.float32)
+    fused = fuse_posteriors(a, b, 0.7)
+    assert fused.shape == a.shape and np.allclose(fused.sum(axis=-1), 1.0, atol=1e-5)
+    expected = a**0.7 * b**0.3
+    assert np.allclose(fused, expected / expected.sum(axis=-1, keepdims=True), atol=1e-5)
+    assert np.allclose(fuse_posteriors(a, b, 1.0), a, atol=1e-5)  # all weight on one model: that model
+    # a class both models call impossible stays impossible; one model's certainty is tempered by the other's
+    a[0, 0] = [0.98, 0.02, 0, 0, 0]
+    b[0, 0] = [0.4, 0.6, 0, 0, 0]
+    assert fuse_posteriors(a, b, 0.5)[0, 0, 2:].max() < 1e-6
+    with pytest.raises(ValueError, match="shapes"):
+        fuse_posteriors(a, b[:, :5], 0.5)
+
+
+def test_fusion_reads_the_shared_trunk_once_with_the_same_result(tmp_path, monkeypatch, eval_samples, line_crop):
+    """The handwriting model is PP-OCRv6 with its last stage, neck and head retrained: one graph on
+    their shared trunk gives both models' outputs (kept in the cache folder) and the same readings as
+    running the two models apart."""
+    from inkread.backends.ppocr import trunk
+    from inkread.backends.ppocr.models import PaddleModels
+
+    monkeypatch.setenv("INKREAD_CACHE", str(tmp_path))
+    crops = [line_crop(s) for s in _lines(eval_samples, ("copiste", "hooker"), 3)]
+    one = PaddleModels(threads=1)
+    together = one.recognize(crops, model="fused")
+    assert one._fused, "no shared-trunk graph was built"
+    assert len(list(tmp_path.glob("fused-*.onnx"))) == 1
+    apart_models = PaddleModels(threads=1)
+    apart_models._fused = False  # run the two models apart
+    apart = apart_models.recognize(crops, model="fused")
+    assert [r.text for r in together] == [r.text for r in apart]
+    assert np.allclose([r.confidence for r in together], [r.confidence for r in apart], atol=1e-4)
+    # a later process finds the graph in the cache, without building it again
+    monkeypatch.setattr(trunk, "merged_model", lambda *a: pytest.fail("built again"))
+    assert trunk.merged_model_path(one._folder / "PP-OCRv6_rec_small.onnx", HANDWRITING_MODEL) is not None
+
+
+def test_models_without_a_shared_trunk_are_run_apart(tmp_path, monkeypatch):
+    from inkread.backends.ppocr import trunk
+    from inkread.backends.ppocr.models import CLS_MODEL, REC_MODEL, model_dir
+
+    monkeypatch.setenv("INKREAD_CACHE", str(tmp_path))
+    # the orientation classifier shares no layers with the recogniser
+    assert trunk.merged_model_path(model_dir() / REC_MODEL, model_dir() / CLS_MODEL) is None

@@ -168,3 +168,29 @@ def test_little_text_is_turned_only_by_a_clear_margin():
     lines = [line + [0, 40 * i] for i in range(6)]
     page = np.full((260, 400, 3), 255, np.uint8)
     assert page_rotation(page, lines, reader(0.55, 0.55 + MARGIN / 2), lambda img: []).rotation == 180
+
+
+def test_little_text_turns_only_to_a_reading_made_of_words():
+    """Capitals and digits turned over are capitals and digits too: a name read upside down came
+    back more confidently ('SOLA' as '1105'). An image of little text turns only when the turned
+    reading also reads more as words than the image as it came."""
+    from inkread.orientation import MARGIN, page_rotation
+
+    image = np.full((40, 400, 3), 255, np.uint8)
+    image[:, :200] = 0  # left half dark: a crop turned over has its dark half on the right
+    line = np.array([[10, 8], [390, 8], [390, 32], [10, 32]], np.float64)
+
+    def read(crops):
+        half = len(crops) // 2
+        return [0.3] * half + [0.3 + MARGIN + 0.05] * half  # turned over reads more confidently
+
+    def words(turned_reads_as_words):
+        def score(crops):
+            as_given = crops[0][:, :10].mean() < 128  # the dark half on the left: as it came
+            return (0.2 if as_given else 0.9) if turned_reads_as_words else (0.5 if as_given else 0.0)
+
+        return score
+
+    assert page_rotation(image, [line], read, lambda img: [], wordlike=words(False)).rotation == 0
+    assert page_rotation(image, [line], read, lambda img: [], wordlike=words(True)).rotation == 180
+    assert page_rotation(image, [line], read, lambda img: []).rotation == 180  # no word test: as before

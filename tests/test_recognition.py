@@ -120,6 +120,29 @@ def test_printed_book_page_line_structure(subset, read):
     assert structure["count_match"] and structure["order_ok"], structure  # measured 39/39, in order
 
 
+# ----- names in capitals (hw-word): a hand never trained on -------------------------------------
+
+
+def test_names_in_capitals(eval_samples):
+    """Capital-letter names written on forms (the names set, scored upper-cased): read whole, in
+    capitals, never split into dictionary words nor turned over (SOLA was read '1105' upside down,
+    FERET as 'FE RET', DOMINIQUE as 'DOMiNIQUE'). Every name of the set, as given."""
+    names = [s for s in eval_samples if s.kind == "hw-word"]
+    assert len(names) >= 60
+    engine = ocr.OcrEngine()
+    cers, wers, turned = [], [], []
+    for s in names:
+        result = engine.recognize(s.image_path, mode="handwritten", language=s.language)
+        truth = s.read_gt()
+        cers.append(metrics.cer(truth, result.text, casefold=True))
+        wers.append(metrics.wer(truth, result.text, casefold=True))
+        if result.pages[0].rotation:
+            turned.append(s.id)
+    assert not turned
+    assert sum(cers) / len(cers) < NAMES_CER, sum(cers) / len(cers)
+    assert sum(wers) / len(wers) < NAMES_WER, sum(wers) / len(wers)
+
+
 # ----- synthetic notes -------------------------------------------------------------------------
 
 NOTE = [
@@ -284,7 +307,7 @@ def test_a_lines_first_capital_is_decided_by_the_page(first_line, expected, hand
         readings[texts.index("Commune de")].first_lower = True
         return readings, [False, False]
 
-    monkeypatch.setattr(reader, "_read_upright", read)
+    monkeypatch.setattr(reader, "read_upright", read)
     page, _seconds = reader.recognize_page(np.asarray(img), RecognitionOptions(mode=RecognitionMode.HANDWRITTEN), models)
     assert page.text.split("\n") == [first_line, expected]
     assert page.lines[1].words[0].text == expected.split()[0]

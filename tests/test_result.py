@@ -87,3 +87,18 @@ def test_to_json_keeps_non_ascii_and_rounds():
     assert d["pages"][0]["lines"][0]["confidence"] == 0.8765
     assert json.loads(result.to_json(indent=None)) == d
     assert "\n" not in result.to_json(indent=None)
+
+
+def test_repr_is_short():
+    """repr(result) printed every polygon (issue 26): one short line per object now."""
+    from inkread.result import Line, OcrResult, Page, Word
+
+    words = [Word(f"word{k}", [(k, 0), (k + 1, 0), (k + 1, 1), (k, 1)], 0.9) for k in range(200)]
+    line = Line(" ".join(w.text for w in words), [(0, 0), (200, 0), (200, 1), (0, 1)], 0.9, words)
+    result = OcrResult([Page(0, 300, 40, [line] * 50, rotation=90)], "en", "printed", source="scan.png")
+    text = repr(result)
+    assert len(text) < 250 and "\n" not in text and "(" in text and "bbox" not in text
+    assert "source='scan.png'" in text and "pages=1" in text and "lines=50" in text and "word0 word1" in text
+    assert "rotation=90" in repr(result.pages[0]) and len(repr(result.pages[0])) < 200
+    assert repr(line).startswith("Line('word0 word1") and len(repr(line)) < 120
+    assert repr(words[0]) == "Word('word0', confidence=0.90)"

@@ -205,6 +205,12 @@ def test_public_endpoints_and_openapi(service):
         assert path in spec["paths"], path
     content = spec["paths"]["/v1/recognize"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(content)
+    # a bearer scheme (so /docs has an Authorize button) on the routes that take a token, not on the token's
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http", "scheme": "bearer", "description": spec["components"]["securitySchemes"]["bearerAuth"]["description"]}
+    for path, method in (("/v1/recognize", "post"), ("/v1/tasks/{task_id}", "get"), ("/v5.0/ocr/RecognizeImage", "post")):
+        assert spec["paths"][path][method]["security"] == [{"bearerAuth": []}], path
+    assert "security" not in spec["paths"]["/connect/token"]["post"]
     assert _problem(httpx.get(service.url + "/nowhere"), 404, "NotFound")
 
 
@@ -619,3 +625,23 @@ def test_keys_rotate_refuses_every_token_signed_before(tmp_path, capsys):
             assert httpx.get(server.url + "/v1/tasks/x", headers=new).status_code == 404
     finally:
         store.close()
+
+
+def test_a_task_says_how_many_pages_it_has_read(api):
+    """A task's status had no progress (issue 26): ``progress`` has the pages to read, counted when
+    it is queued, and the pages read so far, while it runs and once it is done."""
+    with fake_backend(delay=0.6):
+        r = api.post("/v1/tasks", files={"file": ("three.pdf", blank_pdf(3), "application/pdf")})
+        assert r.status_code == 202, r.text
+        assert r.json()["progress"]["pages_total"] == 3 and r.json()["progress"]["pages_done"] in (0, None)
+        seen: list[int] = []
+
+        def done(body: dict) -> bool:
+            if body["status"] == "running" and body["progress"]["pages_done"] is not None:
+                seen.append(body["progress"]["pages_done"])
+            return body["status"] in ("done", "failed", "cancelled")
+
+        final = wait_task(api, r.json()["id"], done=done)
+    assert final["status"] == "done", final
+    assert final["progress"] == {"pages_done": 3, "pages_total": 3}
+    assert seen == sorted(seen) and any(0 < n < 3 for n in seen), seen  # counted as the pages are read

@@ -23,6 +23,7 @@ import inkread as ocr
 from inkread import cli
 from inkread.backends import select_backend
 from inkread.backends import tesseract as tess
+from inkread.backends.tesseract_tsv import page_from_words
 from inkread.exceptions import MissingDependencyError, OcrException, UnsupportedLanguageError
 from inkread.languages import Language, supported_languages
 from inkread.metrics import cer
@@ -244,7 +245,7 @@ TSV = "\n".join([
 def test_tsv_becomes_lines_words_and_paragraphs():
     words = tess.parse_tsv(TSV)
     assert [w.text for w in words] == ["Hello", "world", "Next", "block"]
-    page = tess._page_from_words(words, 2.0, 3, 200, 150)  # the image was read at twice its size
+    page = page_from_words(words, 2.0, 3, 200, 150)  # the image was read at twice its size
     assert page.index == 3 and page.text == "Hello world\n\nNext\n\nblock"
     first = page.lines[0]
     assert first.words[0].bbox == [(5.0, 5.0), (45.0, 5.0), (45.0, 15.0), (5.0, 15.0)]
@@ -257,7 +258,7 @@ def test_tsv_becomes_lines_words_and_paragraphs():
 
 def test_greek_micro_sign_is_read_as_mu():
     words = tess.parse_tsv("5\t1\t1\t1\t1\t1\t0\t0\t10\t10\t90\tτεµπέλη")
-    assert tess._page_from_words(words, 1.0, 0, 10, 10, "greek").text == "τεμπέλη"
+    assert page_from_words(words, 1.0, 0, 10, 10, "greek").text == "τεμπέλη"
 
 
 # ----- missing pieces ----------------------------------------------------------------------------

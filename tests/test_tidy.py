@@ -104,3 +104,46 @@ def test_tidy_reading_keeps_positions_and_confidences_in_step():
     assert out.confidence == 0.8
     same = Reading("fine", 0.9, [0.1, 0.2, 0.3, 0.4], [0.9] * 4)
     assert tidy_reading(same, get_lexicon("en")) is same
+
+
+@pytest.mark.parametrize(
+    ("read", "tidied"),
+    [
+        # a name in capitals read with a few lowercase letters (a capital is its lowercase letter larger)
+        ("DOMiNIQUE", "DOMINIQUE"),
+        ("ElODI€ et BALOusAt", "ELODIE et BALOUSAT"),
+        # words that are mixed on purpose, too short, or mostly lowercase stay
+        ("McDonald PhDs iPhone TVs BenjAmiN Élodie", "McDonald PhDs iPhone TVs BenjAmiN Élodie"),
+        # a price keeps its euro sign
+        ("Prix 20€ HT", "Prix 20€ HT"),
+    ],
+)
+def test_words_mostly_in_capitals_are_read_in_capitals(read, tidied):
+    text, source = tidy_text(read, get_lexicon("fr"), capitals=True)
+    assert text == tidied and len(source) == len(text)
+    assert tidy_text(read, get_lexicon("fr"))[0] == read  # print: as read
+
+
+def _spaced(text: str, xs: list[float]) -> Reading:
+    return Reading(text, 0.9, xs, [0.9] * len(text))
+
+
+def test_spaces_between_capitals_written_apart_are_joined_by_their_distance():
+    """Capitals written one by one: the recogniser reads the gaps between some letters as spaces.
+    A space whose letters are no further apart than the line's letters are (FE RET) goes; one the
+    writer left, much wider (DO NASCIMENTO), stays. Positions and confidences follow the text."""
+    from inkread.backends.ppocr.tidy import join_spaced_capitals
+
+    read = _spaced("FE RET", [0.10, 0.20, 0.26, 0.31, 0.41, 0.53])  # F-E 0.10, E-R 0.11, R-E 0.10
+    joined = join_spaced_capitals(read)
+    assert joined.text == "FERET" and joined.char_x == [0.10, 0.20, 0.31, 0.41, 0.53]
+    assert len(joined.char_conf) == 5
+    apart = _spaced("DO NASCI", [0.05, 0.10, 0.16, 0.25, 0.30, 0.35, 0.40, 0.45])  # O-N 0.15, letters 0.05
+    assert join_spaced_capitals(apart).text == "DO NASCI"
+    # lowercase handwriting keeps its spaces, whatever their width
+    lower = _spaced("le con te", [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.55, 0.6, 0.7])
+    assert join_spaced_capitals(lower).text == "le con te"
+    # through tidy_reading, with the capital words rule after it (POUL Ai N -> POULAIN)
+    read = _spaced("POUL Ai N", [0.1, 0.2, 0.3, 0.4, 0.45, 0.5, 0.6, 0.65, 0.7])
+    assert tidy_reading(read, get_lexicon("fr"), capitals=True).text == "POULAIN"
+    assert tidy_reading(read, get_lexicon("fr")).text == "POUL Ai N"

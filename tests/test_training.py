@@ -65,7 +65,8 @@ def test_few_steps_lower_the_loss_and_export_reads(tmp_path, train_lines):
     from argparse import Namespace
 
     from inkread.backends.ppocr.models import _session
-    from inkread.training.train import export, train
+    from inkread.training.export import export
+    from inkread.training.train import train
 
     bb = Backbone(tmp_path / "cache", threads=1)
     items = [(D.gray(ln.path), ln.text) for ln in train_lines]

@@ -52,7 +52,7 @@ def test_reading_the_most_confident_variant_is_no_worse_on_real_lines(eval_sampl
     """On real handwritten line crops of three collections, choosing among the variants by
     confidence reads no worse than the plain crop."""
     from inkread.backends.ppocr.decode import get_lexicon
-    from inkread.backends.ppocr.page import _read_upright
+    from inkread.backends.ppocr.reading import read_upright
 
     lines = [s for s in eval_samples if s.kind == "hw-line" and s.set in ("copiste", "stanford", "poilus")]
     lines = lines[::4][:12]
@@ -64,8 +64,8 @@ def test_reading_the_most_confident_variant_is_no_worse_on_real_lines(eval_sampl
         crop = line_crop(s)
         lex = get_lexicon(s.language)
         truth = s.read_gt()
-        plain.append(cer(truth, _read_upright(models, [crop], mask, lex)[0][0].text))
-        reading = _read_upright(models, [crop], mask, lex, ("deslant", "tight", "loose"))[0][0]
+        plain.append(cer(truth, read_upright(models, [crop], mask, lex)[0][0].text))
+        reading = read_upright(models, [crop], mask, lex, ("deslant", "tight", "loose"))[0][0]
         assert all(0.0 <= x <= 1.0 for x in reading.char_x) and len(reading.char_x) == len(reading.text)
         chosen.append(cer(truth, reading.text))
     assert np.mean(chosen) <= np.mean(plain) + 0.005

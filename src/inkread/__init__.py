@@ -5,15 +5,16 @@
 >>> print(result.text)  # doctest: +SKIP
 """
 
-from . import exceptions
+from . import (
+    exceptions,
+    export,  # noqa: E402, F401 - registers the writers behind OcrResult.save, to_hocr, ...
+)
 from ._version import __version__
 from .engine import OcrEngine, recognize
 from .exceptions import OcrException
 from .languages import Language, supported_languages
 from .options import PreprocessOptions, RecognitionMode, RecognitionOptions, Toggle
 from .result import Line, OcrResult, Page, Word
-
-from . import export  # noqa: E402, F401 - registers the writers behind OcrResult.save, to_hocr, ...
 
 __all__ = [
     "OcrEngine",

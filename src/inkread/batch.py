@@ -91,8 +91,7 @@ class BatchItem:
 def _natural_key(path: Path) -> tuple[tuple[tuple[int, int | str], ...], ...]:
     """Sort key: per path part, runs of digits compare as numbers (``p2`` < ``p10``)."""
     return tuple(
-        tuple((0, int(tok)) if tok.isdigit() else (1, tok.casefold())
-              for tok in re.split(r"(\d+)", part) if tok)
+        tuple((0, int(tok)) if tok.isdigit() else (1, tok.casefold()) for tok in re.split(r"(\d+)", part) if tok)
         + ((2, part),)  # tie-break on the exact spelling, for a total order
         for part in path.parts
     )
@@ -157,6 +156,7 @@ def same_file(a: Path, b: Path) -> bool:
 def _walk_dir(root: Path, recursive: bool = True, exclude: Sequence[Path] = ()) -> Iterator[InputFile]:
     """The image and PDF files under ``root``, streamed depth-first in natural order (the order a
     sort of the whole tree's relative paths gives), one folder listing in memory at a time."""
+
     def listing(folder: Path) -> Iterator[tuple[Path, bool, bool]]:
         entries = [(p, d) for p, d in _dir_entries(folder, recursive, exclude) if d or _is_candidate(p)]
         shared = _shared_stems(p.name for p, d in entries if not d)
@@ -206,7 +206,10 @@ def _list_file_entries(listfile: str) -> Iterator[str]:
 
 
 def iter_inputs(
-    paths: Iterable[str | os.PathLike[str] | InputFile], *, recursive: bool = True, expand: bool = True,
+    paths: Iterable[str | os.PathLike[str] | InputFile],
+    *,
+    recursive: bool = True,
+    expand: bool = True,
     exclude: Sequence[Path] = (),
 ) -> Iterator[InputFile]:
     """Stream ``paths`` as files, in order, each with the folder argument it came from.
@@ -255,7 +258,7 @@ def iter_inputs(
         else:
             yield InputFile(path, None, shares_stem=explicit and _stem_key(path) in shared)
 
-    for raw in (plain if plain is not None else paths):
+    for raw in plain if plain is not None else paths:
         if isinstance(raw, InputFile):
             items: Iterable[InputFile] = (raw,)
         else:
@@ -265,9 +268,7 @@ def iter_inputs(
                 yield item
 
 
-def walk_inputs(
-    paths: Iterable[str | os.PathLike[str] | InputFile], *, recursive: bool = True
-) -> list[InputFile]:
+def walk_inputs(paths: Iterable[str | os.PathLike[str] | InputFile], *, recursive: bool = True) -> list[InputFile]:
     """Every file of ``paths`` (see :func:`iter_inputs`; no ``@list`` or pattern expansion), as a list."""
     return list(iter_inputs(paths, recursive=recursive, expand=False))
 
@@ -288,8 +289,10 @@ def _option_kwargs(options: RecognitionOptions | Mapping[str, Any] | None) -> di
 def empty_folder_error(folder: Path) -> InputError:
     """The error for a folder argument with no image or PDF in it (:func:`iter_inputs` keeps such a
     folder as an input of its own, so it is reported rather than skipped)."""
-    return InputError(f"{folder}: no image or PDF files found in this folder",
-                      hint="supported: JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC/HEIF/AVIF and PDF")
+    return InputError(
+        f"{folder}: no image or PDF files found in this folder",
+        hint="supported: JPEG, PNG, BMP, TIFF, GIF, WebP, HEIC/HEIF/AVIF and PDF",
+    )
 
 
 def iter_results(

@@ -21,16 +21,17 @@ from collections.abc import Iterator
 
 from .exceptions import OcrCancelledError, OcrTimeoutError
 
-__all__ = ["CancelToken", "running", "check", "current", "time_limited"]
+__all__ = ["CancelToken", "running", "check", "current", "time_limited", "page_done"]
 
 
 class CancelToken:
-    def __init__(self, *, deadline: float | None = None, budget: str = "", parent: "CancelToken | None" = None) -> None:
+    def __init__(self, *, deadline: float | None = None, budget: str = "", parent: CancelToken | None = None) -> None:
         self.deadline = deadline  # time.monotonic() after which the work stops
         self.budget = budget  # how the deadline is described in the error ("the task's 600 s")
         self.parent = parent  # an outer token (a task's) that stops this work too
         self._cancelled = threading.Event()
         self.reason = ""
+        self.pages_done = 0  # pages read under this token so far (a task's progress)
 
     def cancel(self, reason: str = "cancelled") -> None:
         self.reason = reason
@@ -45,7 +46,7 @@ class CancelToken:
         left = [t.deadline - time.monotonic() for t in self._chain() if t.deadline is not None]
         return min(left) if left else None
 
-    def _chain(self) -> Iterator["CancelToken"]:
+    def _chain(self) -> Iterator[CancelToken]:
         token: CancelToken | None = self
         while token is not None:
             yield token
@@ -57,8 +58,10 @@ class CancelToken:
         if self._cancelled.is_set():
             raise OcrCancelledError(f"recognition stopped: {self.reason}")
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise OcrTimeoutError(f"recognition stopped: it ran past {self.budget or 'its time limit'}",
-                                  hint="ask for fewer pages, or split the document")
+            raise OcrTimeoutError(
+                f"recognition stopped: it ran past {self.budget or 'its time limit'}",
+                hint="ask for fewer pages, or split the document",
+            )
 
 
 _current: contextvars.ContextVar[CancelToken | None] = contextvars.ContextVar("inkread_cancel", default=None)
@@ -86,6 +89,16 @@ def check() -> None:
         token.check()
 
 
+def page_done() -> None:
+    """Count one page read on the work of this thread (its token and the ones it runs under): what a
+    task's status shows as its progress."""
+    token: object | None = _current.get()
+    while token is not None:  # a worker process's stand-in token (process_engine) counts nothing
+        if isinstance(token, CancelToken):
+            token.pages_done += 1
+        token = getattr(token, "parent", None)
+
+
 @contextlib.contextmanager
 def time_limited(seconds: float | None, what: str = "document") -> Iterator[None]:
     """Stop the work inside past ``seconds`` (None: no limit of its own), between pages; a token
@@ -93,7 +106,8 @@ def time_limited(seconds: float | None, what: str = "document") -> Iterator[None
     if seconds is None:
         yield
         return
-    token = CancelToken(deadline=time.monotonic() + seconds, budget=f"the {what}'s {seconds:g} s (time_limit)",
-                        parent=_current.get())
+    token = CancelToken(
+        deadline=time.monotonic() + seconds, budget=f"the {what}'s {seconds:g} s (time_limit)", parent=_current.get()
+    )
     with running(token):
         yield

@@ -67,7 +67,7 @@ _RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 # one backend (HTTP connection pool + token) per service and credentials, shared by engines; the
 # least recently used is closed past MAX_BACKENDS, the rest when the interpreter exits
-_backends: dict[tuple[Any, ...], "RemoteBackend"] = {}
+_backends: dict[tuple[Any, ...], RemoteBackend] = {}
 _backends_lock = threading.Lock()
 MAX_BACKENDS = 16
 
@@ -148,10 +148,19 @@ def _exception_for(status: int, body: dict[str, Any]) -> OcrException:
 class RemoteBackend:
     """Talks to one ``inkread serve`` service with one set of client credentials."""
 
-    def __init__(self, url: str, client_id: str | None = None, client_secret: str | None = None, *,
-                 timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES, backoff: float = 0.5,
-                 max_backoff: float = 30.0, max_retry_after: float = 120.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        url: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if not url:
             raise OcrException("no OCR service URL", hint="pass url=... or set $INKREAD_URL")
         if "://" not in url:
@@ -165,8 +174,9 @@ class RemoteBackend:
         self.max_backoff = float(max_backoff)
         self.max_retry_after = float(max_retry_after)
         self._sleep = sleep
-        self._http = httpx.Client(base_url=self.url, timeout=self.timeout, follow_redirects=False,
-                                  headers={"User-Agent": "inkread-client"})
+        self._http = httpx.Client(
+            base_url=self.url, timeout=self.timeout, follow_redirects=False, headers={"User-Agent": "inkread-client"}
+        )
         self._token: str | None = None
         self._token_expires = 0.0
         self._lock = threading.Lock()
@@ -177,7 +187,7 @@ class RemoteBackend:
 
     # ---- construction from an engine
     @classmethod
-    def for_engine(cls, engine: Any) -> "RemoteBackend":
+    def for_engine(cls, engine: Any) -> RemoteBackend:
         """The backend for ``engine``'s URL and credentials (one per distinct set, so the token is
         shared); ``engine.timeout`` / ``engine.retries`` override the defaults."""
         url = engine.url
@@ -240,9 +250,9 @@ class RemoteBackend:
         if not self.client_id or not self._client_secret:
             raise AuthenticationError(
                 "no client credentials for the OCR service",
-                hint=f"pass client_id= and client_secret=, or set ${CLIENT_ID_ENV} and ${CLIENT_SECRET_ENV}")
-        form = {"grant_type": "client_credentials", "client_id": self.client_id,
-                "client_secret": self._client_secret}
+                hint=f"pass client_id= and client_secret=, or set ${CLIENT_ID_ENV} and ${CLIENT_SECRET_ENV}",
+            )
+        form = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self._client_secret}
         response = self._call(lambda: self._http.post("/connect/token", data=form), authenticated=False)
         try:
             body = response.json()
@@ -263,14 +273,23 @@ class RemoteBackend:
                 try:
                     response = send()
                 except httpx.TimeoutException as exc:
-                    raise _Retry(OcrTimeoutError(f"the OCR service at {self.url} did not answer within "
-                                                 f"{self.timeout:g} s ({type(exc).__name__})")) from None
+                    raise _Retry(
+                        OcrTimeoutError(
+                            f"the OCR service at {self.url} did not answer within "
+                            f"{self.timeout:g} s ({type(exc).__name__})"
+                        )
+                    ) from None
                 except httpx.TransportError as exc:
-                    raise _Retry(ServiceUnavailableError(f"cannot reach the OCR service at {self.url}: {exc}",
-                                                         hint="is 'inkread serve' running there?")) from None
+                    raise _Retry(
+                        ServiceUnavailableError(
+                            f"cannot reach the OCR service at {self.url}: {exc}",
+                            hint="is 'inkread serve' running there?",
+                        )
+                    ) from None
                 except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                    raise OcrException(f"cannot send the request to {self.url}: {exc}",
-                                       hint="check the service URL") from None
+                    raise OcrException(
+                        f"cannot send the request to {self.url}: {exc}", hint="check the service URL"
+                    ) from None
                 if response.status_code < 400:
                     return response
                 body = _problem(response)
@@ -293,7 +312,7 @@ class RemoteBackend:
                 attempt += 1
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
-        ceiling = min(self.max_backoff, self.backoff * 2 ** attempt)
+        ceiling = min(self.max_backoff, self.backoff * 2**attempt)
         jittered = ceiling / 2 + random.uniform(0, ceiling / 2)  # "equal jitter"
         if retry_after is not None:
             return min(self.max_retry_after, max(retry_after, 0.0))

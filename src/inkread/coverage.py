@@ -53,8 +53,12 @@ def _area(b: tuple[float, float, float, float]) -> float:
 
 def _with_margin(r: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
     """The whole-pixel box of ``r`` with ``_MARGIN`` around it, inside the image."""
-    return (max(0, int(r[0]) - _MARGIN), max(0, int(r[1]) - _MARGIN),
-            min(width, int(np.ceil(r[2])) + _MARGIN), min(height, int(np.ceil(r[3])) + _MARGIN))
+    return (
+        max(0, int(r[0]) - _MARGIN),
+        max(0, int(r[1]) - _MARGIN),
+        min(width, int(np.ceil(r[2])) + _MARGIN),
+        min(height, int(np.ceil(r[3])) + _MARGIN),
+    )
 
 
 def _has_ink(crop: np.ndarray) -> bool:
@@ -76,7 +80,7 @@ def _layered(boxes: list[tuple[float, float, float, float]]) -> bool:
     """Whether two of ``boxes`` lie one above the other (they share most of the narrower one's
     width) rather than side by side."""
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             shared = min(a[2], b[2]) - max(a[0], b[0])
             if shared > 0.3 * min(a[2] - a[0], b[2] - b[0]):
                 return True
@@ -87,8 +91,7 @@ def _text(lines: list[Line]) -> int:
     return sum(len(line.text.strip()) for line in lines)
 
 
-def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
-          reread: Callable[[np.ndarray], Page]) -> Page:
+def cover(page: Page, image: np.ndarray, regions: list[np.ndarray], reread: Callable[[np.ndarray], Page]) -> Page:
     """``page`` with the text regions its lines miss read again (``reread(crop)``) and put in, or
     listed in ``page.unread``. A region whose lines went wrong is read again as one line too, and
     the reading replaces its lines when it is better:
@@ -112,8 +115,13 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
         pieces: list[int] = []
         layered = False
         if sum(_overlap(r, b) for b in boxes) / area >= COVERED:
-            pieces = [k for k, line in enumerate(page.lines) if line.text.strip() and k not in replaced
-                      and _overlap(r, _bounds(line.bbox)) >= 0.5 * _area(_bounds(line.bbox))]
+            pieces = [
+                k
+                for k, line in enumerate(page.lines)
+                if line.text.strip()
+                and k not in replaced
+                and _overlap(r, _bounds(line.bbox)) >= 0.5 * _area(_bounds(line.bbox))
+            ]
             layered = _layered([_bounds(page.lines[k].bbox) for k in pieces])
             if not pieces or not layered and _widest_gap(r, boxes) <= PART_GAP * (r[3] - r[1]):
                 continue
@@ -126,7 +134,9 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
         if pieces:  # kept only where it reads the region better than its pieces did
             before = [page.lines[k] for k in pieces]
             if layered:
-                better = mean_confidence(lines) >= mean_confidence(before) and _text(lines) >= LAYERS_KEEP * _text(before)
+                better = mean_confidence(lines) >= mean_confidence(before) and _text(lines) >= LAYERS_KEEP * _text(
+                    before
+                )
             else:
                 better = _text(lines) > _text(before)
             if not better:
@@ -140,8 +150,11 @@ def cover(page: Page, image: np.ndarray, regions: list[np.ndarray],
             added.append(moved)
             boxes.append(_bounds(moved.bbox))
     if unread:
-        log.warning("inkread: page %d: %d text region(s) could not be read (their boxes are in the JSON's "
-                    "'unread')", page.index + 1, len(unread))
+        log.warning(
+            "inkread: page %d: %d text region(s) could not be read (their boxes are in the JSON's 'unread')",
+            page.index + 1,
+            len(unread),
+        )
     if not added:
         return replace(page, unread=page.unread + unread) if unread else page
     lines = [line for k, line in enumerate(page.lines) if k not in replaced]
@@ -160,13 +173,14 @@ def _moved(line: Line, dx: float, dy: float, scale: float = 1.0) -> Line:
     return replace(line, bbox=shift(line.bbox), words=[replace(w, bbox=shift(w.bbox)) for w in line.words])
 
 
-def second_look(page: Page, image: np.ndarray, reread: Callable[[np.ndarray], Page],
-                below: float = UNSURE_BELOW) -> Page:
+def second_look(
+    page: Page, image: np.ndarray, reread: Callable[[np.ndarray], Page], below: float = UNSURE_BELOW
+) -> Page:
     """``page`` with each line read with a confidence under ``below`` read again on its own, its crop
     (at most ``SMALL_LINE`` pixels tall) enlarged twice (``reread(crop)``, as one line), and the
-    reading kept where it is one line and more confident. Small dots and marks that tell letters apart (Arabic's dots and hamza) are
-    read better larger: Tesseract wants an x-height of 20 px or more and a printed page at 12 pt
-    and 300 dpi gives about that."""
+    reading kept where it is one line and more confident. Small dots and marks that tell letters
+    apart (Arabic's dots and hamza) are read better larger: Tesseract wants an x-height of 20 px or
+    more and a printed page at 12 pt and 300 dpi gives about that."""
     import cv2
 
     height, width = image.shape[:2]
@@ -178,11 +192,16 @@ def second_look(page: Page, image: np.ndarray, reread: Callable[[np.ndarray], Pa
         x0, y0, x1, y1 = _with_margin(_bounds(line.bbox), width, height)
         if x1 - x0 < 8 or y1 - y0 < 8 or y1 - y0 > SMALL_LINE:
             continue
-        crop = cv2.resize(np.ascontiguousarray(image[y0:y1, x0:x1]), None, fx=2.0, fy=2.0,
-                          interpolation=cv2.INTER_CUBIC)
+        crop = cv2.resize(
+            np.ascontiguousarray(image[y0:y1, x0:x1]), None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC
+        )
         again = [ln for ln in reread(crop).lines if ln.text.strip()]
         if len(again) == 1 and again[0].confidence > line.confidence:
-            lines[k] = replace(_moved(again[0], x0, y0, 2.0), paragraph=line.paragraph, column=line.column,
-                               handwritten=line.handwritten)
+            lines[k] = replace(
+                _moved(again[0], x0, y0, 2.0),
+                paragraph=line.paragraph,
+                column=line.column,
+                handwritten=line.handwritten,
+            )
             changed = True
     return replace(page, lines=lines) if changed else page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from typing import Any
 
@@ -31,8 +32,15 @@ class OcrEngine:
     ``load_image`` / ``set_*`` calls keep the cloud-SDK style working for single-threaded scripts.
     """
 
-    def __init__(self, client_id: str | None = None, client_secret: str | None = None,
-                 url: str | None = None, *, options: RecognitionOptions | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        url: str | None = None,
+        *,
+        options: RecognitionOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
         self._options = options or RecognitionOptions()
         if kwargs:
             self._options = self._options.updated(**kwargs)
@@ -105,28 +113,104 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
 
     select_backend(options.language, options.engine)  # refuse before reading anything
     timings: dict[str, float] = {"load": 0.0}
+    kept: list[int] = []  # PDF pages whose own text was kept (options.existing_text)
     t0 = time.perf_counter()
     result_pages = []
     src = ""
     t1 = time.perf_counter()
     # one page at a time: a page's pixels are let go once it is read (memory does not grow with pages)
-    from .cancel import check, time_limited
+    from .cancel import check, page_done, time_limited
 
     with time_limited(options.time_limit):
         check()
-        for page in inkio.iter_pages(source, pages=options.pages, max_pixels=options.max_pixels,
-                                     pdf_dpi=options.pdf_dpi, max_pages=options.max_pages):
+        for page in inkio.iter_pages(
+            source,
+            pages=options.pages,
+            max_pixels=options.max_pixels,
+            pdf_dpi=options.pdf_dpi,
+            max_pages=options.max_pages,
+            existing_text=options.existing_text,
+        ):
             timings["load"] += time.perf_counter() - t1
             check()  # a cancelled task or a spent time budget stops here, between pages
             src = src or page.source
+            if isinstance(page, inkio.PdfPageText):
+                kept.append(page.index)
+                result_pages.append(page_of_pdf_text(page))
+                page_done()
+                t1 = time.perf_counter()
+                continue
             read, seconds = _read_page(page, options)
             result_pages.append(read)
+            page_done()
             timings = add_seconds(timings, seconds)
             del page
             t1 = time.perf_counter()
+    if kept:
+        logging.getLogger("inkread.kept").warning("inkread: %s", kept_text_note(src, kept))
     timings["total"] = time.perf_counter() - t0
-    return OcrResult(pages=result_pages, language=options.language.value, mode=options.mode.value,
-                     source=src, timings=timings)
+    return OcrResult(
+        pages=result_pages, language=options.language.value, mode=options.mode.value, source=src, timings=timings
+    )
+
+
+def kept_text_note(source: str, pages: list[int]) -> str:
+    """The one line saying which pages (0-based) of ``source`` kept their own text, unread."""
+    one = len(pages) == 1
+    return (
+        f"{source}: {_page_list(pages)} already {'has' if one else 'have'} text: kept as "
+        f"{'it is' if one else 'they are'}, not read (--force-ocr reads {'it' if one else 'them'})"
+    )
+
+
+_KEPT_NOTE = re.compile(r"^(?:inkread: )?(?P<source>.*): pages? (?P<pages>[\d, -]+) already ha(?:s|ve) text: kept")
+
+
+def merge_kept_notes(notes: list[str]) -> list[str]:
+    """``notes`` with the lines :func:`kept_text_note` wrote for single pages of one document (read by
+    worker processes a page at a time) merged into one line per document."""
+    pages: dict[str, list[int]] = {}
+    out: list[str] = []
+    for note in notes:
+        match = _KEPT_NOTE.match(note)
+        if match is None:
+            out.append(note)
+            continue
+        if match["source"] not in pages:
+            out.append(match["source"])  # a placeholder, replaced below
+            pages[match["source"]] = []
+        for part in match["pages"].split(","):
+            first, _, last = part.strip().partition("-")
+            pages[match["source"]] += range(int(first) - 1, int(last or first))
+    return [kept_text_note(n, sorted(set(pages[n]))) if n in pages else n for n in out]
+
+
+def _page_list(indices: list[int]) -> str:
+    """``page 3`` / ``pages 1-3, 5`` (1-based)."""
+    runs: list[list[int]] = []
+    for i in sorted(indices):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    text = ", ".join(f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in runs)
+    return ("page " if len(indices) == 1 else "pages ") + text
+
+
+def page_of_pdf_text(text: Any) -> Any:
+    """A result page from a PDF page's own text (:class:`~inkread.io.PdfPageText`): a line per text
+    line PDFium finds, a new paragraph where the gap above a line is 1.5 times its height."""
+    from .result import Line, Page
+
+    lines: list[Line] = []
+    paragraph = 0
+    previous = None
+    for line_text, (x0, y0, x1, y1) in text.lines:
+        if previous is not None and y0 - previous[3] > 1.5 * (y1 - y0):
+            paragraph += 1
+        previous = (x0, y0, x1, y1)
+        lines.append(Line(line_text, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)], 1.0, [], paragraph))
+    return Page(text.index, text.width, text.height, lines, mode="printed", text_source="pdf")
 
 
 def _read_page(page: Any, options: RecognitionOptions) -> Any:
@@ -139,19 +223,27 @@ def _read_page(page: Any, options: RecognitionOptions) -> Any:
     osd = functools.cache(lambda: tesseract.osd(page.image))  # Tesseract's OSD, at most once a page
     variants = script_variants(options.language) if options.engine == "auto" else []
     if variants:
-        script = osd().script if osd() is not None else None
+        found = osd()
+        script = found.script if found is not None else None
         match = next((v for v in variants if v.script == script), None)
         if match is not None:
             log.info("inkread: page %d is in %s script: read as %s", page.index + 1, script, match.name)
             options = options.updated(language=match.code)
     read, seconds = _read_with(page, options, osd)
     if not variants and _reads_as_nothing(read):
-        script = osd().script if osd() is not None else None
+        found = osd()
+        script = found.script if found is not None else None
         asked = options.language.info
         if script and script != asked.script:
-            log.warning("inkread: page %d seems to be written in %s script, but %s (%s) is written in %s: "
-                        "give the page's language (inkread languages lists them)", page.index + 1,
-                        script.capitalize(), asked.name, asked.code, asked.script.capitalize())
+            log.warning(
+                "inkread: page %d seems to be written in %s script, but %s (%s) is written in %s: "
+                "give the page's language (inkread languages lists them)",
+                page.index + 1,
+                script.capitalize(),
+                asked.name,
+                asked.code,
+                asked.script.capitalize(),
+            )
     return read, seconds
 
 
@@ -170,6 +262,8 @@ def _reads_as_nothing(page: Any) -> bool:
 
 #: characters per line-height of line width below which a page is checked for another script
 SPARSE_TEXT = 1.3
+
+
 def _read_with(page: Any, options: RecognitionOptions, osd: Any) -> Any:
     from .backends import backend_for
 

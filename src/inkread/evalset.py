@@ -38,7 +38,7 @@ __all__ = [
 EVAL_DIR_ENV = "INKREAD_EVAL_DIR"
 
 #: Kinds used by the evaluation set's manifest.
-KINDS = ("hw-line", "hw-page", "print-line", "print-page")
+KINDS = ("hw-line", "hw-page", "hw-word", "print-line", "print-page")
 
 #: File extensions considered images when scanning a folder: the batch's (``io.formats.IMAGE_SUFFIXES``).
 IMAGE_EXTENSIONS = IMAGE_SUFFIXES
@@ -59,8 +59,8 @@ class Sample:
 
     @property
     def is_line(self) -> bool:
-        """True for single-line kinds (``*-line``)."""
-        return self.kind.endswith("-line")
+        """True for single-line kinds (``*-line``, ``*-word``)."""
+        return self.kind.endswith(("-line", "-word"))
 
     @property
     def is_handwritten(self) -> bool:
@@ -72,17 +72,16 @@ class Sample:
         return self.gt_path.read_text(encoding="utf-8-sig")
 
 
-def resolve_eval_dir(explicit: str | os.PathLike[str] | None = None, *,
-                     default: str | os.PathLike[str] | None = None) -> Path:
+def resolve_eval_dir(
+    explicit: str | os.PathLike[str] | None = None, *, default: str | os.PathLike[str] | None = None
+) -> Path:
     """The evaluation folder: ``explicit`` if given, else ``$INKREAD_EVAL_DIR``, else ``default``.
 
     Raises ``FileNotFoundError`` when none is given or the chosen folder does not exist.
     """
     chosen = explicit or os.environ.get(EVAL_DIR_ENV) or default
     if not chosen:
-        raise FileNotFoundError(
-            f"no evaluation folder given (pass one, or set ${EVAL_DIR_ENV})"
-        )
+        raise FileNotFoundError(f"no evaluation folder given (pass one, or set ${EVAL_DIR_ENV})")
     path = Path(chosen).expanduser()
     if not path.is_dir():
         raise FileNotFoundError(f"evaluation folder not found: {path}")
@@ -107,9 +106,12 @@ def _images_by_stem(folder: Path) -> dict[str, Path]:
     return found
 
 
-def load_manifest(eval_dir: str | os.PathLike[str], *,
-                  sets: Iterable[str] | str | None = None,
-                  kinds: Iterable[str] | str | None = None) -> list[Sample]:
+def load_manifest(
+    eval_dir: str | os.PathLike[str],
+    *,
+    sets: Iterable[str] | str | None = None,
+    kinds: Iterable[str] | str | None = None,
+) -> list[Sample]:
     """Samples listed in ``<eval_dir>/manifest.tsv`` (or in ``eval_dir`` itself when it is a
     manifest file, named anything, with ``images/`` and ``gt/`` beside it), in manifest order.
 
@@ -163,8 +165,9 @@ def load_manifest(eval_dir: str | os.PathLike[str], *,
     return samples
 
 
-def load_folder(folder: str | os.PathLike[str], *, kind: str = "page", language: str = "en",
-                recursive: bool = True) -> list[Sample]:
+def load_folder(
+    folder: str | os.PathLike[str], *, kind: str = "page", language: str = "en", recursive: bool = True
+) -> list[Sample]:
     """Images in ``folder`` that have a sibling ``<stem>.txt`` ground truth, sorted by path.
 
     Images without a ``.txt`` are skipped. The sample ``id`` is the file stem; its ``set`` is the
@@ -183,17 +186,18 @@ def load_folder(folder: str | os.PathLike[str], *, kind: str = "page", language:
             continue
         relative_parent = image.parent.relative_to(root)
         set_name = relative_parent.as_posix() if relative_parent.parts else root.resolve().name
-        samples.append(
-            Sample(id=image.stem, set=set_name, kind=kind, language=language,
-                   image_path=image, gt_path=gt)
-        )
+        samples.append(Sample(id=image.stem, set=set_name, kind=kind, language=language, image_path=image, gt_path=gt))
     return samples
 
 
-def load_samples(path: str | os.PathLike[str], *,
-                 sets: Iterable[str] | str | None = None,
-                 kinds: Iterable[str] | str | None = None,
-                 folder_kind: str = "page", folder_language: str = "en") -> list[Sample]:
+def load_samples(
+    path: str | os.PathLike[str],
+    *,
+    sets: Iterable[str] | str | None = None,
+    kinds: Iterable[str] | str | None = None,
+    folder_kind: str = "page",
+    folder_language: str = "en",
+) -> list[Sample]:
     """:func:`load_manifest` when ``path`` has a ``manifest.tsv``, else :func:`load_folder`.
 
     For a plain folder, ``sets`` still filters (by sub-folder) and ``kinds`` is ignored: every

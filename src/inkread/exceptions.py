@@ -148,7 +148,7 @@ class OcrCancelledError(OcrException):
     http_status = 409
 
 
-def _rebuild(cls: type, message: str, hint: str | None, state: dict) -> OcrException:
+def _rebuild(cls: type[OcrException], message: str, hint: str | None, state: dict) -> OcrException:
     error = cls.__new__(cls)
     OcrException.__init__(error, message, hint=hint)
     error.__dict__.update(state)

@@ -12,8 +12,19 @@ import traceback
 
 from .exceptions import InputError, OcrException
 
-__all__ = ["DEBUG_ENV", "EXIT_USAGE", "EXIT_INTERNAL", "EXIT_WRITE", "EXIT_INTERRUPTED", "CliError",
-           "OutputError", "Failure", "exit_code_for", "error_line", "debug_enabled"]
+__all__ = [
+    "DEBUG_ENV",
+    "EXIT_USAGE",
+    "EXIT_INTERNAL",
+    "EXIT_WRITE",
+    "EXIT_INTERRUPTED",
+    "CliError",
+    "OutputError",
+    "Failure",
+    "exit_code_for",
+    "error_line",
+    "debug_enabled",
+]
 
 DEBUG_ENV = "INKREAD_DEBUG"
 EXIT_USAGE = 2
@@ -62,11 +73,15 @@ class Failure(Exception):
         return self.line
 
     @classmethod
-    def of(cls, error: BaseException, path: os.PathLike[str] | str | None = None) -> "Failure":
+    def of(cls, error: BaseException, path: os.PathLike[str] | str | None = None) -> Failure:
         if isinstance(error, Failure):
             return error
-        return cls(error_line(error, path), exit_code_for(error), type(error).__name__,
-                   "".join(traceback.format_exception(error)))
+        return cls(
+            error_line(error, path),
+            exit_code_for(error),
+            type(error).__name__,
+            "".join(traceback.format_exception(error)),
+        )
 
 
 def exit_code_for(error: BaseException) -> int:

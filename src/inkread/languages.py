@@ -20,8 +20,15 @@ from enum import Enum
 
 from .exceptions import UnsupportedLanguageError
 
-__all__ = ["Language", "LanguageInfo", "language_info", "supported_languages", "script_variants", "BACKENDS",
-           "RTL_SCRIPTS"]
+__all__ = [
+    "Language",
+    "LanguageInfo",
+    "language_info",
+    "supported_languages",
+    "script_variants",
+    "BACKENDS",
+    "RTL_SCRIPTS",
+]
 
 BACKENDS = ("ppocr", "tesseract")  # every backend, in the order "auto" prefers them
 RTL_SCRIPTS = frozenset({"arabic", "hebrew", "syriac", "thaana"})
@@ -172,8 +179,14 @@ _TESSERACT_TABLE: list[tuple[str, str, str, str, str, str]] = [
     ("YIDDISH", "yi", "Yiddish", "yid", "yid", "hebrew"),
     ("YORUBA", "yo", "Yoruba", "yor", "yor", "latin"),
     ("CHINESE_VERTICAL", "zh-vert", "Chinese (simplified, vertical)", "chi_sim_vert", "chi_sim_vert", "han"),
-    ("CHINESE_TRADITIONAL_VERTICAL", "zh-tw-vert", "Chinese (traditional, vertical)", "chi_tra_vert",
-     "chi_tra_vert", "han"),
+    (
+        "CHINESE_TRADITIONAL_VERTICAL",
+        "zh-tw-vert",
+        "Chinese (traditional, vertical)",
+        "chi_tra_vert",
+        "chi_tra_vert",
+        "han",
+    ),
     ("JAPANESE_VERTICAL", "ja-vert", "Japanese (vertical)", "jpn_vert", "jpn_vert", "japanese"),
     ("KOREAN_VERTICAL", "ko-vert", "Korean (vertical)", "kor_vert", "kor_vert", "hangul"),
 ]
@@ -183,24 +196,79 @@ _PPOCR_TESSERACT: dict[str, str | None] = {"rm": None, "tl": "fil"}
 
 # Extra spellings people use (Aspose-style three-letter names, legacy codes).
 _EXTRA_ALIASES = {
-    "ch": "zh", "zh-cn": "zh", "zh_cn": "zh", "chs": "zh", "chi": "zh", "cht": "zh-tw",
-    "zh_tw": "zh-tw", "chinese_cht": "zh-tw", "japan": "ja", "jp": "ja",
-    "ger": "de", "fre": "fr", "dut": "nl", "cze": "cs", "slo": "sk", "rum": "ro", "wel": "cy",
-    "baq": "eu", "ice": "is", "may": "ms", "alb": "sq", "rs_latin": "sr-latn", "srp": "sr-latn",
-    "sr": "sr-latn", "nob": "no", "nb": "no", "nno": "no", "nn": "no", "fil": "tl",
-    "ltn": "la", "hwt_eng": "en",
+    "ch": "zh",
+    "zh-cn": "zh",
+    "zh_cn": "zh",
+    "chs": "zh",
+    "chi": "zh",
+    "cht": "zh-tw",
+    "zh_tw": "zh-tw",
+    "chinese_cht": "zh-tw",
+    "japan": "ja",
+    "jp": "ja",
+    "ger": "de",
+    "fre": "fr",
+    "dut": "nl",
+    "cze": "cs",
+    "slo": "sk",
+    "rum": "ro",
+    "wel": "cy",
+    "baq": "eu",
+    "ice": "is",
+    "may": "ms",
+    "alb": "sq",
+    "rs_latin": "sr-latn",
+    "srp": "sr-latn",
+    "sr": "sr-latn",
+    "nob": "no",
+    "nb": "no",
+    "nno": "no",
+    "nn": "no",
+    "fil": "tl",
+    "ltn": "la",
+    "hwt_eng": "en",
 }
 
 # Spellings of the Tesseract-only languages (registered after everything above, so no old spelling changes
 # meaning: "sr" and "srp" stay Serbian (Latin), "aze" and "uzb" the Latin-script Azerbaijani and Uzbek).
 _TESSERACT_ALIASES = {
-    "iw": "he", "ji": "yi", "farsi": "fa", "per": "fa", "gre": "el", "arm": "hy", "geo": "ka",
-    "bur": "my", "tib": "bo", "mac": "mk", "sr_cyrl": "sr-cyrl", "az_cyrl": "az-cyrl", "uz_cyrl": "uz-cyrl",
-    "ky": "ky", "kirghiz": "ky", "panjabi": "pa", "odia": "or", "ory": "or", "dhivehi": "dv", "maldivian": "dv",
-    "frisian": "fy", "gaelic": "gd", "haitian": "ht", "kreyol": "ht", "fraktur": "frk", "myanmar": "my",
-    "tonga": "to", "uighur": "ug", "zh_vert": "zh-vert", "ja_vert": "ja-vert", "ko_vert": "ko-vert",
-    "zh-tw_vert": "zh-tw-vert", "zh_tw_vert": "zh-tw-vert",
-    "ukrainan": "uk", "kazah": "kk", "belorussian": "be", "byelorussian": "be",  # Aspose's spellings
+    "iw": "he",
+    "ji": "yi",
+    "farsi": "fa",
+    "per": "fa",
+    "gre": "el",
+    "arm": "hy",
+    "geo": "ka",
+    "bur": "my",
+    "tib": "bo",
+    "mac": "mk",
+    "sr_cyrl": "sr-cyrl",
+    "az_cyrl": "az-cyrl",
+    "uz_cyrl": "uz-cyrl",
+    "ky": "ky",
+    "kirghiz": "ky",
+    "panjabi": "pa",
+    "odia": "or",
+    "ory": "or",
+    "dhivehi": "dv",
+    "maldivian": "dv",
+    "frisian": "fy",
+    "gaelic": "gd",
+    "haitian": "ht",
+    "kreyol": "ht",
+    "fraktur": "frk",
+    "myanmar": "my",
+    "tonga": "to",
+    "uighur": "ug",
+    "zh_vert": "zh-vert",
+    "ja_vert": "ja-vert",
+    "ko_vert": "ko-vert",
+    "zh-tw_vert": "zh-tw-vert",
+    "zh_tw_vert": "zh-tw-vert",
+    "ukrainan": "uk",
+    "kazah": "kk",
+    "belorussian": "be",
+    "byelorussian": "be",  # Aspose's spellings
 }
 
 
@@ -373,7 +441,7 @@ class Language(str, Enum):
         return self.info.name
 
     @classmethod
-    def parse(cls, value: "Language | str") -> "Language":
+    def parse(cls, value: Language | str) -> Language:
         """Resolve a member, code, name or alias; raise UnsupportedLanguageError otherwise.
 
         >>> Language.parse("French") is Language.FRENCH
@@ -386,30 +454,49 @@ class Language(str, Enum):
         key = value.strip().lower().replace(" ", "_")
         code = _LOOKUP.get(key)
         if code is None:
-            raise UnsupportedLanguageError(
-                f"language {value!r} is not supported",
-                hint="supported: " + ", ".join(f"{i.code} ({i.name})" for i in _INFO.values()),
-            )
+            raise UnsupportedLanguageError(f"language {value!r} is not supported", hint=_closest_hint(key))
         return cls(code)
+
+
+def _closest_hint(key: str) -> str:
+    """The hint for an unknown language: the closest codes and names (not every language on one line)."""
+    import difflib
+
+    found: list[str] = []
+    for match in difflib.get_close_matches(key, list(_LOOKUP), n=12, cutoff=0.6):
+        if _LOOKUP[match] not in found:
+            found.append(_LOOKUP[match])
+    listing = f"'inkread languages' lists all {len(_INFO)}"
+    if not found:
+        return listing
+    close = ", ".join(f"{code} ({_INFO[code].name})" for code in found[:3])
+    return f"did you mean {close}? {listing}"
 
 
 def _ppocr_info(code: str, name: str, iso3: str, script: str, rkey: str) -> LanguageInfo:
     tess = _PPOCR_TESSERACT.get(code, iso3)
-    return LanguageInfo(code=code, name=name, iso3=iso3, script=script, rapidocr=rkey, tesseract=tess,
-                        backends=("ppocr", "tesseract") if tess else ("ppocr",))
+    return LanguageInfo(
+        code=code,
+        name=name,
+        iso3=iso3,
+        script=script,
+        rapidocr=rkey,
+        tesseract=tess,
+        backends=("ppocr", "tesseract") if tess else ("ppocr",),
+    )
 
 
 _INFO: dict[str, LanguageInfo] = {
     code: _ppocr_info(code, name, iso3, script, rkey) for _member, code, name, iso3, script, rkey in _TABLE
 }
 for _member, _code, _name, _iso3, _tess, _script in _TESSERACT_TABLE:
-    _INFO[_code] = LanguageInfo(code=_code, name=_name, iso3=_iso3, script=_script, rapidocr="",
-                                tesseract=_tess, backends=("tesseract",))
+    _INFO[_code] = LanguageInfo(
+        code=_code, name=_name, iso3=_iso3, script=_script, rapidocr="", tesseract=_tess, backends=("tesseract",)
+    )
 
 _LOOKUP: dict[str, str] = {}
 for _member, _code, _name, _iso3, _script, _rkey in _TABLE:
-    for _alias in (_code, _member.lower(), _name.lower().replace(" ", "_"), _iso3, _rkey,
-                   _name.split(" (")[0].lower()):
+    for _alias in (_code, _member.lower(), _name.lower().replace(" ", "_"), _iso3, _rkey, _name.split(" (")[0].lower()):
         _LOOKUP.setdefault(_alias, _code)
 for _alias, _code in _EXTRA_ALIASES.items():
     _LOOKUP.setdefault(_alias, _code)
@@ -417,8 +504,15 @@ for _code, _info in _INFO.items():  # Tesseract's names for the PP-OCRv6 languag
     if _info.tesseract:
         _LOOKUP.setdefault(_info.tesseract, _code)
 for _member, _code, _name, _iso3, _tess, _script in _TESSERACT_TABLE:
-    for _alias in (_code, _member.lower(), _name.lower().replace(" ", "_"), _iso3, _tess,
-                   _code.replace("-", "_"), _name.split(" (")[0].lower().replace(" ", "_")):
+    for _alias in (
+        _code,
+        _member.lower(),
+        _name.lower().replace(" ", "_"),
+        _iso3,
+        _tess,
+        _code.replace("-", "_"),
+        _name.split(" (")[0].lower().replace(" ", "_"),
+    ):
         _LOOKUP.setdefault(_alias, _code)
 for _alias, _code in _TESSERACT_ALIASES.items():
     _LOOKUP.setdefault(_alias, _code)
@@ -435,7 +529,7 @@ def supported_languages() -> list[LanguageInfo]:
     return list(_INFO.values())
 
 
-def script_variants(language: "Language | str") -> list[LanguageInfo]:
+def script_variants(language: Language | str) -> list[LanguageInfo]:
     """The same language written in other scripts (Serbian Latin <-> Cyrillic, Azerbaijani, Uzbek)."""
     info = Language.parse(language).info
     base = info.code.split("-")[0]

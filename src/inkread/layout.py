@@ -60,8 +60,7 @@ def _as_quads(boxes: np.ndarray) -> np.ndarray:
         return arr.reshape(0, 4, 2)
     if arr.ndim == 2:
         x0, y0, x1, y1 = arr.T
-        return np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
-                         np.stack([x0, y1], 1)], 1)
+        return np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1), np.stack([x0, y1], 1)], 1)
     return arr.reshape(-1, 4, 2)
 
 
@@ -119,8 +118,9 @@ def group_lines(boxes: np.ndarray, params: LayoutParams = LayoutParams()) -> lis
     return _split_far_fragments(groups, axis, med_h, params)
 
 
-def _split_far_fragments(groups: list[LineGroup], boxes: np.ndarray, med_h: float,
-                         params: LayoutParams) -> list[LineGroup]:
+def _split_far_fragments(
+    groups: list[LineGroup], boxes: np.ndarray, med_h: float, params: LayoutParams
+) -> list[LineGroup]:
     """Keep table rows joined, but split a line at a gutter that other lines respect (columns)."""
     if len(groups) < 4:
         return groups
@@ -136,15 +136,22 @@ def _split_far_fragments(groups: list[LineGroup], boxes: np.ndarray, med_h: floa
             gap_lo, gap_hi = boxes[a][2], boxes[b][0]
             gap = gap_hi - gap_lo
             h = max(1.0, min(boxes[a][3] - boxes[a][1], boxes[b][3] - boxes[b][1]))
-            if (gap > params.max_h_gap * max(h, 0.7 * med_h) and _is_gutter(cover, gap_lo, gap_hi, crossing)
-                    and _sides(boxes[near], gap_lo, gap_hi) and _columns_not_table(boxes, gap_lo, gap_hi)):
+            if (
+                gap > params.max_h_gap * max(h, 0.7 * med_h)
+                and _is_gutter(cover, gap_lo, gap_hi, crossing)
+                and _sides(boxes[near], gap_lo, gap_hi)
+                and _columns_not_table(boxes, gap_lo, gap_hi)
+            ):
                 parts.append([b])
             else:
                 parts[-1].append(b)
         for members in parts:
             sub = boxes[members]
-            out.append(LineGroup(members=members,
-                                 box=np.array([sub[:, 0].min(), sub[:, 1].min(), sub[:, 2].max(), sub[:, 3].max()])))
+            out.append(
+                LineGroup(
+                    members=members, box=np.array([sub[:, 0].min(), sub[:, 1].min(), sub[:, 2].max(), sub[:, 3].max()])
+                )
+            )
     return out
 
 
@@ -299,8 +306,11 @@ def assign_paragraphs(ordered: list[LineGroup], params: LayoutParams = LayoutPar
     if not ordered:
         return []
     centres = [(g.box[1] + g.box[3]) / 2 for g in ordered]
-    pitches = [b - a for (a, ga), (b, gb) in zip(zip(centres, ordered), zip(centres[1:], ordered[1:]))
-               if ga.column == gb.column and b > a]
+    pitches = [
+        b - a
+        for (a, ga), (b, gb) in zip(zip(centres, ordered), zip(centres[1:], ordered[1:]))
+        if ga.column == gb.column and b > a
+    ]
     med_h = float(np.median([g.height for g in ordered])) or 1.0
     # The lower quartile, not the median: in a short note half the gaps may be paragraph gaps.
     # Never more than 2 line heights: when every gap is a blank line, the pitches alone cannot tell.

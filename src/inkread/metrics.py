@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Hashable, Sequence
+from types import ModuleType
 from typing import Any
 
 __all__ = [
@@ -29,13 +30,15 @@ __all__ = [
     "score",
 ]
 
+_rf_levenshtein: ModuleType | None
 try:  # optional accelerator
     from rapidfuzz.distance import Levenshtein as _rf_levenshtein
 except ImportError:  # pragma: no cover - exercised when rapidfuzz is absent
     _rf_levenshtein = None
 
 #: Sets of the evaluation set whose ground truth is scored case-insensitively.
-CASEFOLD_SETS = frozenset({"sroie"})
+# sroie: upper-case receipts; names: capital-letter names, scored upper-cased (the eval README)
+CASEFOLD_SETS = frozenset({"sroie", "names"})
 
 
 def normalize_text(text: str, *, casefold: bool = False) -> str:
@@ -92,10 +95,7 @@ def cer(reference: str, hypothesis: str, *, casefold: bool = False) -> float:
     An empty reference gives 0.0 for an empty hypothesis and 1.0 otherwise. The rate can exceed
     1.0 when the hypothesis is much longer than the reference.
     """
-    return _rate(
-        normalize_text(reference, casefold=casefold),
-        normalize_text(hypothesis, casefold=casefold),
-    )
+    return _rate(normalize_text(reference, casefold=casefold), normalize_text(hypothesis, casefold=casefold))
 
 
 def _words(text: str, casefold: bool) -> list[str]:
@@ -128,11 +128,7 @@ def _align_lines(ref: list[str], hyp: list[str], costs: list[list[float]]) -> li
         dp[0][j] = float(j)
     for i in range(1, n + 1):
         for j in range(1, m + 1):
-            dp[i][j] = min(
-                dp[i - 1][j - 1] + min(1.0, costs[i - 1][j - 1]),
-                dp[i - 1][j] + 1.0,
-                dp[i][j - 1] + 1.0,
-            )
+            dp[i][j] = min(dp[i - 1][j - 1] + min(1.0, costs[i - 1][j - 1]), dp[i - 1][j] + 1.0, dp[i][j - 1] + 1.0)
     ops: list[float] = []
     i, j = n, m
     eps = 1e-12
@@ -194,22 +190,17 @@ def line_structure(reference: str, hypothesis: str, *, casefold: bool = False) -
         ops = _align_lines(ref, hyp, costs)
         line_cer = sum(ops) / len(ops)
 
-    return {
-        "ref_lines": n,
-        "hyp_lines": m,
-        "count_match": count_match,
-        "order_ok": order_ok,
-        "line_cer": line_cer,
-    }
+    return {"ref_lines": n, "hyp_lines": m, "count_match": count_match, "order_ok": order_ok, "line_cer": line_cer}
 
 
 def casefold_for_set(set_name: str | None) -> bool:
     """Whether a set of the evaluation set is scored case-insensitively (``sroie``)."""
-    return bool(set_name) and set_name.strip().lower() in CASEFOLD_SETS
+    return bool(set_name and set_name.strip().lower() in CASEFOLD_SETS)
 
 
-def score(reference: str, hypothesis: str, *, set_name: str | None = None,
-          casefold: bool | None = None) -> dict[str, Any]:
+def score(
+    reference: str, hypothesis: str, *, set_name: str | None = None, casefold: bool | None = None
+) -> dict[str, Any]:
     """All metrics for one sample: ``cer``, ``wer`` and the keys of :func:`line_structure`.
 
     ``casefold`` defaults to :func:`casefold_for_set` of ``set_name``.

@@ -11,8 +11,20 @@ from typing import Any
 from .exceptions import InvalidOptionError, OcrException, PageSelectionError
 from .languages import Language
 
-__all__ = ["RecognitionMode", "Toggle", "PreprocessOptions", "RecognitionOptions", "ENGINES", "parse_engine",
-           "MAX_PAGES_DEFAULT", "MAX_PIXELS_DEFAULT", "PDF_DPI_DEFAULT", "OPTION_NAMES", "parse_page_range"]
+__all__ = [
+    "RecognitionMode",
+    "Toggle",
+    "PreprocessOptions",
+    "RecognitionOptions",
+    "ENGINES",
+    "parse_engine",
+    "MAX_PAGES_DEFAULT",
+    "MAX_PIXELS_DEFAULT",
+    "PDF_DPI_DEFAULT",
+    "OPTION_NAMES",
+    "parse_page_range",
+    "EXISTING_TEXT",
+]
 
 #: the resolution PDF pages are rendered at, and images without one are taken to have
 PDF_DPI_DEFAULT = 300
@@ -25,8 +37,16 @@ MAX_PAGES_DEFAULT = 500
 
 # Which backend reads: "auto" picks per language (PP-OCRv6 where it reads the language, else Tesseract).
 ENGINES = ("auto", "ppocr", "tesseract")
-_ENGINE_ALIASES = {"pp-ocrv6": "ppocr", "ppocrv6": "ppocr", "pp-ocr": "ppocr", "paddle": "ppocr",
-                   "paddleocr": "ppocr", "tess": "tesseract", "": "auto", "default": "auto"}
+_ENGINE_ALIASES = {
+    "pp-ocrv6": "ppocr",
+    "ppocrv6": "ppocr",
+    "pp-ocr": "ppocr",
+    "paddle": "ppocr",
+    "paddleocr": "ppocr",
+    "tess": "tesseract",
+    "": "auto",
+    "default": "auto",
+}
 
 
 def parse_engine(value: str | None) -> str:
@@ -46,7 +66,7 @@ class RecognitionMode(str, Enum):
     HANDWRITTEN = "handwritten"
 
     @classmethod
-    def parse(cls, value: "RecognitionMode | str") -> "RecognitionMode":
+    def parse(cls, value: RecognitionMode | str) -> RecognitionMode:
         if isinstance(value, RecognitionMode):
             return value
         key = str(value).strip().lower()
@@ -68,7 +88,7 @@ class Toggle(str, Enum):
     OFF = "off"
 
     @classmethod
-    def parse(cls, value: "Toggle | bool | str | None") -> "Toggle":
+    def parse(cls, value: Toggle | bool | str | None) -> Toggle:
         if isinstance(value, Toggle):
             return value
         if value is None:
@@ -115,6 +135,22 @@ def parse_rotate(value: object) -> str:
     return str(degrees)
 
 
+#: what ``existing_text`` takes (OCRmyPDF's --skip-text, --force-ocr, --redo-ocr)
+EXISTING_TEXT = ("skip", "force", "redo")
+
+
+def parse_existing_text(value: object) -> str:
+    """``existing_text``: ``"skip"``, ``"force"`` or ``"redo"`` (also ``"skip-text"``, ``"force-ocr"``,
+    ``"redo-ocr"``, as OCRmyPDF's options are named)."""
+    text = str(value).strip().lower().replace("_", "-")
+    text = {"skip-text": "skip", "force-ocr": "force", "redo-ocr": "redo"}.get(text, text)
+    if text not in EXISTING_TEXT:
+        raise InvalidOptionError(
+            f"bad existing_text value {value!r}", hint="use skip (skip-text), force (force-ocr) or redo (redo-ocr)"
+        )
+    return text
+
+
 def _limit(value: Any, name: str, kind: type) -> Any:
     """A positive, finite ``kind`` (int or float), or an :class:`OcrException` naming ``name``."""
     try:
@@ -141,8 +177,13 @@ class RecognitionOptions:
     rotate: str = "auto"  # "auto": decide each page's orientation; "0"/"90"/"180"/"270": turn it so
     max_pages: int = MAX_PAGES_DEFAULT  # a document with more pages (selected) is refused before reading
     time_limit: float | None = None  # seconds for one document; past it, reading stops between pages
+    # a PDF page with text of its own: "skip" keeps its text and does not read it, "force" reads its
+    # pixels and replaces its text, "redo" reads it again when its text is an earlier OCR layer only
+    # (OCRmyPDF's --skip-text, --force-ocr, --redo-ocr)
+    existing_text: str = "skip"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "existing_text", parse_existing_text(self.existing_text))
         object.__setattr__(self, "rotate", parse_rotate(self.rotate))
         object.__setattr__(self, "max_pages", _limit(self.max_pages, "max_pages", int))
         if self.time_limit is not None:
@@ -155,7 +196,7 @@ class RecognitionOptions:
         if isinstance(self.preprocess, dict):
             object.__setattr__(self, "preprocess", PreprocessOptions(**self.preprocess))
 
-    def updated(self, **changes: Any) -> "RecognitionOptions":
+    def updated(self, **changes: Any) -> RecognitionOptions:
         """A copy with ``changes``; preprocessing switches may be given by name (``binarize=True``)."""
         pre_names = {f.name for f in fields(PreprocessOptions)}
         pre_changes = {k: changes.pop(k) for k in list(changes) if k in pre_names}
@@ -169,9 +210,15 @@ class RecognitionOptions:
         return replace(self, **changes)
 
     @classmethod
-    def from_fields(cls, given: Mapping[str, Any], *, base: "RecognitionOptions | None" = None,
-                    first_page: int = 1, most: Mapping[str, int] | None = None,
-                    where: str = "") -> "RecognitionOptions":
+    def from_fields(
+        cls,
+        given: Mapping[str, Any],
+        *,
+        base: RecognitionOptions | None = None,
+        first_page: int = 1,
+        most: Mapping[str, int] | None = None,
+        where: str = "",
+    ) -> RecognitionOptions:
         """Options from loosely typed values, the one parser behind the CLI, the service's form fields
         and ``options`` object, and the Aspose routes: text (``"true"``, ``"300"``, ``"1-3,5"``),
         JSON values or Python ones. A value of None or ``""`` is not given; preprocessing switches come
@@ -183,8 +230,10 @@ class RecognitionOptions:
         prefixed by ``where``; a text that names nothing (``mode="fancy"``) what the options raise."""
         unknown = sorted(str(k) for k in given if k not in OPTION_NAMES)
         if unknown:
-            raise InvalidOptionError(f"unknown option(s): {', '.join(unknown)}",
-                                     hint="options are: " + ", ".join(sorted(OPTION_NAMES - set(_ALIASES))))
+            raise InvalidOptionError(
+                f"unknown option(s): {', '.join(unknown)}",
+                hint="options are: " + ", ".join(sorted(OPTION_NAMES - set(_ALIASES))),
+            )
         changes: dict[str, Any] = {}
         # name -> (value, the name it was given under); an alias gives way to the full name
         values = {_ALIASES[k]: (v, k) for k, v in given.items() if not _blank(v) and k in _ALIASES}
@@ -202,7 +251,11 @@ class RecognitionOptions:
                 changes[key] = value if isinstance(value, bool) else _text(value, name)
             elif key in ("mode", "language"):
                 changes[key] = value if isinstance(value, Enum) else _text(value, name)
-            elif key in ("engine", "rotate"):  # any plain value: the options parse it (90, "90", "off")
+            elif key in (
+                "engine",
+                "rotate",
+                "existing_text",
+            ):  # any plain value: the options parse it (90, "90", "off")
                 changes[key] = _plain(value, name)
             elif key == "time_limit":
                 changes[key] = _seconds(value, name)
@@ -249,17 +302,11 @@ def parse_page_range(spec: str) -> list[int]:
             raise PageSelectionError(f"bad page range {spec!r}: cannot read {text!r}", hint=usage)
         first, last = int(bounds[0]), int(bounds[-1])
         if first < 1:
-            raise PageSelectionError(
-                f"bad page range {spec!r}: pages are numbered from 1, not 0", hint=usage
-            )
+            raise PageSelectionError(f"bad page range {spec!r}: pages are numbered from 1, not 0", hint=usage)
         if last < first:
-            raise PageSelectionError(
-                f"bad page range {spec!r}: {text!r} runs backwards", hint=f"write {last}-{first}"
-            )
+            raise PageSelectionError(f"bad page range {spec!r}: {text!r} runs backwards", hint=f"write {last}-{first}")
         if last > limit:
-            raise PageSelectionError(
-                f"bad page range {spec!r}: page numbers above {limit:,} are not supported"
-            )
+            raise PageSelectionError(f"bad page range {spec!r}: page numbers above {limit:,} are not supported")
         selected.update(range(first - 1, last))
     return sorted(selected)
 
@@ -271,8 +318,7 @@ _ALIASES = {"lang": "language", "dpi": "pdf_dpi"}
 _DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(RecognitionOptions)}
 #: every name :meth:`RecognitionOptions.from_fields` takes
 OPTION_NAMES = frozenset(_DEFAULTS) | frozenset(_TOGGLES) | frozenset(_ALIASES)
-_BOOL_TEXT = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
-              "off": False}
+_BOOL_TEXT = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 
 def _blank(value: Any) -> bool:

@@ -29,8 +29,17 @@ import numpy as np
 from .options import parse_rotate
 from .result import Page
 
-__all__ = ["ROTATIONS", "turn", "map_back", "map_forward", "turned_back", "line_direction", "page_rotation",
-           "Orientation", "parse_rotate"]
+__all__ = [
+    "ROTATIONS",
+    "turn",
+    "map_back",
+    "map_forward",
+    "turned_back",
+    "line_direction",
+    "page_rotation",
+    "Orientation",
+    "parse_rotate",
+]
 
 ROTATIONS = (0, 90, 180, 270)
 _NP_K = {0: 0, 90: -1, 180: 2, 270: 1}  # np.rot90's k (counter-clockwise quarter turns)
@@ -49,7 +58,9 @@ SAMPLE = 8
 #: an image with fewer text boxes than FIRST (a line crop, a label) is little evidence, and images come
 #: upright far more often than not: it is turned only by a clear margin (MARGIN) over its reading as
 #: it came, and lines that clearly run across are not tried sideways. (Turned over on a coin flip,
-#: 7 of the dev set's 137 upright hw-line crops were read upside down: CER 0.253 -> 0.274.)
+#: 7 of the dev set's 137 upright hw-line crops were read upside down: CER 0.253 -> 0.274.) Nor is
+#: it turned unless its turned reading also reads more as words (``wordlike``): capitals and digits
+#: turned over are capitals and digits too, read confidently ('SOLA' as '1105', 'FERET' as 'F R').
 
 
 def turn(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -112,20 +123,29 @@ def line_direction(quads: list[np.ndarray]) -> tuple[bool, float, list[np.ndarra
 def turned_back(page: Page, rotation: int, width: int, height: int) -> Page:
     """``page``, read from the image turned ``rotation`` degrees clockwise, on the ``width`` x
     ``height`` image as it came: its boxes mapped back, its ``rotation`` said."""
+
     def back(poly):
         return [(float(x), float(y)) for x, y in map_back(np.array(poly), rotation, width, height)]
 
-    lines = [replace(line, bbox=back(line.bbox), words=[replace(w, bbox=back(w.bbox)) for w in line.words])
-             for line in page.lines]
-    return replace(page, width=width, height=height, lines=lines, rotation=rotation,
-                   unread=[back(region) for region in page.unread])
+    lines = [
+        replace(line, bbox=back(line.bbox), words=[replace(w, bbox=back(w.bbox)) for w in line.words])
+        for line in page.lines
+    ]
+    return replace(
+        page,
+        width=width,
+        height=height,
+        lines=lines,
+        rotation=rotation,
+        unread=[back(region) for region in page.unread],
+    )
 
 
 def _crop(image: np.ndarray, q: np.ndarray) -> np.ndarray:
     x0, y0 = np.floor(q.min(axis=0)).astype(int)
     x1, y1 = np.ceil(q.max(axis=0)).astype(int)
     h, w = image.shape[:2]
-    return image[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    return image[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
 
 
 def _segment(crop: np.ndarray, aspect: float = 12.0) -> np.ndarray:
@@ -139,8 +159,11 @@ def _segment(crop: np.ndarray, aspect: float = 12.0) -> np.ndarray:
     return crop[:, x0 : x0 + keep]
 
 
-def _score(crops: list[np.ndarray], read: Callable[[list[np.ndarray]], list[float]],
-           upright: Callable[[list[np.ndarray]], list[float]] | None) -> tuple[float, float]:
+def _score(
+    crops: list[np.ndarray],
+    read: Callable[[list[np.ndarray]], list[float]],
+    upright: Callable[[list[np.ndarray]], list[float]] | None,
+) -> tuple[float, float]:
     """How well ``crops`` read as they are and turned 180 degrees: the recogniser's mean confidence
     plus half the line classifier's probability that they are that way up, weighted by width."""
     if not crops:
@@ -151,26 +174,34 @@ def _score(crops: list[np.ndarray], read: Callable[[list[np.ndarray]], list[floa
         p = np.array(upright(crops), dtype=np.float64)
         both = both + CLS_WEIGHT * np.concatenate([p, 1.0 - p])
     weights = np.array([c.shape[1] for c in crops], dtype=np.float64)
-    a, b = both[: len(crops)], both[len(crops):]
+    a, b = both[: len(crops)], both[len(crops) :]
     return float((a * weights).sum() / weights.sum()), float((b * weights).sum() / weights.sum())
 
 
-def page_rotation(image: np.ndarray, quads: list[np.ndarray], read: Callable[[list[np.ndarray]], list[float]],
-                  detect: Callable[[np.ndarray], list[np.ndarray]],
-                  upright: Callable[[list[np.ndarray]], list[float]] | None = None) -> Orientation:
+def page_rotation(
+    image: np.ndarray,
+    quads: list[np.ndarray],
+    read: Callable[[list[np.ndarray]], list[float]],
+    detect: Callable[[np.ndarray], list[np.ndarray]],
+    upright: Callable[[list[np.ndarray]], list[float]] | None = None,
+    wordlike: Callable[[list[np.ndarray]], float] | None = None,
+) -> Orientation:
     """How far to turn ``image`` clockwise to read it (see the module's docstring).
 
     ``quads``: the detector's boxes on ``image``; ``read(crops)``: a confidence in [0, 1] per line
     crop (the recogniser's); ``detect(image)``: boxes on another image (used only when the first
     direction is not sure); ``upright(crops)``: the line classifier's probability that each crop
-    is upright (not turned over), or ``None``.
+    is upright (not turned over), or ``None``; ``wordlike(crops)``: how much the crops' readings
+    read as words of the language (0..1), or ``None``: an image of little text is turned only to a
+    rotation that reads more as words than the image as it came.
     """
     sideways, share, wide, tall = line_direction(quads)
     scores: dict[int, float] = {}
+    crops_at: dict[int, list[np.ndarray]] = {}  # the crops read under each rotation tried
     few = len(quads) < FIRST
 
     def clear(base: int) -> bool:
-        best = max((base, (base + 180) % 360), key=scores.get)
+        best = max((base, (base + 180) % 360), key=scores.__getitem__)
         margin = abs(scores[(best + 180) % 360] - scores[best])
         return share >= CLEAR_SHARE and scores[best] >= SURE and margin >= MARGIN
 
@@ -179,6 +210,8 @@ def page_rotation(image: np.ndarray, quads: list[np.ndarray], read: Callable[[li
         as_is, flipped = _score(crops, read, upright)
         scores[base] = as_is
         scores[(base + 180) % 360] = flipped
+        crops_at[base] = crops
+        crops_at[(base + 180) % 360] = [np.ascontiguousarray(c[::-1, ::-1]) for c in crops]
 
     if sideways:  # boxes up the page: turn it a quarter clockwise, the lines then run across
         h, w = image.shape[:2]
@@ -188,14 +221,17 @@ def page_rotation(image: np.ndarray, quads: list[np.ndarray], read: Callable[[li
     try_direction(img, boxes, base, FIRST)  # a few lines settle most pages
     if not clear(base) and len(boxes) > FIRST:
         try_direction(img, boxes, base)
-    best = max(scores, key=scores.get)
+    best = max(scores, key=scores.__getitem__)
     if not clear(base) and not (few and share >= CLEAR_SHARE):
         other = turn(image, 0 if sideways else 90)
         boxes = _elongated(quads if sideways else detect(other))[0]
         try_direction(other, boxes, 0 if sideways else 90)
-        best = max(scores, key=scores.get)
+        best = max(scores, key=scores.__getitem__)
     if best != 0 and scores[best] - scores.get(0, 0.0) < (MARGIN if few else 0.02):
         best = 0  # a tie (for little text: no clear win): leave the image as it came
+    if few and best != 0 and wordlike is not None and 0 in crops_at:
+        if wordlike(crops_at[best]) <= wordlike(crops_at[0]):
+            best = 0  # read more confidently turned, but not more as words: as it came
     runner_up = max((v for k, v in scores.items() if k != best), default=0.0)
     return Orientation(best, scores[best], runner_up, tuple(sorted(scores)))
 

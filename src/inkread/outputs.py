@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .batch import InputFile, same_file
 from .exceptions import OcrException
@@ -75,9 +76,17 @@ class Namer:
 class Sink:
     """Results in one format, to stdout (``target=None``), one file, or a folder (``folder=``)."""
 
-    def __init__(self, fmt: str, *, multi: bool, target: Path | None = None, folder: Path | None = None,
-                 pdf_dpi: float = PDF_DPI_DEFAULT, out: Callable[[str], None] | None = None,
-                 image_dpi: float | None = None) -> None:
+    def __init__(
+        self,
+        fmt: str,
+        *,
+        multi: bool,
+        target: Path | None = None,
+        folder: Path | None = None,
+        pdf_dpi: float = PDF_DPI_DEFAULT,
+        out: Callable[[str], None] | None = None,
+        image_dpi: float | None = None,
+    ) -> None:
         self.fmt = fmt
         self.multi = multi
         self.target = target
@@ -138,6 +147,7 @@ class Sink:
         path = f.path
         if self.folder is not None:
             target = self.target_for(f)
+            assert target is not None  # a folder sink names every input's file
             self._names.pop(f.path, None)
             write_atomic(target, render(self.fmt, result, path, self.pdf_dpi, self.image_dpi))
             self.count += 1
@@ -199,6 +209,7 @@ class Sink:
             if self.pdf is None:
                 f, result = self.first
                 data = render("pdf", result, f.path, self.pdf_dpi, self.image_dpi)
+                assert isinstance(data, bytes)  # a PDF renders as bytes
             else:
                 data = self.pdf.to_bytes()
             if self.target is None:  # -o - : the PDF's bytes on stdout

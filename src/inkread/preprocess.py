@@ -35,10 +35,10 @@ class Transform:
     matrix: np.ndarray  # 2 x 3
 
     @classmethod
-    def identity(cls) -> "Transform":
+    def identity(cls) -> Transform:
         return cls(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
 
-    def then(self, inner: "Transform") -> "Transform":
+    def then(self, inner: Transform) -> Transform:
         """Compose: ``inner`` maps a newer image to this one's input space, then self maps to original."""
         a = np.vstack([self.matrix, [0, 0, 1]])
         b = np.vstack([inner.matrix, [0, 0, 1]])
@@ -62,7 +62,7 @@ def needs_contrast(image: np.ndarray) -> bool:
     percentile spread under 110) also fired on sparse receipts, whose 2nd percentile is paper.
     """
     gray = to_gray(image)
-    ink, paper = np.percentile(gray[:: 4, :: 4], [0.5, 50])
+    ink, paper = np.percentile(gray[::4, ::4], [0.5, 50])
     return (paper - ink) < 50
 
 
@@ -102,7 +102,7 @@ def rotate(image: np.ndarray, angle_deg: float) -> tuple[np.ndarray, Transform]:
     nw, nh = int(h * sin + w * cos + 0.5), int(h * cos + w * sin + 0.5)
     m[0, 2] += nw / 2 - w / 2
     m[1, 2] += nh / 2 - h / 2
-    fill = tuple(int(v) for v in np.median(image[:: 8, :: 8].reshape(-1, image.shape[2]), axis=0))
+    fill = tuple(int(v) for v in np.median(image[::8, ::8].reshape(-1, image.shape[2]), axis=0))
     out = cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=fill)
     inverse = cv2.invertAffineTransform(m)
     return out, Transform(inverse)
@@ -132,7 +132,9 @@ def skew_angle(boxes: list[np.ndarray]) -> float:
     return float(np.asarray(angles)[order][np.searchsorted(cum, cum[-1] / 2)])
 
 
-def prepare(image: np.ndarray, options: PreprocessOptions, *, small_text: bool = False) -> tuple[np.ndarray, Transform, list[str]]:
+def prepare(
+    image: np.ndarray, options: PreprocessOptions, *, small_text: bool = False
+) -> tuple[np.ndarray, Transform, list[str]]:
     """Apply the pixel-level steps (upscale, contrast, denoise, binarise) the options ask for.
 
     Deskew needs the detector, so the engine does it. Returns the image, the transform back to the

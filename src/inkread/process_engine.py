@@ -11,7 +11,7 @@ from typing import Any
 
 from .options import RecognitionOptions
 from .result import OcrResult
-from .runner import _WORKER, _init_worker, threads_per_worker
+from .workers import _WORKER, _init_worker, threads_per_worker
 
 __all__ = ["ProcessEngine"]
 
@@ -35,12 +35,13 @@ class _SharedFlagToken:
         self.local.check()
 
 
-def _worker_recognize(source: Any, options: dict[str, Any], slot: int = -1, seconds_left: float | None = None,
-                      budget: str = "") -> OcrResult:
+def _worker_recognize(
+    source: Any, options: dict[str, Any], slot: int = -1, seconds_left: float | None = None, budget: str = ""
+) -> OcrResult:
     from .cancel import running
 
     token = _SharedFlagToken(_WORKER["flags"], slot, seconds_left, budget)
-    with running(token):  # type: ignore[arg-type] - it has the one method check() calls
+    with running(token):  # type: ignore[arg-type]  # it has the one method check() calls
         return _WORKER["engine"].recognize(source, **options)
 
 
@@ -76,8 +77,9 @@ class ProcessEngine:
         self._flags = context.RawArray("b", self.SLOTS)
         self._free = list(range(self.SLOTS))
         self._lock = threading.Lock()
-        self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=context,
-                                        initializer=_init_engine_worker, initargs=(threads, self._flags))
+        self.pool = ProcessPoolExecutor(
+            max_workers=processes, mp_context=context, initializer=_init_engine_worker, initargs=(threads, self._flags)
+        )
 
     def recognize(self, source: Any, **options: Any) -> OcrResult:
         from concurrent.futures import TimeoutError as FutureTimeout

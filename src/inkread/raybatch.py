@@ -30,7 +30,7 @@ from typing import Any
 from .exceptions import MissingDependencyError
 from .failure import Failure
 from .options import RecognitionOptions
-from .runner import PageOutcome, PageTask, read_page, threads_per_worker
+from .workers import PageOutcome, PageTask, read_page, threads_per_worker
 
 __all__ = ["RayRunner", "PageReader", "CPUS_PER_ACTOR"]
 
@@ -103,13 +103,20 @@ class RayRunner:
             said = io.StringIO()
             try:
                 with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
-                    ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                             configure_logging=False, logging_level="ERROR")
+                    ray.init(
+                        address=address,
+                        include_dashboard=False,
+                        log_to_driver=False,
+                        configure_logging=False,
+                        logging_level="ERROR",
+                    )
             except Exception as error:
                 from .exceptions import ServiceUnavailableError
 
-                raise ServiceUnavailableError(f"cannot start or join Ray at {address or 'a local instance'}: "
-                                              f"{error}", hint=said.getvalue().strip()[-300:] or None) from error
+                raise ServiceUnavailableError(
+                    f"cannot start or join Ray at {address or 'a local instance'}: {error}",
+                    hint=said.getvalue().strip()[-300:] or None,
+                ) from error
             self.started = True
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = False  # inkread draws its own bar, in pages
@@ -133,8 +140,13 @@ class RayRunner:
                 # from a class kept in the object store, which Ray's core worker warns about on stderr
                 # for every actor; Ray 2.60 marks the keyword deprecated (pyproject pins ray < 2.64)
                 warnings.simplefilter("ignore", DeprecationWarning)
-                ds = ds.map_batches(_reader_class(self.options, self.threads), batch_size=1, compute=actors,
-                                    num_cpus=CPUS_PER_ACTOR, max_restarts=0)
+                ds = ds.map_batches(
+                    _reader_class(self.options, self.threads),
+                    batch_size=1,
+                    compute=actors,
+                    num_cpus=CPUS_PER_ACTOR,
+                    max_restarts=0,
+                )
             seen: set[tuple[int, int]] = set()
             try:
                 for row in ds.iter_rows():
@@ -145,9 +157,12 @@ class RayRunner:
                 line = f"Ray stopped before reading this page: {type(error).__name__}: {error}"
                 for task in chunk:
                     if (task.seq, task.page) not in seen:
-                        yield PageOutcome(task.seq, task.page, None,
-                                          Failure(f"{task.path}: {' '.join(line.split())[:500]}", 70,
-                                                  type(error).__name__))
+                        yield PageOutcome(
+                            task.seq,
+                            task.page,
+                            None,
+                            Failure(f"{task.path}: {' '.join(line.split())[:500]}", 70, type(error).__name__),
+                        )
 
     def close(self) -> None:
         if self.started:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Word", "Line", "Page", "OcrResult"]
 
 Polygon = list[tuple[float, float]]  # clockwise from top-left, original-image pixels
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """``text`` on one line, cut to ``limit`` characters, quoted (for ``repr``)."""
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[: limit - 3] + "...")
+
 
 #: between pages (and between documents) in plain text: a form feed on its own line, as Tesseract writes
 PAGE_SEPARATOR = "\n\f\n"
@@ -29,11 +36,14 @@ class Word:
     bbox: Polygon
     confidence: float
 
+    def __repr__(self) -> str:
+        return f"Word({self.text!r}, confidence={self.confidence:.2f})"
+
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "bbox": _poly_json(self.bbox), "confidence": round(self.confidence, 4)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Word":
+    def from_dict(cls, d: dict[str, Any]) -> Word:
         return cls(text=d["text"], bbox=_poly_from_json(d["bbox"]), confidence=float(d["confidence"]))
 
 
@@ -47,6 +57,12 @@ class Line:
     column: int = 0
     handwritten: bool | None = None
 
+    def __repr__(self) -> str:
+        return (
+            f"Line({_short(self.text)}, confidence={self.confidence:.2f}, words={len(self.words)}, "
+            f"paragraph={self.paragraph})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
@@ -58,7 +74,7 @@ class Line:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Line":
+    def from_dict(cls, d: dict[str, Any]) -> Line:
         return cls(
             text=d["text"],
             bbox=_poly_from_json(d["bbox"]),
@@ -79,6 +95,15 @@ class Page:
     angle: float = 0.0  # skew the engine found and removed (degrees)
     rotation: int = 0  # clockwise quarter turns (0, 90, 180, 270) that made the page upright
     unread: list[Polygon] = field(default_factory=list)  # text regions found but not readable
+    text_source: str = "ocr"  # "ocr": read from the pixels; "pdf": a PDF page's own text, kept (not read)
+
+    def __repr__(self) -> str:
+        extra = f", rotation={self.rotation}" if self.rotation else ""
+        extra += f", text_source={self.text_source!r}" if self.text_source != "ocr" else ""
+        return (
+            f"Page(index={self.index}, size={self.width}x{self.height}, mode={self.mode!r}, "
+            f"lines={len(self.lines)}{extra}, text={_short(self.text)})"
+        )
 
     @property
     def paragraphs(self) -> list[list[Line]]:
@@ -105,13 +130,14 @@ class Page:
             "angle": round(self.angle, 2),
             "rotation": self.rotation,
             "unread": [_poly_json(p) for p in self.unread],
+            **({"text_source": self.text_source} if self.text_source != "ocr" else {}),
             "text": self.text,
             "confidence": mean_confidence(self.lines, 4),
             "lines": [l.to_dict() for l in self.lines],
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Page":
+    def from_dict(cls, d: dict[str, Any]) -> Page:
         return cls(
             index=int(d["index"]),
             width=int(d["width"]),
@@ -121,6 +147,7 @@ class Page:
             angle=float(d.get("angle", 0.0)),
             rotation=int(d.get("rotation", 0)),
             unread=[_poly_from_json(p) for p in d.get("unread", [])],
+            text_source=d.get("text_source", "ocr"),
         )
 
 
@@ -147,8 +174,11 @@ class OcrResult:
     @property
     def text(self) -> str:
         """The whole document: pages separated by a form feed line, like Tesseract's output."""
-        return PAGE_SEPARATOR.join(p.text for p in self.pages) if len(self.pages) > 1 else (
-            self.pages[0].text if self.pages else "")
+        return (
+            PAGE_SEPARATOR.join(p.text for p in self.pages)
+            if len(self.pages) > 1
+            else (self.pages[0].text if self.pages else "")
+        )
 
     @property
     def lines(self) -> list[Line]:
@@ -160,6 +190,14 @@ class OcrResult:
 
     def __str__(self) -> str:
         return self.text
+
+    def __repr__(self) -> str:
+        """One short line (``print(result)`` gives the text; ``.pages``, ``.to_dict()`` the rest)."""
+        return (
+            f"OcrResult(source={self.source!r}, language={self.language!r}, mode={self.mode!r}, "
+            f"pages={len(self.pages)}, lines={len(self.lines)}, confidence={self.confidence:.2f}, "
+            f"text={_short(self.text)})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -176,7 +214,7 @@ class OcrResult:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "OcrResult":
+    def from_dict(cls, d: dict[str, Any]) -> OcrResult:
         return cls(
             pages=[Page.from_dict(p) for p in d.get("pages", [])],
             language=d.get("language", ""),
@@ -212,8 +250,7 @@ class OcrResult:
         """A searchable PDF: the page images with an invisible text layer (see ``save``)."""
         return _writer("pdf_bytes")(self, images, **options)
 
-    def render_overlay(self, path: Any = None, *, images: Any = None, page: int | None = None,
-                       **options: Any) -> Any:
+    def render_overlay(self, path: Any = None, *, images: Any = None, page: int | None = None, **options: Any) -> Any:
         """The page image with each line's polygon and text drawn, for checking by eye.
 
         Returns a PIL image (``page=`` picks one page, 0-based position in :attr:`pages`; default
@@ -222,8 +259,7 @@ class OcrResult:
         overlays = _writer("overlays")
         if path is not None and page is None:
             return overlays(self, path, images=images, **options)
-        one = OcrResult(pages=[self.pages[page or 0]], language=self.language, mode=self.mode,
-                        source=self.source)
+        one = OcrResult(pages=[self.pages[page or 0]], language=self.language, mode=self.mode, source=self.source)
         if images is not None and isinstance(images, (list, tuple)) and len(images) == len(self.pages):
             images = [images[page or 0]]
         image = overlays(one, None, images=images, **options)[0]

@@ -22,10 +22,20 @@ from .base import Capabilities, PageReading, Recognizer, add_seconds
 from .ppocr import PpOcrRecognizer
 from .tesseract_reader import TesseractRecognizer
 
-__all__ = ["PLUGINS_ENV", "Capabilities", "PageReading", "Recognizer", "add_seconds", "get_backend", "backend_for", "select_backend", "register_backend"]
+__all__ = [
+    "PLUGINS_ENV",
+    "Capabilities",
+    "PageReading",
+    "Recognizer",
+    "add_seconds",
+    "get_backend",
+    "backend_for",
+    "select_backend",
+    "register_backend",
+]
 
 # every backend, by name; a new one is a Recognizer class and a line here
-_BUILTIN: tuple[type, ...] = (PpOcrRecognizer, TesseractRecognizer)
+_BUILTIN: tuple[type[Recognizer], ...] = (PpOcrRecognizer, TesseractRecognizer)
 #: modules (comma-separated) whose ``backends()`` give more Recognizers, or replace built-in ones by
 #: name, in every inkread process (the CLI, ``serve``'s workers, the batch's): backends shipped
 #: outside inkread, and the tests' fake recogniser
@@ -40,8 +50,10 @@ def _registry() -> dict[str, Recognizer]:
             module = importlib.import_module(name)
             found = list(module.backends())
         except Exception as exc:  # noqa: BLE001 - any failure of a plugin is the same error to the user
-            raise MissingDependencyError(f"the backend plugin {name} (${PLUGINS_ENV}) cannot be loaded: {exc}",
-                                         hint=f"a module with a backends() function, importable here; or unset ${PLUGINS_ENV}") from None
+            raise MissingDependencyError(
+                f"the backend plugin {name} (${PLUGINS_ENV}) cannot be loaded: {exc}",
+                hint=f"a module with a backends() function, importable here; or unset ${PLUGINS_ENV}",
+            ) from None
         for recognizer in found:
             registry[recognizer.name] = recognizer
     return registry

@@ -42,7 +42,7 @@ class PageReading(NamedTuple):
     """What reading a page gives back: the page, and the seconds each stage took (``{"detect": 0.4,
     "recognize": 1.2, ...}``; the engine adds them up into ``OcrResult.timings``)."""
 
-    page: "Page"
+    page: Page
     seconds: dict[str, float]
 
 
@@ -60,13 +60,13 @@ class Recognizer(Protocol):
     label: str  # as people see it (``inkread languages``)
     capabilities: Capabilities
 
-    def check_language(self, options: "RecognitionOptions") -> None:
+    def check_language(self, options: RecognitionOptions) -> None:
         """Raise (e.g. MissingDependencyError) now if no page could be read in this language."""
 
     def warmup(self) -> None:
         """Load what the first page would otherwise wait for."""
 
-    def read_page(self, page: "PageImage", options: "RecognitionOptions", *, osd: Callable[[], Any]) -> PageReading:
+    def read_page(self, page: PageImage, options: RecognitionOptions, *, osd: Callable[[], Any]) -> PageReading:
         """Read ``page`` (turned upright first, boxes on the image as given): the page and the seconds
         its stages took. ``osd()`` is Tesseract's orientation and script detection of the page, run at
         most once whoever asks (None where Tesseract's OSD data is missing)."""

@@ -35,8 +35,8 @@ class TesseractRecognizer:
     def read_page(self, page: Any, options: Any, *, osd: Callable[[], Any]) -> PageReading:
         from ..coverage import cover, second_look
         from ..orientation import turn, turned_back
-        from .ppocr.page import text_regions
         from . import tesseract
+        from .ppocr.page import text_regions
 
         t0 = time.perf_counter()
 
@@ -44,21 +44,24 @@ class TesseractRecognizer:
             return tesseract.recognize_page(image, options.language, index, mode=options.mode.value, line=line)
 
         upright_regions = functools.cache(lambda: text_regions(page.image))  # detected once, if at all
-        rotation, first = self.rotation(page.image, options, lambda img: read(img, page.index), osd,
-                                        upright_regions)
+        rotation, first = self.rotation(page.image, options, lambda img: read(img, page.index), osd, upright_regions)
         image = turn(page.image, rotation)
         # every line the detector finds is read (or reported): Tesseract's segmentation drops some
-        done = cover(first if first is not None else read(image, page.index), image,
-                     text_regions(image) if rotation else upright_regions(),
-                     lambda crop: read(crop, page.index, line=True))
+        done = cover(
+            first if first is not None else read(image, page.index),
+            image,
+            text_regions(image) if rotation else upright_regions(),
+            lambda crop: read(crop, page.index, line=True),
+        )
         done = second_look(done, image, lambda crop: read(crop, page.index, line=True))
         if rotation:
             done = turned_back(done, rotation, page.image.shape[1], page.image.shape[0])
         return PageReading(done, {"recognize": time.perf_counter() - t0})
 
     @staticmethod
-    def rotation(image: Any, options: Any, read: Callable[[Any], Any], osd: Callable[[], Any],
-                 regions: Callable[[], Any]) -> tuple[int, Any]:
+    def rotation(
+        image: Any, options: Any, read: Callable[[Any], Any], osd: Callable[[], Any], regions: Callable[[], Any]
+    ) -> tuple[int, Any]:
         """The clockwise turn that makes a page Tesseract reads upright, and its reading when one was
         made on the way. Tesseract's OSD (``osd()``) decides where it is sure; where it cannot tell (a
         few lines of Arabic or Hindi: "too few characters"), the detector's boxes (``regions()``) say

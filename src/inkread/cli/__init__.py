@@ -33,16 +33,7 @@ from .parser import build_parser, positive_float, positive_int  # noqa: F401
 from .recognize import run_recognize
 from .sinks import same_file, write_atomic  # noqa: F401
 
-__all__ = [
-    "main",
-    "Command",
-    "COMMANDS",
-    "register_command",
-    "CliError",
-    "EXIT_CODES",
-    "exit_code_for",
-    "error_line",
-]
+__all__ = ["main", "Command", "COMMANDS", "register_command", "CliError", "EXIT_CODES", "exit_code_for", "error_line"]
 
 
 def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace | int:
@@ -59,8 +50,14 @@ def _run(argv: Sequence[str], reporter: _Reporter) -> int:
         command = COMMANDS[argv[0]]
         args = _parse(command.parser(), argv[1:])
         return args if isinstance(args, int) else command.run(args)
-    if argv and not argv[0].startswith("-") and not os.path.exists(argv[0]) and "." not in argv[0] \
-            and "/" not in argv[0] and os.sep not in argv[0]:
+    if (
+        argv
+        and not argv[0].startswith("-")
+        and not os.path.exists(argv[0])
+        and "." not in argv[0]
+        and "/" not in argv[0]
+        and os.sep not in argv[0]
+    ):
         import difflib
 
         close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1, cutoff=0.75)

@@ -22,7 +22,6 @@ from ..failure import (
     exit_code_for,
 )
 
-
 PROG = "inkread"
 
 EXIT_OK = 0

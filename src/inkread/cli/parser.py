@@ -6,7 +6,7 @@ import argparse
 
 from .._version import __version__
 from ..options import MAX_PIXELS_DEFAULT, PDF_DPI_DEFAULT
-from .codes import _exit_code_table, PROG
+from .codes import PROG, _exit_code_table
 from .commands import COMMANDS
 
 
@@ -98,78 +98,185 @@ examples:
   cat note.jpg | inkread - -o -
   inkread scan.pdf -o scan-ocr.pdf --sidecar scan.txt
   inkread page.png --format json | jq .text
-  inkread scan.pdf -o scan-searchable.pdf
+  inkread scan.pdf -o scan-searchable.pdf            (pages with text keep it: --force-ocr, --redo-ocr)
   inkread note.jpg -o note.md --overlay note-check.png
 """
     parser = argparse.ArgumentParser(
         prog=PROG,
-        usage=(f"{PROG} [options] FILE|DIR [FILE|DIR ...]\n"
-               f"       {PROG} COMMAND [options]   (commands: {', '.join(COMMANDS)})"),
+        usage=(
+            f"{PROG} [options] FILE|DIR [FILE|DIR ...]\n"
+            f"       {PROG} COMMAND [options]   (commands: {', '.join(COMMANDS)})"
+        ),
         description="Offline OCR for handwritten notes and printed pages (images and PDFs).",
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", metavar="FILE|DIR",
-                        help="images or PDFs to read; folders are searched for them")
+    parser.add_argument(
+        "inputs", nargs="+", metavar="FILE|DIR", help="images or PDFs to read; folders are searched for them"
+    )
     parser.add_argument("--version", "-V", action="version", version=f"{PROG} {__version__}")
 
     rec = parser.add_argument_group("recognition")
-    rec.add_argument("--mode", "-m", choices=("auto", "handwritten", "printed"), default="auto",
-                     help="what kind of writing to expect (default: auto, decided per page)")
-    rec.add_argument("--lang", "--language", "-l", dest="lang", default="en", metavar="LANG",
-                     help="language code or name, e.g. en, fr, german (default: en; "
-                          "see 'inkread languages')")
-    rec.add_argument("--engine", "-e", choices=("auto", "ppocr", "tesseract"), default="auto",
-                     help="which backend reads: auto (default: PP-OCRv6 where it reads the language, "
-                          "else Tesseract), ppocr or tesseract")
-    rec.add_argument("--rotate", default="auto", metavar="auto|off|0|90|180|270",
-                     help="turn pages upright: auto (default) decides each page's orientation from the page; "
-                          "off reads them as they are; a number turns every page that far clockwise")
-    rec.add_argument("--pages", "-p", metavar="RANGE",
-                     help="pages to read, 1-based, e.g. 1-3,5 (default: all)")
-    rec.add_argument("--dpi", type=positive_int, default=PDF_DPI_DEFAULT, metavar="N",
-                     help=f"resolution PDF pages are rendered at (default: {PDF_DPI_DEFAULT})")
-    rec.add_argument("--max-pixels", type=positive_int, default=None, metavar="N",
-                     help=f"refuse pages larger than this many pixels (default: {MAX_PIXELS_DEFAULT})")
-    rec.add_argument("--max-pages", type=positive_int, default=None, metavar="N",
-                     help="refuse a document with more pages to read than this, before reading any (default: 500)")
-    rec.add_argument("--time-limit", type=positive_float, default=None, metavar="SECONDS",
-                     help="stop reading a document (between pages) once it has taken this long; it fails (exit 14)")
+    rec.add_argument(
+        "--mode",
+        "-m",
+        choices=("auto", "handwritten", "printed"),
+        default="auto",
+        help="what kind of writing to expect (default: auto, decided per page)",
+    )
+    rec.add_argument(
+        "--lang",
+        "--language",
+        "-l",
+        dest="lang",
+        default="en",
+        metavar="LANG",
+        help="language code or name, e.g. en, fr, german (default: en; see 'inkread languages')",
+    )
+    rec.add_argument(
+        "--engine",
+        "-e",
+        choices=("auto", "ppocr", "tesseract"),
+        default="auto",
+        help="which backend reads: auto (default: PP-OCRv6 where it reads the language, "
+        "else Tesseract), ppocr or tesseract",
+    )
+    rec.add_argument(
+        "--rotate",
+        default="auto",
+        metavar="auto|off|0|90|180|270",
+        help="turn pages upright: auto (default) decides each page's orientation from the page; "
+        "off reads them as they are; a number turns every page that far clockwise",
+    )
+    rec.add_argument("--pages", "-p", metavar="RANGE", help="pages to read, 1-based, e.g. 1-3,5 (default: all)")
+    rec.add_argument(
+        "--dpi",
+        type=positive_int,
+        default=PDF_DPI_DEFAULT,
+        metavar="N",
+        help=f"resolution PDF pages are rendered at (default: {PDF_DPI_DEFAULT})",
+    )
+    rec.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help=f"refuse pages larger than this many pixels (default: {MAX_PIXELS_DEFAULT})",
+    )
+    rec.add_argument(
+        "--max-pages",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="refuse a document with more pages to read than this, before reading any (default: 500)",
+    )
+    rec.add_argument(
+        "--time-limit",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="stop reading a document (between pages) once it has taken this long; it fails (exit 14)",
+    )
+
+    existing = rec.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--skip-text",
+        dest="existing_text",
+        action="store_const",
+        const="skip",
+        default=None,
+        help="PDF pages that already have text keep it and are not read (the default; one line on stderr says so)",
+    )
+    existing.add_argument(
+        "--force-ocr",
+        dest="existing_text",
+        action="store_const",
+        const="force",
+        help="read every PDF page, replacing its text (a page with visible text is rasterised in -o OUT.pdf)",
+    )
+    existing.add_argument(
+        "--redo-ocr",
+        dest="existing_text",
+        action="store_const",
+        const="redo",
+        help="read again PDF pages whose only text is an earlier OCR layer (invisible text), replacing it; "
+        "pages with visible text keep it",
+    )
 
     pre = parser.add_argument_group("preprocessing (each: --X on, --no-X off, unset: the default)")
     for name, text in _PREPROCESS_HELP.items():
         pre.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=None, help=text)
 
     out = parser.add_argument_group("output")
-    out.add_argument("--format", "-f", metavar="FMT[,FMT...]", default=None,
-                     help="text (default; also txt), json, hocr, alto (ALTO XML v4), pdf (searchable), md "
-                          "(Markdown) or tsv (Tesseract's TSV); several at once with -o DIR/ "
-                          "(--format text,pdf,alto); inferred from -o OUT's suffix when not given")
-    out.add_argument("--overlay", metavar="IMG", help="also write the page image with the recognised "
-                     "lines drawn and labelled (IMG-1.png, IMG-2.png ... for several pages)")
+    out.add_argument(
+        "--format",
+        "-f",
+        metavar="FMT[,FMT...]",
+        default=None,
+        help="text (default; also txt), json, hocr, alto (ALTO XML v4), pdf (searchable), md "
+        "(Markdown) or tsv (Tesseract's TSV); several at once with -o DIR/ "
+        "(--format text,pdf,alto); inferred from -o OUT's suffix when not given",
+    )
+    out.add_argument(
+        "--overlay",
+        metavar="IMG",
+        help="also write the page image with the recognised "
+        "lines drawn and labelled (IMG-1.png, IMG-2.png ... for several pages)",
+    )
     out.add_argument("--output", "-o", metavar="OUT", help="write to this file or directory ('-': stdout)")
-    out.add_argument("--image-dpi", type=positive_int, default=None, metavar="N",
-                     help="pdf output: the resolution of images that do not say theirs (default: the one "
-                          "that makes the image a page, 11 inches on its longer side)")
-    out.add_argument("--sidecar", metavar="FILE", help="also write the plain text to FILE (beside -o OUT.pdf, "
-                     "like OCRmyPDF's --sidecar; '-': stdout)")
-    out.add_argument("--recursive", action=argparse.BooleanOptionalAction, default=True,
-                     help="search folders recursively (default: yes)")
-    out.add_argument("--progress", action="store_true",
-                     help="show a progress bar even when stderr is not a terminal")
+    out.add_argument(
+        "--image-dpi",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="pdf output: the resolution of images that do not say theirs (default: the one "
+        "that makes the image a page, 11 inches on its longer side)",
+    )
+    out.add_argument(
+        "--sidecar",
+        metavar="FILE",
+        help="also write the plain text to FILE (beside -o OUT.pdf, like OCRmyPDF's --sidecar; '-': stdout)",
+    )
+    out.add_argument(
+        "--recursive",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="search folders recursively (default: yes)",
+    )
+    out.add_argument("--progress", action="store_true", help="show a progress bar even when stderr is not a terminal")
     out.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no summary")
 
     batch = parser.add_argument_group("batches")
-    batch.add_argument("--jobs", "-j", type=positive_int, default=None, metavar="N",
-                       help="worker processes, each reading pages with its own models (default: "
-                            "$INKREAD_JOBS, else the number of usable cores; one page is read in-process)")
-    batch.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                       help="read the pages on Ray (pip install 'inkread[ray]'): no ADDRESS starts a local "
-                            "Ray; 'auto' or ray://HOST:10001 joins a cluster (inputs on a shared file system); "
-                            "--jobs actors")
-    batch.add_argument("--resume", "--skip-existing", dest="resume", action="store_true",
-                       help="with -o DIR/: skip inputs whose outputs are already there and newer than them")
-    batch.add_argument("--report", metavar="FILE.jsonl",
-                       help="write a JSON line per input as it ends: input, pages, status, error_kind, "
-                            "message, exit_code, seconds, outputs, warnings (appended to with --resume)")
+    batch.add_argument(
+        "--jobs",
+        "-j",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes, each reading pages with its own models (default: "
+        "$INKREAD_JOBS, else the number of usable cores; one page is read in-process)",
+    )
+    batch.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="read the pages on Ray (pip install 'inkread[ray]'): no ADDRESS starts a local "
+        "Ray; 'auto' or ray://HOST:10001 joins a cluster (inputs on a shared file system); "
+        "--jobs actors",
+    )
+    batch.add_argument(
+        "--resume",
+        "--skip-existing",
+        dest="resume",
+        action="store_true",
+        help="with -o DIR/: skip inputs whose outputs are already there and newer than them",
+    )
+    batch.add_argument(
+        "--report",
+        metavar="FILE.jsonl",
+        help="write a JSON line per input as it ends: input, pages, status, error_kind, "
+        "message, exit_code, seconds, outputs, warnings (appended to with --resume)",
+    )
     return parser

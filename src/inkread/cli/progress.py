@@ -95,13 +95,23 @@ class _Report:
     def row(self, done: Any, status: str, outputs: Sequence[Path], error: BaseException | None) -> None:
         if self.fh is None:
             return
-        row = {"input": done.input.shown, "pages": done.pages, "status": status,
-               "error_kind": None, "message": None, "exit_code": 0,
-               "seconds": round(done.seconds, 3), "outputs": [os.fspath(p) for p in outputs],
-               "warnings": done.notes}
+        row = {
+            "input": done.input.shown,
+            "pages": done.pages,
+            "status": status,
+            "error_kind": None,
+            "message": None,
+            "exit_code": 0,
+            "seconds": round(done.seconds, 3),
+            "outputs": [os.fspath(p) for p in outputs],
+            "warnings": done.notes,
+        }
         if error is not None:
-            row.update(error_kind=getattr(error, "kind", None) or type(error).__name__,
-                       message=error_line(error), exit_code=exit_code_for(error))
+            row.update(
+                error_kind=getattr(error, "kind", None) or type(error).__name__,
+                message=error_line(error),
+                exit_code=exit_code_for(error),
+            )
         self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.fh.flush()
 

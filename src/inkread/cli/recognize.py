@@ -14,7 +14,7 @@ from typing import Any
 
 from ..exceptions import OcrException
 from ..failure import CliError, OutputError, error_line
-from .codes import _Reporter, EXIT_OK, EXIT_SOME_FAILED, PROG
+from .codes import EXIT_OK, EXIT_SOME_FAILED, PROG, _Reporter
 from .parser import _PREPROCESS_HELP, positive_int
 from .progress import _around_bar, _Bar, _duration, _Report
 from .sinks import _check_not_input, _is_multi, _plan_sinks, same_file
@@ -24,9 +24,18 @@ def _options(args: argparse.Namespace) -> Any:
     from ..options import RecognitionOptions
 
     given: dict[str, Any] = {name: getattr(args, name) for name in _PREPROCESS_HELP}
-    given.update(mode=args.mode, language=args.lang, pages=args.pages, pdf_dpi=args.dpi, engine=args.engine,
-                 rotate=args.rotate, max_pages=args.max_pages, time_limit=args.time_limit,
-                 max_pixels=args.max_pixels)
+    given.update(
+        mode=args.mode,
+        language=args.lang,
+        pages=args.pages,
+        pdf_dpi=args.dpi,
+        engine=args.engine,
+        rotate=args.rotate,
+        max_pages=args.max_pages,
+        time_limit=args.time_limit,
+        max_pixels=args.max_pixels,
+        existing_text=args.existing_text,
+    )
     if args.max_pixels is not None:
         _trust_pixel_limit(args.max_pixels)
     return RecognitionOptions.from_fields(given)
@@ -197,8 +206,10 @@ def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
                     sink.start()
                 for done in run_batch(files, options, runner, skip=skip, progress=bar, by_page=by_page):
                     counts["files"] += 1
-                    for note in done.notes:
-                        reporter.err(f"{PROG}: warning: {note}")
+                    from ..engine import merge_kept_notes
+
+                    for note in merge_kept_notes(done.notes):
+                        reporter.err(f"{PROG}: warning: {note.removeprefix(f'{PROG}: ')}")
                     if done.skipped:
                         counts["skipped"] += 1
                         for sink in sinks:
@@ -240,9 +251,11 @@ def run_recognize(args: argparse.Namespace, reporter: _Reporter) -> int:
     summary = sys.stderr.isatty() or args.progress or args.report is not None or bool(folders)
     if multi and summary and not args.quiet and counts["files"]:
         plural = "" if counts["files"] == 1 else "s"
-        line = (f"{PROG}: {counts['pages']:,} page{'' if counts['pages'] == 1 else 's'} from "
-                f"{counts['files'] - counts['failed'] - counts['skipped']:,} of {counts['files']:,} file{plural} "
-                f"in {_duration(time.perf_counter() - t0)}")
+        line = (
+            f"{PROG}: {counts['pages']:,} page{'' if counts['pages'] == 1 else 's'} from "
+            f"{counts['files'] - counts['failed'] - counts['skipped']:,} of {counts['files']:,} file{plural} "
+            f"in {_duration(time.perf_counter() - t0)}"
+        )
         if counts["skipped"]:
             line += f", {counts['skipped']:,} skipped (outputs already complete)"
         if counts["failed"]:

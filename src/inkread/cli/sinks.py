@@ -34,10 +34,7 @@ def write_atomic(path: Path, text: str | bytes) -> None:
 def _check_not_input(target: Path, inputs: Sequence[Path]) -> None:
     for path in inputs:
         if same_file(target, path):
-            raise CliError(
-                f"refusing to write {target}: it is the input file {path}",
-                hint="choose another -o",
-            )
+            raise CliError(f"refusing to write {target}: it is the input file {path}", hint="choose another -o")
 
 
 def _formats(args: argparse.Namespace) -> list[str] | None:
@@ -62,8 +59,8 @@ def _is_multi(args: argparse.Namespace) -> bool:
     from ..batch import _GLOB_CHARS
 
     return len(args.inputs) > 1 or any(
-        os.path.isdir(p) or (not os.path.exists(p) and (p.startswith("@") or _GLOB_CHARS & set(p)))
-        for p in args.inputs)
+        os.path.isdir(p) or (not os.path.exists(p) and (p.startswith("@") or _GLOB_CHARS & set(p))) for p in args.inputs
+    )
 
 
 def _single_format(path: Path, given: list[str] | None) -> str:
@@ -73,8 +70,10 @@ def _single_format(path: Path, given: list[str] | None) -> str:
     if fmt is None and path.suffix:
         from ..export.formats import SUFFIXES
 
-        raise CliError(f"-o {path}: no output format for the suffix {path.suffix!r}",
-                       hint=f"use one of {', '.join(sorted(SUFFIXES))}, or say --format")
+        raise CliError(
+            f"-o {path}: no output format for the suffix {path.suffix!r}",
+            hint=f"use one of {', '.join(sorted(SUFFIXES))}, or say --format",
+        )
     return fmt or "text"
 
 
@@ -97,21 +96,30 @@ def _plan_sinks(args: argparse.Namespace, multi: bool, explicit: Sequence[Path],
         sinks.append(Sink(fmt, multi=multi, pdf_dpi=args.dpi, image_dpi=args.image_dpi, out=out_fn))
     else:
         out = Path(args.output)
-        is_dir = out.is_dir() or args.output.endswith(("/", os.sep)) or (
-            multi and _suffix_format(out) is None and not out.suffix) or (formats is not None and len(formats) > 1)
+        is_dir = (
+            out.is_dir()
+            or args.output.endswith(("/", os.sep))
+            or (multi and _suffix_format(out) is None and not out.suffix)
+            or (formats is not None and len(formats) > 1)
+        )
         if is_dir:
             if out.exists() and not out.is_dir():
-                raise CliError(f"-o {out}: several inputs need a directory, but {out} is a file",
-                               hint="give a directory, or a name with a format's suffix (.txt, .json, .hocr, "
-                                    ".xml, .pdf, .md, .tsv) for one combined file")
-            sinks.extend(Sink(fmt, multi=multi, folder=out, pdf_dpi=args.dpi, image_dpi=args.image_dpi)
-                         for fmt in formats or ["text"])
+                raise CliError(
+                    f"-o {out}: several inputs need a directory, but {out} is a file",
+                    hint="give a directory, or a name with a format's suffix (.txt, .json, .hocr, "
+                    ".xml, .pdf, .md, .tsv) for one combined file",
+                )
+            sinks.extend(
+                Sink(fmt, multi=multi, folder=out, pdf_dpi=args.dpi, image_dpi=args.image_dpi)
+                for fmt in formats or ["text"]
+            )
         else:
             if out.exists() and not out.is_file():
                 raise CliError(f"cannot write {out}: it exists and is not a regular file")
             _check_not_input(out, explicit)
-            sinks.append(Sink(_single_format(out, formats), multi=multi, target=out, pdf_dpi=args.dpi,
-                              image_dpi=args.image_dpi))
+            sinks.append(
+                Sink(_single_format(out, formats), multi=multi, target=out, pdf_dpi=args.dpi, image_dpi=args.image_dpi)
+            )
     if args.sidecar is not None:
         if args.sidecar == "-":
             if any(s.folder is None and s.target is None for s in sinks):
@@ -120,8 +128,15 @@ def _plan_sinks(args: argparse.Namespace, multi: bool, explicit: Sequence[Path],
         else:
             side = Path(args.sidecar)
             _check_not_input(side, explicit)
-            sinks.append(Sink(_single_format(side, ["text"] if not side.suffix else None), multi=multi,
-                              target=side, pdf_dpi=args.dpi, image_dpi=args.image_dpi))
+            sinks.append(
+                Sink(
+                    _single_format(side, ["text"] if not side.suffix else None),
+                    multi=multi,
+                    target=side,
+                    pdf_dpi=args.dpi,
+                    image_dpi=args.image_dpi,
+                )
+            )
     if args.resume and not all(s.folder is not None for s in sinks):
         raise CliError("--resume needs the outputs in a folder", hint="give -o DIR/")
     return sinks

@@ -129,35 +129,70 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``inkread eval`` options."""
     parser.description = DESCRIPTION
     parser.epilog = EPILOG
-    parser.add_argument("dataset", metavar="DATASET",
-                        help="folder of images + .txt, folder with manifest.tsv, or a manifest file")
-    parser.add_argument("--mode", "-m", choices=MODES, default=None,
-                        help="inkread's recognition mode; matched = handwritten for hw-* kinds, "
-                             "printed for print-* (default: matched with a manifest, else auto)")
-    parser.add_argument("--lang", "--language", "-l", dest="lang", default="en", metavar="LANG",
-                        help="language of samples whose manifest gives none (plain folders: all); "
-                             "default en")
-    parser.add_argument("--baseline", "-b", action="append", default=None, metavar="NAMES",
-                        help=f"also score these systems, comma-separated: {', '.join(BASELINES)}")
-    parser.add_argument("--kinds", metavar="KINDS",
-                        help="only these kinds, comma-separated (manifests: hw-line, hw-page, "
-                             "print-line, print-page)")
+    parser.add_argument(
+        "dataset", metavar="DATASET", help="folder of images + .txt, folder with manifest.tsv, or a manifest file"
+    )
+    parser.add_argument(
+        "--mode",
+        "-m",
+        choices=MODES,
+        default=None,
+        help="inkread's recognition mode; matched = handwritten for hw-* kinds, "
+        "printed for print-* (default: matched with a manifest, else auto)",
+    )
+    parser.add_argument(
+        "--lang",
+        "--language",
+        "-l",
+        dest="lang",
+        default="en",
+        metavar="LANG",
+        help="language of samples whose manifest gives none (plain folders: all); default en",
+    )
+    parser.add_argument(
+        "--baseline",
+        "-b",
+        action="append",
+        default=None,
+        metavar="NAMES",
+        help=f"also score these systems, comma-separated: {', '.join(BASELINES)}",
+    )
+    parser.add_argument(
+        "--kinds",
+        metavar="KINDS",
+        help="only these kinds, comma-separated (manifests: hw-line, hw-page, print-line, print-page)",
+    )
     parser.add_argument("--sets", metavar="SETS", help="only these sets, comma-separated")
-    parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
-                        help="the first N samples of each kind")
-    parser.add_argument("--output", "-o", metavar="REPORT_DIR", default=None,
-                        help="report folder (default: ./inkread-eval-YYYYmmdd-HHMMSS)")
-    parser.add_argument("--format", "-f", choices=("text", "json"), default="text",
-                        help="stdout: the summary as a table (default) or JSON")
-    parser.add_argument("--tesseract", default="tesseract", metavar="BINARY",
-                        help="the tesseract binary for --baseline tesseract")
-    parser.add_argument("--no-thumbnails", dest="thumbnails", action="store_false",
-                        help="leave the images out of report.html (smaller file)")
-    parser.add_argument("--progress", action="store_true",
-                        help="show a progress bar even when stderr is not a terminal")
+    parser.add_argument(
+        "--limit", type=positive_int, default=None, metavar="N", help="the first N samples of each kind"
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="REPORT_DIR",
+        default=None,
+        help="report folder (default: ./inkread-eval-YYYYmmdd-HHMMSS)",
+    )
+    parser.add_argument(
+        "--format",
+        "-f",
+        choices=("text", "json"),
+        default="text",
+        help="stdout: the summary as a table (default) or JSON",
+    )
+    parser.add_argument(
+        "--tesseract", default="tesseract", metavar="BINARY", help="the tesseract binary for --baseline tesseract"
+    )
+    parser.add_argument(
+        "--no-thumbnails",
+        dest="thumbnails",
+        action="store_false",
+        help="leave the images out of report.html (smaller file)",
+    )
+    parser.add_argument(
+        "--progress", action="store_true", help="show a progress bar even when stderr is not a terminal"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-
-
 
 
 def _parse_baselines(values: Sequence[str] | None) -> list[str]:
@@ -169,8 +204,7 @@ def _parse_baselines(values: Sequence[str] | None) -> list[str]:
     names = [n for n in names if n != "none"]
     unknown = [n for n in names if n not in BASELINES]
     if unknown:
-        raise CliError(f"unknown baseline(s): {', '.join(unknown)}",
-                       hint="choose from " + ", ".join(BASELINES))
+        raise CliError(f"unknown baseline(s): {', '.join(unknown)}", hint="choose from " + ", ".join(BASELINES))
     return list(dict.fromkeys(names))
 
 
@@ -179,15 +213,14 @@ def run(args: argparse.Namespace) -> int:
     import shlex
 
     baselines = _parse_baselines(args.baseline)
-    dataset = load_dataset(args.dataset, kinds=args.kinds, sets=args.sets, language=args.lang,
-                           limit=args.limit)
-    out_dir = Path(args.output) if args.output else Path(
-        f"inkread-eval-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+    dataset = load_dataset(args.dataset, kinds=args.kinds, sets=args.sets, language=args.lang, limit=args.limit)
+    out_dir = Path(args.output) if args.output else Path(f"inkread-eval-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
     if out_dir.exists() and not out_dir.is_dir():
         from ..cli import CliError
 
-        raise CliError(f"cannot write the report to {out_dir}: it exists and is not a folder",
-                       hint="give another -o REPORT_DIR")
+        raise CliError(
+            f"cannot write the report to {out_dir}: it exists and is not a folder", hint="give another -o REPORT_DIR"
+        )
 
     total = len(dataset.samples) * (1 + len(baselines))
     bar = None
@@ -202,13 +235,20 @@ def run(args: argparse.Namespace) -> int:
             bar.update(1)
 
     try:
-        report = evaluate(dataset, baselines=baselines, mode=args.mode, language=args.lang,
-                          tesseract=args.tesseract, progress=progress)
+        report = evaluate(
+            dataset,
+            baselines=baselines,
+            mode=args.mode,
+            language=args.lang,
+            tesseract=args.tesseract,
+            progress=progress,
+        )
     finally:
         if bar is not None:
             bar.close()
-    report.summary["command"] = " ".join(shlex.quote(a) for a in ["inkread", *sys.argv[1:]]) \
-        if Path(sys.argv[0]).name == "inkread" else None
+    report.summary["command"] = (
+        " ".join(shlex.quote(a) for a in ["inkread", *sys.argv[1:]]) if Path(sys.argv[0]).name == "inkread" else None
+    )
     paths = write_reports(report, out_dir, thumbnails=args.thumbnails)
     if args.format == "json":
         payload = {"summary": report.summary, "reports": {k: os.fspath(v) for k, v in paths.items()}}

@@ -35,21 +35,26 @@ def _csv_values(values: Iterable[str] | str | None) -> list[str] | None:
     return cleaned or None
 
 
-def _load_manifest_file(manifest: Path, *, sets: list[str] | None,
-                        kinds: list[str] | None) -> list[Any]:
+def _load_manifest_file(manifest: Path, *, sets: list[str] | None, kinds: list[str] | None) -> list[Any]:
     """Samples of a manifest file named anything (images/ and gt/ beside it)."""
     from .. import evalset
 
     try:
         return evalset.load_manifest(manifest, sets=sets, kinds=kinds)
     except ValueError as exc:
-        raise InputError(f"{manifest}: not a manifest ({exc})",
-                         hint="tab-separated with a header row: id, set, kind, language") from None
+        raise InputError(
+            f"{manifest}: not a manifest ({exc})", hint="tab-separated with a header row: id, set, kind, language"
+        ) from None
 
 
-def load_dataset(path: str | os.PathLike[str], *, kinds: Iterable[str] | str | None = None,
-                 sets: Iterable[str] | str | None = None, language: str = "en",
-                 limit: int | None = None) -> Dataset:
+def load_dataset(
+    path: str | os.PathLike[str],
+    *,
+    kinds: Iterable[str] | str | None = None,
+    sets: Iterable[str] | str | None = None,
+    language: str = "en",
+    limit: int | None = None,
+) -> Dataset:
     """Read a dataset: a folder with a ``manifest.tsv``, a manifest file, or a plain folder.
 
     Plain folders: every image with a sibling ``<stem>.txt`` (recursively); each sample gets kind
@@ -68,9 +73,11 @@ def load_dataset(path: str | os.PathLike[str], *, kinds: Iterable[str] | str | N
     manifest: Path | None = None
     if raw.is_file():
         if raw.suffix.lower() not in (".tsv", ".txt", ".csv") and raw.name != "manifest.tsv":
-            raise InputError(f"{raw}: not a dataset",
-                             hint="give a folder of images with a .txt beside each, a folder with "
-                                  "a manifest.tsv, or the manifest file")
+            raise InputError(
+                f"{raw}: not a dataset",
+                hint="give a folder of images with a .txt beside each, a folder with "
+                "a manifest.tsv, or the manifest file",
+            )
         manifest = raw.resolve()
         samples = _load_manifest_file(manifest, sets=sets_list, kinds=kinds_list)
     elif (raw / "manifest.tsv").is_file():
@@ -85,17 +92,20 @@ def load_dataset(path: str | os.PathLike[str], *, kinds: Iterable[str] | str | N
         if manifest is not None and (kinds_list or sets_list):
             everything = _load_manifest_file(manifest, sets=None, kinds=None)
             if kinds_list:
-                detail.append(f"kinds {','.join(kinds_list)} (it has "
-                              f"{', '.join(sorted({s.kind for s in everything})) or 'none'})")
+                detail.append(
+                    f"kinds {','.join(kinds_list)} (it has {', '.join(sorted({s.kind for s in everything})) or 'none'})"
+                )
             if sets_list:
-                detail.append(f"sets {','.join(sets_list)} (it has "
-                              f"{', '.join(sorted({s.set for s in everything})) or 'none'})")
+                detail.append(
+                    f"sets {','.join(sets_list)} (it has {', '.join(sorted({s.set for s in everything})) or 'none'})"
+                )
         elif sets_list:
             detail.append(f"sets {','.join(sets_list)}")
         raise InputError(
             f"no {what} in {raw}" + (" for " + "; ".join(detail) if detail else ""),
-            hint=None if manifest is not None else
-            "each image needs its ground truth as <same name>.txt, or give a manifest.tsv",
+            hint=None
+            if manifest is not None
+            else "each image needs its ground truth as <same name>.txt, or give a manifest.tsv",
         )
     if limit is not None:
         counts: dict[str, int] = {}
@@ -105,5 +115,9 @@ def load_dataset(path: str | os.PathLike[str], *, kinds: Iterable[str] | str | N
             if counts[sample.kind] <= limit:
                 kept.append(sample)
         samples = kept
-    return Dataset(path=raw.resolve(), samples=samples, manifest=manifest,
-                   filters={"kinds": kinds_list, "sets": sets_list, "limit": limit})
+    return Dataset(
+        path=raw.resolve(),
+        samples=samples,
+        manifest=manifest,
+        filters={"kinds": kinds_list, "sets": sets_list, "limit": limit},
+    )

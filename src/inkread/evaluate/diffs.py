@@ -10,8 +10,7 @@ import os
 from collections.abc import Sequence
 
 
-def word_diff(reference: str, hypothesis: str, *, casefold: bool = False
-              ) -> list[tuple[str, list[str], list[str]]]:
+def word_diff(reference: str, hypothesis: str, *, casefold: bool = False) -> list[tuple[str, list[str], list[str]]]:
     """Word-level diff of the two texts as scored (NFC, whitespace collapsed, optional case-fold).
 
     Returns ``(op, reference_words, hypothesis_words)`` with ``op`` one of ``equal``, ``delete``
@@ -53,8 +52,9 @@ def diff_html(ops: Sequence[tuple[str, list[str], list[str]]]) -> str:
     return " ".join(parts)
 
 
-def thumbnail_data_uri(path: str | os.PathLike[str], *, max_width: int = 400,
-                       max_height: int = 800, quality: int = 70) -> str | None:
+def thumbnail_data_uri(
+    path: str | os.PathLike[str], *, max_width: int = 400, max_height: int = 800, quality: int = 70
+) -> str | None:
     """A small JPEG of the image's first page as a ``data:`` URI, or ``None`` if it cannot be read."""
     try:
         from PIL import Image

@@ -11,7 +11,6 @@ from typing import Any
 
 from ..exceptions import MissingDependencyError, OcrException
 
-
 #: Every system a run can score; ``inkread`` is always scored, the others are baselines.
 SYSTEMS = ("inkread", "rapidocr", "tesseract")
 BASELINES = ("rapidocr", "tesseract")
@@ -26,8 +25,7 @@ class Runner:
 
     name = ""
 
-    def recognize(self, image_path: str | os.PathLike[str], *, kind: str = "",
-                  language: str | None = None) -> str:
+    def recognize(self, image_path: str | os.PathLike[str], *, kind: str = "", language: str | None = None) -> str:
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -74,11 +72,9 @@ class InkreadRunner(Runner):
             return "printed"
         return "auto"
 
-    def recognize(self, image_path: str | os.PathLike[str], *, kind: str = "",
-                  language: str | None = None) -> str:
+    def recognize(self, image_path: str | os.PathLike[str], *, kind: str = "", language: str | None = None) -> str:
         self.last_result = None
-        result = self.engine.recognize(os.fspath(image_path), mode=self.mode_for(kind),
-                                       language=language or None)
+        result = self.engine.recognize(os.fspath(image_path), mode=self.mode_for(kind), language=language or None)
         self.last_result = result
         if hasattr(result, "text"):
             return str(result.text)
@@ -114,8 +110,7 @@ class RapidOcrRunner(Runner):
             logging.disable(previous)
         logging.getLogger("RapidOCR").setLevel(logging.WARNING)
 
-    def recognize(self, image_path: str | os.PathLike[str], *, kind: str = "",
-                  language: str | None = None) -> str:
+    def recognize(self, image_path: str | os.PathLike[str], *, kind: str = "", language: str | None = None) -> str:
         path = Path(image_path)
         if not path.is_file():  # RapidOCR would try to read it as a URL or array
             raise FileNotFoundError(f"no such file: {path}")
@@ -167,30 +162,37 @@ class TesseractRunner(Runner):
 
         lang = self.tesseract_lang(language)
         if lang not in self.installed:
-            raise MissingDependencyError(f"tesseract has no {lang!r} language data",
-                                         hint=f"apt-get install {package_for(lang)}")
+            raise MissingDependencyError(
+                f"tesseract has no {lang!r} language data", hint=f"apt-get install {package_for(lang)}"
+            )
         return lang
 
-    def recognize(self, image_path: str | os.PathLike[str], *, kind: str = "",
-                  language: str | None = None) -> str:
+    def recognize(self, image_path: str | os.PathLike[str], *, kind: str = "", language: str | None = None) -> str:
         from ..backends.tesseract import run_tesseract
 
-        psm = 7 if kind.endswith("-line") else 3
-        text = run_tesseract(self.binary, os.fspath(image_path), self.lang_for(language), psm, output="txt",
-                             timeout=self.timeout, one_thread=False).replace("\f", "\n")
+        psm = 7 if kind.endswith(("-line", "-word")) else 3
+        text = run_tesseract(
+            self.binary,
+            os.fspath(image_path),
+            self.lang_for(language),
+            psm,
+            output="txt",
+            timeout=self.timeout,
+            one_thread=False,
+        ).replace("\f", "\n")
         return "\n".join(line for line in text.splitlines() if line.strip())
 
     def describe(self) -> str:
         try:
-            proc = subprocess.run([self.binary, "--version"], capture_output=True, text=True,
-                                  timeout=30)
+            proc = subprocess.run([self.binary, "--version"], capture_output=True, text=True, timeout=30)
             return (proc.stdout or proc.stderr).splitlines()[0].strip()
         except (OSError, subprocess.SubprocessError, IndexError):
             return "tesseract"
 
 
-def make_runner(system: str, *, mode: str = "matched", tesseract: str = "tesseract",
-                timeout: float = 600.0, engine: Any = None) -> Runner:
+def make_runner(
+    system: str, *, mode: str = "matched", tesseract: str = "tesseract", timeout: float = 600.0, engine: Any = None
+) -> Runner:
     """The runner for ``system`` (one of :data:`SYSTEMS`)."""
     if system == "inkread":
         return InkreadRunner(mode, engine=engine)

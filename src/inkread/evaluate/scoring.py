@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..evalset import KINDS
 from ..exceptions import OcrException
 from .datasets import Dataset
 from .diffs import diff_text, word_diff
 from .runners import BASELINES, MODES, InkreadRunner, Runner, TesseractRunner, make_runner
-
 
 #: Per-sample scores, in the order the TSV and the tables show them.
 SCORE_KEYS = ("cer", "wer", "line_cer", "ref_lines", "hyp_lines", "count_match", "order_ok")
@@ -72,14 +72,20 @@ class EvalReport:
 
 def _worst_first(record: Mapping[str, Any]) -> tuple:
     main = record["systems"]["inkread"]
-    return (0 if main["error"] else 1, -main["cer"], -main["wer"], -main["line_cer"],
-            record["set"], record["id"])
+    return (0 if main["error"] else 1, -main["cer"], -main["wer"], -main["line_cer"], record["set"], record["id"])
 
 
-def evaluate(dataset: Dataset | Sequence[Any], *, baselines: Sequence[str] = (),
-             mode: str | None = None, language: str = "en", tesseract: str = "tesseract",
-             timeout: float = 600.0, engine: Any = None,
-             progress: Callable[[str, Any], None] | None = None) -> EvalReport:
+def evaluate(
+    dataset: Dataset | Sequence[Any],
+    *,
+    baselines: Sequence[str] = (),
+    mode: str | None = None,
+    language: str = "en",
+    tesseract: str = "tesseract",
+    timeout: float = 600.0,
+    engine: Any = None,
+    progress: Callable[[str, Any], None] | None = None,
+) -> EvalReport:
     """Recognise and score every sample with inkread and each of ``baselines``.
 
     ``mode``: one of :data:`MODES`; ``None`` means ``matched`` for a manifest (it has kinds) and
@@ -93,7 +99,7 @@ def evaluate(dataset: Dataset | Sequence[Any], *, baselines: Sequence[str] = (),
         samples, has_kinds, source = list(dataset.samples), dataset.has_kinds, dataset
     else:
         samples, source = list(dataset), None
-        has_kinds = any(s.kind in ("hw-line", "hw-page", "print-line", "print-page") for s in samples)
+        has_kinds = any(s.kind in KINDS for s in samples)
     if mode is None:
         mode = "matched" if has_kinds else "auto"
     if mode not in MODES:
@@ -101,8 +107,7 @@ def evaluate(dataset: Dataset | Sequence[Any], *, baselines: Sequence[str] = (),
     baselines = list(dict.fromkeys(baselines))
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown:
-        raise OcrException(f"unknown baseline(s): {', '.join(unknown)}",
-                           hint="choose from " + ", ".join(BASELINES))
+        raise OcrException(f"unknown baseline(s): {', '.join(unknown)}", hint="choose from " + ", ".join(BASELINES))
     from ..languages import Language
     from ..metrics import casefold_for_set, score
 
@@ -124,18 +129,23 @@ def evaluate(dataset: Dataset | Sequence[Any], *, baselines: Sequence[str] = (),
     records: dict[str, dict[str, Any]] = {}
     for sample in samples:
         records[_sample_key(sample)] = {
-            "id": sample.id, "set": sample.set, "kind": sample.kind,
+            "id": sample.id,
+            "set": sample.set,
+            "kind": sample.kind,
             "language": sample.language or language,
             "mode": runners["inkread"].mode_for(sample.kind),  # type: ignore[attr-defined]
-            "image": os.fspath(sample.image_path), "ground_truth": os.fspath(sample.gt_path),
-            "casefold": casefold_for_set(sample.set), "reference": "", "systems": {},
+            "image": os.fspath(sample.image_path),
+            "ground_truth": os.fspath(sample.gt_path),
+            "casefold": casefold_for_set(sample.set),
+            "reference": "",
+            "systems": {},
         }
     gt_errors: dict[str, str] = {}
     for sample in samples:
         try:
             records[_sample_key(sample)]["reference"] = sample.read_gt()
-        except (OSError, UnicodeDecodeError) as error:
-            gt_errors[_sample_key(sample)] = f"ground truth unreadable: {_error_text(error)}"
+        except (OSError, UnicodeDecodeError) as exc:
+            gt_errors[_sample_key(sample)] = f"ground truth unreadable: {_error_text(exc)}"
 
     wall_started = time.perf_counter()
     for system in systems:
@@ -145,8 +155,7 @@ def evaluate(dataset: Dataset | Sequence[Any], *, baselines: Sequence[str] = (),
             text, error, extra = "", "", {}
             started = time.perf_counter()
             try:
-                text = runner.recognize(sample.image_path, kind=sample.kind,
-                                        language=record["language"])
+                text = runner.recognize(sample.image_path, kind=sample.kind, language=record["language"])
             except Exception as exc:  # noqa: BLE001 - one bad sample must not stop the run
                 error = _error_text(exc)
             seconds = time.perf_counter() - started
@@ -155,8 +164,7 @@ def evaluate(dataset: Dataset | Sequence[Any], *, baselines: Sequence[str] = (),
                 extra["resolved_mode"] = ",".join(m for m in modes if m)
             error = error or gt_errors.get(_sample_key(sample), "")
             scores = score(record["reference"], text, set_name=sample.set)
-            record["systems"][system] = {"text": text, "seconds": seconds, "error": error,
-                                         **scores, **extra}
+            record["systems"][system] = {"text": text, "seconds": seconds, "error": error, **scores, **extra}
             if progress is not None:
                 progress(system, sample)
     wall = time.perf_counter() - wall_started
@@ -165,38 +173,55 @@ def evaluate(dataset: Dataset | Sequence[Any], *, baselines: Sequence[str] = (),
     for rank, record in enumerate(ordered, 1):
         record["rank"] = rank
         for result in record["systems"].values():
-            result["diff"] = diff_text(word_diff(record["reference"], result["text"],
-                                                 casefold=record["casefold"]))
+            result["diff"] = diff_text(word_diff(record["reference"], result["text"], casefold=record["casefold"]))
 
-    summary = _summarize(ordered, systems, runners, load_seconds, mode=mode, language=language,
-                         source=source, wall=wall)
+    summary = _summarize(
+        ordered, systems, runners, load_seconds, mode=mode, language=language, source=source, wall=wall
+    )
     return EvalReport(summary=summary, samples=ordered)
 
 
-def _summarize(records: list[dict[str, Any]], systems: list[str], runners: Mapping[str, Runner],
-               load_seconds: Mapping[str, float], *, mode: str, language: str,
-               source: Dataset | None, wall: float) -> dict[str, Any]:
+def _summarize(
+    records: list[dict[str, Any]],
+    systems: list[str],
+    runners: Mapping[str, Runner],
+    load_seconds: Mapping[str, float],
+    *,
+    mode: str,
+    language: str,
+    source: Dataset | None,
+    wall: float,
+) -> dict[str, Any]:
     kinds = list(dict.fromkeys(r["kind"] for r in records))
     kinds = sorted(kinds, key=lambda k: (_KIND_ORDER.get(k, 99), k))
 
     def rows(system: str, pick: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         return [r["systems"][system] for r in records if pick(r)]
 
+    def of_kind(k: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda r: r["kind"] == k
+
+    def of_set(k: str, n: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda r: r["kind"] == k and r["set"] == n
+
     overall = {s: aggregate(rows(s, lambda r: True)) for s in systems}
-    by_kind = {k: {s: aggregate(rows(s, lambda r, k=k: r["kind"] == k)) for s in systems}
-               for k in kinds}
+    by_kind = {k: {s: aggregate(rows(s, of_kind(k))) for s in systems} for k in kinds}
     by_set: dict[str, dict[str, dict[str, Any]]] = {}
     for kind in kinds:
         sets = sorted({r["set"] for r in records if r["kind"] == kind})
-        by_set[kind] = {
-            name: {s: aggregate(rows(s, lambda r, k=kind, n=name: r["kind"] == k and r["set"] == n))
-                   for s in systems}
-            for name in sets
-        }
+        by_set[kind] = {name: {s: aggregate(rows(s, of_set(kind, name))) for s in systems} for name in sets}
     errors = [
-        {"system": s, "id": r["id"], "set": r["set"], "kind": r["kind"],
-         "error": r["systems"][s]["error"], "image": r["image"]}
-        for s in systems for r in records if r["systems"][s]["error"]
+        {
+            "system": s,
+            "id": r["id"],
+            "set": r["set"],
+            "kind": r["kind"],
+            "error": r["systems"][s]["error"],
+            "image": r["image"],
+        }
+        for s in systems
+        for r in records
+        if r["systems"][s]["error"]
     ]
     summary: dict[str, Any] = {
         "dataset": os.fspath(source.path) if source is not None else None,
@@ -207,10 +232,8 @@ def _summarize(records: list[dict[str, Any]], systems: list[str], runners: Mappi
         "mode": mode,
         "default_language": language,
         "systems": systems,
-        "system_info": {s: {"version": runners[s].describe(), "load_seconds": load_seconds[s]}
-                        for s in systems},
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count()},
+        "system_info": {s: {"version": runners[s].describe(), "load_seconds": load_seconds[s]} for s in systems},
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "n": len(records),
         "kinds": kinds,
         "wall_seconds": wall,
@@ -222,4 +245,4 @@ def _summarize(records: list[dict[str, Any]], systems: list[str], runners: Mappi
     return summary
 
 
-_KIND_ORDER = {"hw-page": 0, "print-page": 1, "hw-line": 2, "print-line": 3, "page": 4}
+_KIND_ORDER = {"hw-page": 0, "print-page": 1, "hw-line": 2, "hw-word": 3, "print-line": 4, "page": 5}

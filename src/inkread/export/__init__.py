@@ -21,23 +21,18 @@ from typing import Any
 
 from ..result import PAGE_SEPARATOR, OcrResult, register_writers
 from .alto import ALTO_NAMESPACE, ALTO_SCHEMA_PATH, AltoValidationError, to_alto, validate_alto
-from .formats import (
-    BINARY_FORMATS,
-    DOCUMENT_FORMATS,
-    EXTENSIONS,
-    FORMATS,
-    SUFFIXES,
-    format_for_path,
-    parse_format,
-)
+from .formats import BINARY_FORMATS, DOCUMENT_FORMATS, EXTENSIONS, FORMATS, SUFFIXES, format_for_path, parse_format
 from .hocr import to_hocr
 from .markdown import to_markdown
 from .tsv import to_tsv
 
 # numpy/Pillow are imported only when an image output is used (keeps `inkread --version` fast)
 _LAZY = {
-    "to_pdf_bytes": "pdf", "SearchablePdf": "pdf",
-    "render_overlay": "overlay", "iter_page_images": "_images", "DEFAULT_DPI": "_images",
+    "to_pdf_bytes": "pdf",
+    "SearchablePdf": "pdf",
+    "render_overlay": "overlay",
+    "iter_page_images": "_images",
+    "DEFAULT_DPI": "_images",
 }
 
 
@@ -48,6 +43,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "FORMATS",
@@ -80,6 +76,7 @@ __all__ = [
     "DEFAULT_DPI",
 ]
 
+
 def to_text(results: OcrResult | Iterable[OcrResult]) -> str:
     """The plain text (``result.text``; several results separated by a form feed line)."""
     if isinstance(results, OcrResult):
@@ -96,8 +93,7 @@ def to_json(results: OcrResult | Iterable[OcrResult], *, indent: int | None = 2)
     return json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=indent)
 
 
-def export(results: OcrResult | Iterable[OcrResult], format: str, *, images: Any = None,
-           **options: Any) -> str | bytes:
+def export(results: OcrResult | Iterable[OcrResult], format: str, *, images: Any = None, **options: Any) -> str | bytes:
     """``results`` in ``format``: ``str`` for the text formats, ``bytes`` for ``"pdf"``.
 
     Text and JSON end in a newline (as files should); ``options`` go to the PDF writer
@@ -144,8 +140,14 @@ def write_file(path: str | os.PathLike[str], data: str | bytes) -> None:
         raise
 
 
-def save(results: OcrResult | Iterable[OcrResult], path: str | os.PathLike[str], format: str | None = None,
-         *, images: Any = None, **options: Any) -> Path:
+def save(
+    results: OcrResult | Iterable[OcrResult],
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    images: Any = None,
+    **options: Any,
+) -> Path:
     """Write ``results`` to ``path`` in ``format`` (default: from the suffix, see :data:`SUFFIXES`).
 
     Returns the path written. ``images``/``options``: see :func:`export`.
@@ -153,15 +155,18 @@ def save(results: OcrResult | Iterable[OcrResult], path: str | os.PathLike[str],
     if format is None:
         format = format_for_path(path)
         if format is None:
-            raise ValueError(f"cannot tell the output format from {os.fspath(path)!r}: pass format= "
-                             f"(one of {', '.join(FORMATS)}) or use one of {', '.join(sorted(SUFFIXES))}")
+            raise ValueError(
+                f"cannot tell the output format from {os.fspath(path)!r}: pass format= "
+                f"(one of {', '.join(FORMATS)}) or use one of {', '.join(sorted(SUFFIXES))}"
+            )
     data = export(results, format, images=images, **options)
     write_file(path, data)
     return Path(path)
 
 
-def overlay_paths(path: str | os.PathLike[str], count: int, *, start: int = 0,
-                  numbered: bool | None = None) -> list[Path]:
+def overlay_paths(
+    path: str | os.PathLike[str], count: int, *, start: int = 0, numbered: bool | None = None
+) -> list[Path]:
     """Where the overlays of ``count`` pages go: ``path`` itself for a single page, else
     ``name-1.png``, ``name-2.png`` ... beside it (numbers from ``start + 1``; ``numbered`` forces
     either way)."""
@@ -186,25 +191,39 @@ def encode_image(image: Any, path: str | os.PathLike[str]) -> bytes:
     return buf.getvalue()
 
 
-def render_overlays(result: OcrResult, path: str | os.PathLike[str] | None = None, *, images: Any = None,
-                    pdf_dpi: float | None = None, **options: Any) -> list[Any]:
+def render_overlays(
+    result: OcrResult,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    images: Any = None,
+    pdf_dpi: float | None = None,
+    **options: Any,
+) -> list[Any]:
     """One overlay image (PIL) per page of ``result`` (see :func:`~inkread.export.overlay.render_overlay`);
     also saved to :func:`overlay_paths` ``(path, pages)`` when ``path`` is given."""
     targets = overlay_paths(path, len(result.pages)) if path is not None else [None] * len(result.pages)
     return [image for image, _ in _overlays(result, targets, images, pdf_dpi, options)]
 
 
-def save_overlays(result: OcrResult, path: str | os.PathLike[str], *, images: Any = None,
-                  pdf_dpi: float | None = None, start: int = 0, numbered: bool | None = None,
-                  **options: Any) -> list[Path]:
+def save_overlays(
+    result: OcrResult,
+    path: str | os.PathLike[str],
+    *,
+    images: Any = None,
+    pdf_dpi: float | None = None,
+    start: int = 0,
+    numbered: bool | None = None,
+    **options: Any,
+) -> list[Path]:
     """Write the overlay of each page of ``result`` (files named as :func:`overlay_paths` says,
     written atomically); returns the paths."""
     targets = overlay_paths(path, len(result.pages), start=start, numbered=numbered)
     return [target for _, target in _overlays(result, targets, images, pdf_dpi, options)]
 
 
-def _overlays(result: OcrResult, targets: list[Any], images: Any, pdf_dpi: float | None,
-              options: dict[str, Any]) -> list[tuple[Any, Any]]:
+def _overlays(
+    result: OcrResult, targets: list[Any], images: Any, pdf_dpi: float | None, options: dict[str, Any]
+) -> list[tuple[Any, Any]]:
     from ._images import iter_page_images
     from .overlay import render_overlay
 
@@ -223,5 +242,6 @@ def _pdf_bytes(results: Any, images: Any = None, **options: Any) -> bytes:
     return to_pdf_bytes(results, images, **options)
 
 
-register_writers(save=save, hocr=to_hocr, alto=to_alto, markdown=to_markdown, pdf_bytes=_pdf_bytes,
-                 overlays=render_overlays)
+register_writers(
+    save=save, hocr=to_hocr, alto=to_alto, markdown=to_markdown, pdf_bytes=_pdf_bytes, overlays=render_overlays
+)

@@ -75,8 +75,13 @@ def line_words(line: Line) -> list[Word]:
     words = []
     for s, e in pieces:
         a, b = s / n, e / n
-        words.append(Word(text=text[s:e], bbox=[at(tl, tr, a), at(tl, tr, b), at(bl, br, b), at(bl, br, a)],
-                          confidence=line.confidence))
+        words.append(
+            Word(
+                text=text[s:e],
+                bbox=[at(tl, tr, a), at(tl, tr, b), at(bl, br, b), at(bl, br, a)],
+                confidence=line.confidence,
+            )
+        )
     return words
 
 
@@ -137,8 +142,12 @@ def is_axis_aligned(poly: Polygon, tolerance: float = 1.0) -> bool:
     if len(poly) != 4:
         return False
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = poly
-    return (abs(y0 - y1) <= tolerance and abs(y2 - y3) <= tolerance
-            and abs(x0 - x3) <= tolerance and abs(x1 - x2) <= tolerance)
+    return (
+        abs(y0 - y1) <= tolerance
+        and abs(y2 - y3) <= tolerance
+        and abs(x0 - x3) <= tolerance
+        and abs(x1 - x2) <= tolerance
+    )
 
 
 def fmt_number(value: float, digits: int = 2) -> str:

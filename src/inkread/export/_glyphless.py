@@ -3,8 +3,8 @@
 Every character of the text layer is drawn (invisibly: text render mode 3) with glyph 1, which has
 no outline (it could not paint anything even where render mode 3 were ignored) but a bounding box
 from 200/1000 em below the baseline to 800/1000 above it, and is 500/1000 em wide; the PDF positions
-and stretches each word with its own font size and horizontal scaling, so the font's shapes never
-matter. Embedding a real (if empty) font keeps PDF
+and stretches each word with its line's font size and horizontal scaling (see ``_textlayer``), so the
+font's shapes never matter. Embedding a real (if empty) font keeps PDF
 readers from substituting one or warning about a missing font. The same idea as Tesseract's
 "GlyphLessFont"; this file is built here from the TrueType specification, byte by byte.
 """
@@ -31,21 +31,46 @@ def _checksum(data: bytes) -> int:
 def _head() -> bytes:
     return struct.pack(
         ">IIIIHHqqhhhhHHhhh",
-        0x00010000, 0x00010000, 0, 0x5F0F3CF5,
+        0x00010000,
+        0x00010000,
+        0,
+        0x5F0F3CF5,
         0x000B,  # baseline at y=0, left sidebearing at x=0, integer ppem
-        UNITS_PER_EM, 0, 0,  # created, modified
-        0, DESCENT, ADVANCE, ASCENT,  # font bounding box
-        0, 3, 2,  # macStyle, lowestRecPPEM, fontDirectionHint
-        0, 0,  # indexToLocFormat (short), glyphDataFormat
+        UNITS_PER_EM,
+        0,
+        0,  # created, modified
+        0,
+        DESCENT,
+        ADVANCE,
+        ASCENT,  # font bounding box
+        0,
+        3,
+        2,  # macStyle, lowestRecPPEM, fontDirectionHint
+        0,
+        0,  # indexToLocFormat (short), glyphDataFormat
     )
 
 
 def _hhea() -> bytes:
     return struct.pack(
         ">IhhhHhhhhhhhhhhhH",
-        0x00010000, ASCENT, DESCENT, 0, ADVANCE, 0, 0, ADVANCE,
-        1, 0, 0, 0, 0, 0, 0,  # caret slope rise, run, offset; 4 reserved
-        0, 2,  # metricDataFormat, numberOfHMetrics
+        0x00010000,
+        ASCENT,
+        DESCENT,
+        0,
+        ADVANCE,
+        0,
+        0,
+        ADVANCE,
+        1,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,  # caret slope rise, run, offset; 4 reserved
+        0,
+        2,  # metricDataFormat, numberOfHMetrics
     )
 
 
@@ -56,13 +81,38 @@ def _maxp() -> bytes:
 def _os2() -> bytes:
     return struct.pack(
         ">HhHHHhhhhhhhhhhh10sIIII4sHHHhhhHHII",
-        1, ADVANCE, 400, 5, 0,  # version, xAvgCharWidth, weight, width class, fsType (installable)
-        650, 600, 0, 75, 650, 600, 0, 350, 50, 300,  # sub/superscript, strikeout
-        0, b"\0" * 10,  # sFamilyClass, panose
-        0, 0, 0, 0, b"INKR",  # Unicode ranges, vendor
-        0x0040, 0x0020, 0xFFFF,  # fsSelection REGULAR, first/last char index
-        ASCENT, DESCENT, 0, ASCENT, -DESCENT,  # typo ascender/descender/gap, win ascent/descent
-        1, 0,  # code page ranges (Latin 1)
+        1,
+        ADVANCE,
+        400,
+        5,
+        0,  # version, xAvgCharWidth, weight, width class, fsType (installable)
+        650,
+        600,
+        0,
+        75,
+        650,
+        600,
+        0,
+        350,
+        50,
+        300,  # sub/superscript, strikeout
+        0,
+        b"\0" * 10,  # sFamilyClass, panose
+        0,
+        0,
+        0,
+        0,
+        b"INKR",  # Unicode ranges, vendor
+        0x0040,
+        0x0020,
+        0xFFFF,  # fsSelection REGULAR, first/last char index
+        ASCENT,
+        DESCENT,
+        0,
+        ASCENT,
+        -DESCENT,  # typo ascender/descender/gap, win ascent/descent
+        1,
+        0,  # code page ranges (Latin 1)
     )
 
 
@@ -91,8 +141,7 @@ def _cmap() -> bytes:
 
 
 def _name() -> bytes:
-    names = {1: FONT_NAME, 2: "Regular", 3: f"inkread: {FONT_NAME}", 4: FONT_NAME, 5: "Version 1.0",
-             6: FONT_NAME}
+    names = {1: FONT_NAME, 2: "Regular", 3: f"inkread: {FONT_NAME}", 4: FONT_NAME, 5: "Version 1.0", 6: FONT_NAME}
     records, strings = b"", b""
     for name_id, text in names.items():
         data = text.encode("utf-16-be")
@@ -110,8 +159,16 @@ def glyphless_font() -> bytes:
     """The TrueType font file (about 1 KB)."""
     glyf, loca = _glyf_loca()
     tables = {
-        b"OS/2": _os2(), b"cmap": _cmap(), b"glyf": glyf, b"head": _head(), b"hhea": _hhea(),
-        b"hmtx": _hmtx(), b"loca": loca, b"maxp": _maxp(), b"name": _name(), b"post": _post(),
+        b"OS/2": _os2(),
+        b"cmap": _cmap(),
+        b"glyf": glyf,
+        b"head": _head(),
+        b"hhea": _hhea(),
+        b"hmtx": _hmtx(),
+        b"loca": loca,
+        b"maxp": _maxp(),
+        b"name": _name(),
+        b"post": _post(),
     }
     n = len(tables)
     entry_selector = n.bit_length() - 1

@@ -107,8 +107,9 @@ def _load(source: Any, page: Page, pdf_dpi: float | None, image_dpi: float | Non
     return PageRaster(loaded.image, float(loaded.dpi or assumed_dpi(loaded.image, image_dpi)))
 
 
-def iter_page_images(result: OcrResult, images: Any = None, *,
-                     pdf_dpi: float | None = None, image_dpi: float | None = None) -> Iterator[tuple[Page, PageRaster]]:
+def iter_page_images(
+    result: OcrResult, images: Any = None, *, pdf_dpi: float | None = None, image_dpi: float | None = None
+) -> Iterator[tuple[Page, PageRaster]]:
     """``(page, raster)`` for each page of ``result``, loading one page at a time.
 
     ``images`` may be: ``None`` (reload ``result.source`` when it is a file path); a path, bytes or
@@ -154,4 +155,3 @@ def _name(source: Any) -> str:
     if isinstance(source, (str, os.PathLike)):
         return os.fspath(source)
     return "<bytes>" if isinstance(source, bytes) else type(source).__name__
-

@@ -27,8 +27,14 @@ from ._common import (
     xml_safe,
 )
 
-__all__ = ["to_alto", "validate_alto", "ALTO_NAMESPACE", "ALTO_SCHEMA_PATH", "ALTO_SCHEMA_VERSION",
-           "AltoValidationError"]
+__all__ = [
+    "to_alto",
+    "validate_alto",
+    "ALTO_NAMESPACE",
+    "ALTO_SCHEMA_PATH",
+    "ALTO_SCHEMA_VERSION",
+    "AltoValidationError",
+]
 
 ALTO_NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 ALTO_SCHEMA_VERSION = "4.3"
@@ -66,13 +72,16 @@ def _wc(confidence: float) -> str:
 def to_alto(results: OcrResult | Iterable[OcrResult]) -> str:
     """The ALTO v4 XML document for one result, or several results as one document."""
     docs = as_results(results)
-    root = ET.Element("alto", {
-        "xmlns": ALTO_NAMESPACE,
-        "xmlns:xlink": _XLINK,
-        "xmlns:xsi": _XSI,
-        "xsi:schemaLocation": f"{ALTO_NAMESPACE} {ALTO_SCHEMA_URL}",
-        "SCHEMAVERSION": ALTO_SCHEMA_VERSION,
-    })
+    root = ET.Element(
+        "alto",
+        {
+            "xmlns": ALTO_NAMESPACE,
+            "xmlns:xlink": _XLINK,
+            "xmlns:xsi": _XSI,
+            "xsi:schemaLocation": f"{ALTO_NAMESPACE} {ALTO_SCHEMA_URL}",
+            "SCHEMAVERSION": ALTO_SCHEMA_VERSION,
+        },
+    )
     desc = ET.SubElement(root, "Description")
     ET.SubElement(desc, "MeasurementUnit").text = "pixel"
     sources = [r.source for r in docs if r.source]
@@ -94,10 +103,17 @@ def to_alto(results: OcrResult | Iterable[OcrResult]) -> str:
         for page in result.pages:
             pageno += 1
             p = pageno
-            page_el = ET.SubElement(layout, "Page", {
-                "ID": f"page_{p}", "PHYSICAL_IMG_NR": str(p),
-                "WIDTH": str(page.width), "HEIGHT": str(page.height), "PROCESSING": "processing_1",
-            })
+            page_el = ET.SubElement(
+                layout,
+                "Page",
+                {
+                    "ID": f"page_{p}",
+                    "PHYSICAL_IMG_NR": str(p),
+                    "WIDTH": str(page.width),
+                    "HEIGHT": str(page.height),
+                    "PROCESSING": "processing_1",
+                },
+            )
             if page.lines:
                 page_el.set("PC", _wc(page.confidence))
             space = ET.SubElement(page_el, "PrintSpace", {"ID": f"printspace_{p}"})
@@ -167,7 +183,7 @@ def validate_alto(document: str | bytes | os.PathLike[str]) -> None:
 _SCHEMA = None
 
 
-def _schema(etree):  # type: ignore[no-untyped-def]
+def _schema(etree):
     global _SCHEMA
     if _SCHEMA is None:
         parser = etree.XMLParser(no_network=True)

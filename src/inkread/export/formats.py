@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["FORMATS", "SUFFIXES", "EXTENSIONS", "BINARY_FORMATS", "DOCUMENT_FORMATS", "parse_format",
-           "format_for_path"]
+__all__ = ["FORMATS", "SUFFIXES", "EXTENSIONS", "BINARY_FORMATS", "DOCUMENT_FORMATS", "parse_format", "format_for_path"]
 
 #: The output formats, as ``--format`` names them.
 FORMATS = ("text", "json", "hocr", "alto", "pdf", "md", "tsv")
@@ -29,8 +28,15 @@ SUFFIXES = {
 }  # fmt: skip
 
 #: Format -> the suffix of the files written in it (one file per input).
-EXTENSIONS = {"text": ".txt", "json": ".json", "hocr": ".hocr", "alto": ".xml", "pdf": ".pdf", "md": ".md",
-              "tsv": ".tsv"}
+EXTENSIONS = {
+    "text": ".txt",
+    "json": ".json",
+    "hocr": ".hocr",
+    "alto": ".xml",
+    "pdf": ".pdf",
+    "md": ".md",
+    "tsv": ".tsv",
+}
 
 _ALIASES = {"txt": "text", "markdown": "md", "html": "hocr", "xml": "alto"}
 

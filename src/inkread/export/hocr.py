@@ -59,7 +59,8 @@ def to_hocr(results: OcrResult | Iterable[OcrResult]) -> str:
         '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"',
         '    "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
         '<html xmlns="http://www.w3.org/1999/xhtml"'
-        + (f' xml:lang="{doc_lang}" lang="{doc_lang}"' if doc_lang else "") + ">",
+        + (f' xml:lang="{doc_lang}" lang="{doc_lang}"' if doc_lang else "")
+        + ">",
         " <head>",
         f"  <title>{escape(title)}</title>",
         '  <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
@@ -87,33 +88,43 @@ def to_hocr(results: OcrResult | Iterable[OcrResult]) -> str:
                     continue
                 n_area += 1
                 area_rect = _union_lines(lines_in_area, page)
-                out.append(f"   <div class='ocr_carea' id='block_{pageno}_{n_area}' "
-                           f"title={quoteattr(_bbox(area_rect))}>")
+                out.append(
+                    f"   <div class='ocr_carea' id='block_{pageno}_{n_area}' title={quoteattr(_bbox(area_rect))}>"
+                )
                 for para in area.paragraphs:
                     lines = [l for l in para.lines if line_words(l)]
                     if not lines:
                         continue
                     n_par += 1
-                    out.append(f"    <p class='ocr_par' id='par_{pageno}_{n_par}'{lang_attr} "
-                               f"title={quoteattr(_bbox(_union_lines(lines, page)))}>")
+                    out.append(
+                        f"    <p class='ocr_par' id='par_{pageno}_{n_par}'{lang_attr} "
+                        f"title={quoteattr(_bbox(_union_lines(lines, page)))}>"
+                    )
                     for line in lines:
                         n_line += 1
                         words = line_words(line)
                         lr = rect(line.bbox, page)
                         slope, offset = baseline(line.bbox, lr)
-                        props = [_bbox(lr), f"baseline {fmt_number(slope, 3)} {fmt_number(offset, 0)}",
-                                 f"x_size {round(poly_height(line.bbox)) if len(line.bbox) >= 4 else lr[3] - lr[1]}"]
+                        props = [
+                            _bbox(lr),
+                            f"baseline {fmt_number(slope, 3)} {fmt_number(offset, 0)}",
+                            f"x_size {round(poly_height(line.bbox)) if len(line.bbox) >= 4 else lr[3] - lr[1]}",
+                        ]
                         if page.rotation:  # the page came turned: its lines run at this angle, counter-clockwise
                             props.insert(1, f"textangle {(360 - page.rotation) % 360}")
-                        out.append(f"     <span class='ocr_line' id='line_{pageno}_{n_line}' "
-                                   f"title={quoteattr('; '.join(props))}>")
+                        out.append(
+                            f"     <span class='ocr_line' id='line_{pageno}_{n_line}' "
+                            f"title={quoteattr('; '.join(props))}>"
+                        )
                         for word in words:
                             n_word += 1
                             wr = rect(word.bbox, page)
                             conf = int(round(max(0.0, min(1.0, word.confidence)) * 100))
-                            out.append(f"      <span class='ocrx_word' id='word_{pageno}_{n_word}' "
-                                       f"title={quoteattr(f'{_bbox(wr)}; x_wconf {conf}')}>"
-                                       f"{escape(word.text)}</span>")
+                            out.append(
+                                f"      <span class='ocrx_word' id='word_{pageno}_{n_word}' "
+                                f"title={quoteattr(f'{_bbox(wr)}; x_wconf {conf}')}>"
+                                f"{escape(word.text)}</span>"
+                            )
                         out.append("     </span>")
                     out.append("    </p>")
                 out.append("   </div>")

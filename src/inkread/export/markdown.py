@@ -49,7 +49,7 @@ def _escape_start(text: str) -> str:
         return "\\" + text
     m = _LEADING_NUMBER.match(text)  # "1999. A year" that is not a list: keep it a paragraph
     if m:
-        return f"{m.group(1)}\\{m.group(2)}{text[m.end(2):]}"
+        return f"{m.group(1)}\\{m.group(2)}{text[m.end(2) :]}"
     return text
 
 
@@ -61,14 +61,14 @@ def markdown_line(text: str) -> tuple[str, str]:
     if m:
         mark = m.group("box") if m.group("box") is not None else m.group("glyph")
         checked = mark not in ("", " ", "☐")
-        rest = text[m.end():].strip()
+        rest = text[m.end() :].strip()
         return "task", (f"- [{'x' if checked else ' '}] {_escape_start(rest)}").rstrip()
     m = _BULLET.match(text)
     if m and m.end() < len(text):
-        return "bullet", f"- {_escape_start(text[m.end():].strip())}"
+        return "bullet", f"- {_escape_start(text[m.end() :].strip())}"
     m = _NUMBERED.match(text)
     if m and m.end() < len(text):
-        return "number", f"{int(m.group('num'))}. {_escape_start(text[m.end():].strip())}"
+        return "number", f"{int(m.group('num'))}. {_escape_start(text[m.end() :].strip())}"
     return "para", _escape_start(text)
 
 
@@ -98,8 +98,11 @@ def _page_markdown(page: Page) -> str:
     for items in blocks:
         first = items[0]
         if prev_last is not None:
-            tight = (first.kind != "para" and prev_last.kind != "para"
-                     and _list_family(first.kind) == _list_family(prev_last.kind))
+            tight = (
+                first.kind != "para"
+                and prev_last.kind != "para"
+                and _list_family(first.kind) == _list_family(prev_last.kind)
+            )
             out.append("\n" if tight else "\n\n")
         for k, item in enumerate(items):
             if k:

@@ -61,8 +61,9 @@ def _as_pil(image: Any) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(arr[..., :3]).astype(np.uint8), "RGB")
 
 
-def render_overlay(page: Page, image: Any, path: str | os.PathLike[str] | None = None, *,
-                   words: bool = False, labels: bool = True) -> Image.Image:
+def render_overlay(
+    page: Page, image: Any, path: str | os.PathLike[str] | None = None, *, words: bool = False, labels: bool = True
+) -> Image.Image:
     """Draw ``page``'s lines on ``image`` (the page image: numpy array, PIL image or
     :class:`~inkread.io.PageImage`) and return it as a new RGB image; also save it to ``path``
     when given (format from the suffix). ``words=True`` also outlines each word; ``labels=False``
@@ -108,8 +109,9 @@ def render_overlay(page: Page, image: Any, path: str | os.PathLike[str] | None =
             if y < 0:  # no room above: put it inside the top of the box
                 y = top + stroke
             x = max(0.0, min(x, base.width - w - 2 * pad))
-            tdraw.rectangle((x, y, x + w + 2 * pad, y + h + 2 * pad), fill=(255, 255, 255, 215),
-                            outline=colour + (255,))
+            tdraw.rectangle(
+                (x, y, x + w + 2 * pad, y + h + 2 * pad), fill=(255, 255, 255, 215), outline=colour + (255,)
+            )
             tdraw.text((x + pad - l, y + pad - t), label, font=font, fill=(17, 24, 39, 255))
         out = Image.alpha_composite(out, text_layer)
     rgb = out.convert("RGB")

@@ -1,295 +1,33 @@
-"""Searchable PDF: each page image with an invisible text layer over it.
+"""Searchable PDF output: :func:`to_pdf_bytes`.
 
-Every word is written in text render mode 3 (invisible) with an embedded glyph-less font, placed on
-its box: the font size is the box's height, horizontal scaling (``Tz``) stretches the word to the
-box's width, and the text matrix turns it with the box, so selecting or searching text in a viewer
-highlights the right words. Words of a line are separated by real spaces; extraction tools get the
-text back through the font's ``ToUnicode`` map (any Unicode text, CJK included).
-
-The page size comes from the image's resolution (``PageImage.dpi``, a PIL image's ``dpi``, the
-render dpi of a PDF page, else 300 dpi), so a PDF input keeps its page size.
-
-Written by hand (no PDF library needed): PDF 1.7 objects, a cross-reference table, Flate-compressed
-streams, pages added one at a time so only the encoded images stay in memory.
+From images, a page per image with the recognised words as an invisible text layer
+(:class:`SearchablePdf`, in :mod:`._builder`); from a PDF, the input's own pages kept, each given
+what it needs (:mod:`._pdfinput`: a text layer, its own text kept, an OCR layer replaced, turned
+upright with ``/Rotate``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import math
-import zlib
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-from PIL import Image
+from ..result import OcrResult
+from ._builder import SearchablePdf, affine_of, upright_to_pdf
+from ._common import as_results
 
-from ..result import OcrResult, Page
-from ._common import as_results, line_words, software_version
-from ._glyphless import ADVANCE, ASCENT, DESCENT, FONT_NAME, glyphless_font
-from ._images import PageRaster, iter_page_images
-
-__all__ = ["SearchablePdf", "to_pdf_bytes"]
-
-_IMAGE_FORMATS = ("jpeg", "flate")
+__all__ = ["SearchablePdf", "to_pdf_bytes", "affine_of", "upright_to_pdf"]
 
 
-def _num(value: float, digits: int = 3) -> str:
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def _text_string(text: str) -> bytes:
-    """A PDF text string: PDFDocEncoding-compatible ASCII as a literal, anything else UTF-16BE."""
-    if all(32 <= ord(c) < 127 for c in text):
-        return b"(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("ascii") + b")"
-    return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
-
-
-class SearchablePdf:
-    """Build a searchable PDF page by page.
-
-    >>> pdf = SearchablePdf()                          # doctest: +SKIP
-    >>> pdf.add_result(result, images="scan.pdf")      # doctest: +SKIP
-    >>> open("out.pdf", "wb").write(pdf.to_bytes())    # doctest: +SKIP
-
-    ``image_format``: ``"jpeg"`` (default, ``jpeg_quality``) or ``"flate"`` (lossless).
-    ``compress=False`` leaves the page content streams readable (for tests and debugging).
-    """
-
-    def __init__(self, *, image_format: str = "jpeg", jpeg_quality: int = 85, compress: bool = True,
-                 title: str | None = None) -> None:
-        if image_format not in _IMAGE_FORMATS:
-            raise ValueError(f"image_format must be one of {', '.join(_IMAGE_FORMATS)}, got {image_format!r}")
-        self.image_format = image_format
-        self.jpeg_quality = int(jpeg_quality)
-        self.compress = compress
-        self.title = title
-        self._objects: dict[int, bytes] = {}
-        self._count = 0
-        self._catalog = self._reserve()
-        self._pages = self._reserve()
-        self._font = self._reserve()
-        self._page_ids: list[int] = []
-        self._cids: dict[str, int] = {}  # character -> CID (code point for the BMP)
-        self._next_private = 0xD800  # CIDs for characters beyond the BMP (surrogate code range)
-
-    # ----- objects ---------------------------------------------------------------------------
-    def _reserve(self) -> int:
-        self._count += 1
-        return self._count
-
-    def _put(self, num: int, body: bytes) -> int:
-        self._objects[num] = body
-        return num
-
-    def _add(self, body: bytes) -> int:
-        return self._put(self._reserve(), body)
-
-    def _stream(self, data: bytes, entries: bytes = b"", *, compress: bool = True) -> bytes:
-        if compress:
-            data = zlib.compress(data, 6)
-            entries += b" /Filter /FlateDecode"
-        return b"<< /Length %d%s >>\nstream\n" % (len(data), entries) + data + b"\nendstream"
-
-    # ----- text ------------------------------------------------------------------------------
-    def _cid(self, ch: str) -> int | None:
-        cid = self._cids.get(ch)
-        if cid is None:
-            cp = ord(ch)
-            if cp < 0x20 or 0xD800 <= cp <= 0xDFFF or cp in (0xFFFE, 0xFFFF):
-                return None
-            if cp > 0xFFFF:
-                if self._next_private > 0xDFFF:
-                    return None
-                cp, self._next_private = self._next_private, self._next_private + 1
-            cid = self._cids[ch] = cp
-        return cid
-
-    def _encode(self, text: str) -> bytes:
-        cids = [c for c in (self._cid(ch) for ch in text) if c is not None]
-        return b"".join(c.to_bytes(2, "big") for c in cids)
-
-    def _text_layer(self, page: Page, sx: float, sy: float, height_pt: float) -> bytes:
-        """Content-stream operators writing ``page``'s words, invisibly, over a page ``height_pt``
-        tall whose OCR pixels are ``sx`` x ``sy`` points."""
-        out = [b"BT", b"3 Tr"]
-
-        def pt(p: tuple[float, float]) -> np.ndarray:
-            return np.array([p[0] * sx, height_pt - p[1] * sy], dtype=np.float64)
-
-        for line in page.lines:
-            words = line_words(line)
-            for k, word in enumerate(words):
-                text = word.text if k == len(words) - 1 else word.text + " "
-                n_glyphs = len(self._encode(word.text)) // 2
-                code = self._encode(text)
-                if n_glyphs == 0:
-                    continue
-                poly = word.bbox if len(word.bbox) == 4 else _rect_poly(word.bbox)
-                p0, p1, p2, p3 = (pt(p) for p in poly)
-                d = ((p1 - p0) + (p2 - p3)) / 2  # along the baseline
-                width = float(np.hypot(*d))
-                if width < 1e-3:
-                    continue
-                u = d / width
-                normal = np.array([-u[1], u[0]])  # "up" from the baseline
-                up = ((p0 - p3) + (p1 - p2)) / 2
-                height = abs(float(up @ normal))
-                if height < 1e-3:
-                    continue
-                size = height * 1000 / (ASCENT - DESCENT)
-                origin = p3 + normal * (-DESCENT / 1000 * size)
-                scale = 100 * width / (n_glyphs * ADVANCE / 1000 * size)
-                a, b = round(float(u[0]), 5), round(float(u[1]), 5)
-                out.append(b"/F1 %s Tf %s Tz %s %s %s %s %s %s Tm <%s> Tj" % (
-                    _num(size).encode(), _num(scale, 2).encode(),
-                    _num(a, 5).encode(), _num(b, 5).encode(), _num(-b, 5).encode(), _num(a, 5).encode(),
-                    _num(float(origin[0])).encode(), _num(float(origin[1])).encode(),
-                    code.hex().upper().encode()))
-        out.append(b"ET")
-        return b"\n".join(out) + b"\n"
-
-    # ----- images ----------------------------------------------------------------------------
-    def _image(self, arr: np.ndarray) -> int:
-        gray = arr.ndim == 2 or (arr.shape[2] >= 3 and np.array_equal(arr[..., 0], arr[..., 1])
-                                 and np.array_equal(arr[..., 1], arr[..., 2]))
-        if arr.ndim == 3:
-            arr = arr[..., 0] if gray else arr[..., :3]
-        arr = np.ascontiguousarray(arr, dtype=np.uint8)
-        h, w = arr.shape[:2]
-        space = b"/DeviceGray" if gray else b"/DeviceRGB"
-        head = b" /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8" % (
-            w, h, space)
-        if self.image_format == "jpeg":
-            buf = io.BytesIO()
-            Image.fromarray(arr, "L" if gray else "RGB").save(buf, format="JPEG", quality=self.jpeg_quality,
-                                                              optimize=True)
-            return self._add(self._stream(buf.getvalue(), head + b" /Filter /DCTDecode", compress=False))
-        return self._add(self._stream(arr.tobytes(), head))
-
-    # ----- pages -----------------------------------------------------------------------------
-    def add_page(self, page: Page | None, image: Any, dpi: float | None = None) -> None:
-        """Add one page: ``image`` (numpy array, PIL image or :class:`PageRaster`) at ``dpi``
-        (default: the raster's, else 300) with ``page``'s words (``None``: the image alone)."""
-        if isinstance(image, PageRaster):
-            dpi = dpi or image.dpi
-            image = image.image
-        if isinstance(image, Image.Image):
-            image = np.asarray(image.convert("RGB"))
-        arr = np.asarray(image)
-        dpi = float(dpi or 300.0)
-        if not (dpi > 0 and math.isfinite(dpi)):
-            raise ValueError(f"dpi must be a positive number, got {dpi!r}")
-        h_px, w_px = arr.shape[:2]
-        width_pt, height_pt = w_px * 72.0 / dpi, h_px * 72.0 / dpi
-        im = self._image(arr)
-        ops = [b"q %s 0 0 %s 0 0 cm /Im0 Do Q" % (_num(width_pt, 4).encode(), _num(height_pt, 4).encode())]
-        if page is not None and page.lines and page.width and page.height:
-            ops.append(self._text_layer(page, width_pt / page.width, height_pt / page.height, height_pt))
-        content = self._add(self._stream(b"\n".join(ops), compress=self.compress))
-        page_id = self._add(
-            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /XObject << /Im0 %d 0 R >>"
-            b" /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>" % (
-                self._pages, _num(width_pt, 4).encode(), _num(height_pt, 4).encode(), im, self._font, content))
-        self._page_ids.append(page_id)
-
-    def add_text_page(self, page: Page, width_pt: float, height_pt: float) -> None:
-        """A page of ``page``'s invisible words alone (no image), ``width_pt`` x ``height_pt``: the
-        layer laid over an input PDF's own page (:func:`text_layer_on_pdf`)."""
-        ops = b""
-        if page.lines and page.width and page.height:
-            ops = self._text_layer(page, width_pt / page.width, height_pt / page.height, height_pt)
-        content = self._add(self._stream(ops, compress=self.compress))
-        page_id = self._add(
-            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /Font << /F1 %d 0 R >> >>"
-            b" /Contents %d 0 R >>" % (self._pages, _num(width_pt, 4).encode(), _num(height_pt, 4).encode(),
-                                       self._font, content))
-        self._page_ids.append(page_id)
-
-    def add_result(self, result: OcrResult, images: Any = None, *, pdf_dpi: float | None = None,
-                   image_dpi: float | None = None) -> None:
-        """Add every page of ``result``; ``images`` and ``image_dpi`` as for :func:`to_pdf_bytes`."""
-        if self.title is None and result.source and not result.source.startswith("<"):
-            self.title = result.source
-        for page, raster in iter_page_images(result, images, pdf_dpi=pdf_dpi, image_dpi=image_dpi):
-            self.add_page(page, raster)
-
-    @property
-    def page_count(self) -> int:
-        return len(self._page_ids)
-
-    # ----- the file --------------------------------------------------------------------------
-    def _font_objects(self) -> None:
-        font_file = self._add(self._stream(glyphless_font(), b" /Length1 %d" % len(glyphless_font())))
-        descriptor = self._add(
-            b"<< /Type /FontDescriptor /FontName /%s /Flags 5 /FontBBox [0 %d %d %d] /ItalicAngle 0"
-            b" /Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>" % (
-                FONT_NAME.encode(), DESCENT, ADVANCE, ASCENT, ASCENT, DESCENT, ASCENT, font_file))
-        top = max(self._cids.values(), default=0)
-        gid_map = self._add(self._stream(b"\x00\x01" * (top + 1)))  # every CID -> glyph 1 (empty)
-        cid_font = self._add(
-            b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe)"
-            b" /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW %d /CIDToGIDMap %d 0 R >>" % (
-                FONT_NAME.encode(), descriptor, ADVANCE, gid_map))
-        to_unicode = self._add(self._stream(self._to_unicode(), compress=self.compress))
-        self._put(self._font, b"<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H"
-                              b" /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>" % (
-                                  FONT_NAME.encode(), cid_font, to_unicode))
-
-    def _to_unicode(self) -> bytes:
-        pairs = sorted((cid, ch) for ch, cid in self._cids.items())
-        lines = [b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap",
-                 b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-                 b"/CMapName /Adobe-Identity-UCS def", b"/CMapType 2 def",
-                 b"1 begincodespacerange", b"<0000> <FFFF>", b"endcodespacerange"]
-        for i in range(0, len(pairs), 100):
-            chunk = pairs[i : i + 100]
-            lines.append(b"%d beginbfchar" % len(chunk))
-            lines += [b"<%04X> <%s>" % (cid, ch.encode("utf-16-be").hex().upper().encode()) for cid, ch in chunk]
-            lines.append(b"endbfchar")
-        lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
-        return b"\n".join(lines) + b"\n"
-
-    def to_bytes(self) -> bytes:
-        """The finished PDF file (the builder can still take pages afterwards)."""
-        saved = (dict(self._objects), self._count)
-        try:
-            self._font_objects()
-            kids = b" ".join(b"%d 0 R" % p for p in self._page_ids)
-            self._put(self._pages, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(self._page_ids)))
-            self._put(self._catalog, b"<< /Type /Catalog /Pages %d 0 R >>" % self._pages)
-            producer = _text_string(f"inkread {software_version()}")
-            info_body = b"<< /Producer %s /Creator %s" % (producer, producer)
-            if self.title:
-                info_body += b" /Title " + _text_string(self.title)
-            info = self._add(info_body + b" >>")
-            out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-            offsets = [0] * (self._count + 1)
-            for num in range(1, self._count + 1):
-                offsets[num] = len(out)
-                out += b"%d 0 obj\n" % num + self._objects[num] + b"\nendobj\n"
-            xref = len(out)
-            out += b"xref\n0 %d\n0000000000 65535 f\r\n" % (self._count + 1)
-            out += b"".join(b"%010d 00000 n\r\n" % offsets[n] for n in range(1, self._count + 1))
-            file_id = hashlib.md5(bytes(out)).hexdigest().upper().encode()
-            out += b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (
-                self._count + 1, self._catalog, info, file_id, file_id, xref)
-            return bytes(out)
-        finally:
-            self._objects, self._count = saved
-
-
-def _rect_poly(poly: Any) -> list[tuple[float, float]]:
-    xs = [float(p[0]) for p in poly] or [0.0]
-    ys = [float(p[1]) for p in poly] or [0.0]
-    return [(min(xs), min(ys)), (max(xs), min(ys)), (max(xs), max(ys)), (min(xs), max(ys))]
-
-
-def to_pdf_bytes(results: OcrResult | Iterable[OcrResult], images: Any = None, *,
-                 pdf_dpi: float | None = None, image_format: str = "jpeg", jpeg_quality: int = 85,
-                 compress: bool = True, image_dpi: float | None = None) -> bytes:
+def to_pdf_bytes(
+    results: OcrResult | Iterable[OcrResult],
+    images: Any = None,
+    *,
+    pdf_dpi: float | None = None,
+    image_format: str = "jpeg",
+    jpeg_quality: int = 85,
+    compress: bool = True,
+    image_dpi: float | None = None,
+) -> bytes:
     """A searchable PDF of ``results`` (one result, or several one after the other).
 
     ``images`` are the page images the words were read from: ``None`` reloads ``result.source``
@@ -299,14 +37,21 @@ def to_pdf_bytes(results: OcrResult | Iterable[OcrResult], images: Any = None, *
     resolution of its own becomes a page-sized page (11 inches on its longer side, at least 72 dpi),
     or takes ``image_dpi``.
     """
+    from ._pdfinput import text_layer_on_pdf
+
     docs = as_results(results)
     if len(docs) == 1:
-        kept = text_layer_on_pdf(docs[0], images, compress=compress)
+        kept = text_layer_on_pdf(
+            docs[0], images, compress=compress, image_format=image_format, jpeg_quality=jpeg_quality
+        )
         if kept is not None:
             return kept
-    pdf = SearchablePdf(image_format=image_format, jpeg_quality=jpeg_quality, compress=compress,
-                        title=docs[0].source if len(docs) == 1 and docs[0].source
-                        and not docs[0].source.startswith("<") else None)
+    pdf = SearchablePdf(
+        image_format=image_format,
+        jpeg_quality=jpeg_quality,
+        compress=compress,
+        title=docs[0].source if len(docs) == 1 and docs[0].source and not docs[0].source.startswith("<") else None,
+    )
     if len(docs) == 1:
         pdf.add_result(docs[0], images, pdf_dpi=pdf_dpi, image_dpi=image_dpi)
     else:
@@ -316,71 +61,3 @@ def to_pdf_bytes(results: OcrResult | Iterable[OcrResult], images: Any = None, *
         for result, imgs in zip(docs, per_doc):
             pdf.add_result(result, imgs, pdf_dpi=pdf_dpi, image_dpi=image_dpi)
     return pdf.to_bytes()
-
-
-def _pdf_source(result: OcrResult, images: Any) -> Any:
-    """The PDF ``result`` was read from (a path or bytes), or ``None``."""
-    import os
-
-    source = images if images is not None else (result.source if result.source and not result.source.startswith("<")
-                                                  else None)
-    if isinstance(source, (bytes, bytearray)):
-        return bytes(source) if bytes(source[:1024]).lstrip().find(b"%PDF-") >= 0 else None
-    if isinstance(source, (str, os.PathLike)) and os.path.isfile(source):
-        with open(source, "rb") as fh:
-            return os.fspath(source) if b"%PDF-" in fh.read(1024) else None
-    return None
-
-
-def text_layer_on_pdf(result: OcrResult, images: Any = None, *, compress: bool = True) -> bytes | None:
-    """The PDF ``result`` was read from, its pages kept as they are (vector text, images, fonts,
-    links), with the recognised words laid over each as an invisible text layer, as OCRmyPDF does;
-    pages that already have text of their own are left without one (their text is searchable
-    already), pages not read are left out. ``None`` when the source is not a PDF, pikepdf is not
-    installed, or a page is turned (``/Rotate``): the caller then writes the page images instead.
-
-    pikepdf (qpdf), not pypdfium2: it copies the input's objects untouched and lays one page over
-    another as a form XObject (``Page.add_overlay``), so the text layer built here for image pages
-    serves as it is; PDFium would rewrite every page's content stream to add objects to it.
-    """
-    source = _pdf_source(result, images)
-    if source is None:
-        return None
-    try:
-        import pikepdf
-    except ImportError:
-        return None
-    import pypdfium2 as pdfium
-
-    with pikepdf.open(io.BytesIO(source) if isinstance(source, bytes) else source) as pdf:
-        if any(int(pdf.pages[p.index].obj.get("/Rotate", 0)) % 360 for p in result.pages
-               if p.index < len(pdf.pages)):
-            return None
-        if any(p.index >= len(pdf.pages) for p in result.pages):
-            return None
-        from ..io.pdf import _PDFIUM_LOCK
-
-        with _PDFIUM_LOCK:  # which pages have text of their own
-            doc = pdfium.PdfDocument(source)
-            try:
-                has_text = {p.index: doc[p.index].get_textpage().count_chars() > 0 for p in result.pages}
-            finally:
-                doc.close()
-        layer = SearchablePdf(compress=compress)
-        boxes = {}
-        for page in result.pages:
-            box = [float(v) for v in pdf.pages[page.index].cropbox]
-            boxes[page.index] = box
-            layer.add_text_page(page if not has_text[page.index] else Page(page.index, 0, 0),
-                                box[2] - box[0], box[3] - box[1])
-        with pikepdf.open(io.BytesIO(layer.to_bytes())) as text:
-            for k, page in enumerate(result.pages):
-                if not has_text[page.index] and page.lines:
-                    pdf.pages[page.index].add_overlay(text.pages[k], pikepdf.Rectangle(*boxes[page.index]))
-            keep = {p.index for p in result.pages}
-            for i in reversed(range(len(pdf.pages))):
-                if i not in keep:
-                    del pdf.pages[i]
-            out = io.BytesIO()
-            pdf.save(out)
-    return out.getvalue()

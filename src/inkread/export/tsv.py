@@ -17,8 +17,20 @@ from ._common import areas, line_words, rect, union
 
 __all__ = ["to_tsv", "TSV_COLUMNS"]
 
-TSV_COLUMNS = ("level", "page_num", "block_num", "par_num", "line_num", "word_num",
-               "left", "top", "width", "height", "conf", "text")
+TSV_COLUMNS = (
+    "level",
+    "page_num",
+    "block_num",
+    "par_num",
+    "line_num",
+    "word_num",
+    "left",
+    "top",
+    "width",
+    "height",
+    "conf",
+    "text",
+)
 
 
 def _clean(text: str) -> str:

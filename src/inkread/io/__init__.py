@@ -30,21 +30,16 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ..exceptions import (
-    EmptyInputError,
-    ImageTooLargeError,
-    InputError,
-    PageSelectionError,
-    TooManyPagesError,
-)
+from ..exceptions import EmptyInputError, ImageTooLargeError, InputError, PageSelectionError, TooManyPagesError
 from ..options import MAX_PIXELS_DEFAULT, PDF_DPI_DEFAULT, parse_page_range
 from .formats import _HEAD_SIZE, MAX_STREAM_BYTES, SUPPORTED_FORMATS, _unsupported, detect_format
 from .images import _ArrayDocument, _open_image, _PilDocument
-from .page import PageImage, _Document
+from .page import PageImage, PdfPageText, _Document
 from .pdf import _PdfDocument
 
 __all__ = [
     "PageImage",
+    "PdfPageText",
     "MAX_PIXELS_DEFAULT",
     "SUPPORTED_FORMATS",
     "detect_format",
@@ -138,8 +133,9 @@ def _stream_bytes(source: Any) -> bytes:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("file object must be opened in binary mode ('rb')")
     if len(data) > MAX_STREAM_BYTES:
-        raise ImageTooLargeError(f"the stream holds more than {MAX_STREAM_BYTES:,} bytes",
-                                 hint="save it to a file and pass the path")
+        raise ImageTooLargeError(
+            f"the stream holds more than {MAX_STREAM_BYTES:,} bytes", hint="save it to a file and pass the path"
+        )
     return bytes(data)
 
 
@@ -159,10 +155,10 @@ def _open_path(path: Any, pdf_dpi: float, stack: contextlib.ExitStack) -> _Docum
         )
     if not stat.S_ISREG(st.st_mode):
         # /dev/zero never ends and a FIFO nobody writes to never answers: neither is read
-        what = ("a named pipe" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
-                else "a device")
-        raise InputError(f"{name} is {what}, not a regular file",
-                         hint="save what it holds to a file and pass that file")
+        what = "a named pipe" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+        raise InputError(
+            f"{name} is {what}, not a regular file", hint="save what it holds to a file and pass that file"
+        )
     if st.st_size == 0:
         raise EmptyInputError(f"{name} is empty (0 bytes)")
     fh = stack.enter_context(open(name, "rb"))
@@ -213,7 +209,8 @@ def check_page_count(count: int, max_pages: int | None, source: str) -> None:
     if max_pages is not None and count > max_pages:
         raise TooManyPagesError(
             f"{source}: {count:,} pages to read, more than {max_pages:,} (max_pages)",
-            hint="choose pages, split the document, or pass a larger max_pages (--max-pages)")
+            hint="choose pages, split the document, or pass a larger max_pages (--max-pages)",
+        )
 
 
 def iter_pages(
@@ -223,7 +220,8 @@ def iter_pages(
     max_pixels: int = MAX_PIXELS_DEFAULT,
     pdf_dpi: int = PDF_DPI_DEFAULT,
     max_pages: int | None = None,
-) -> Iterator[PageImage]:
+    existing_text: str = "force",
+) -> Iterator[PageImage | PdfPageText]:
     """:func:`load_pages`, one page at a time: only the page being read is held, so a 1,000-page PDF
     costs one page's pixels, not a thousand pages' (rendered all first, 80 blank pages took 3 GB).
 
@@ -245,7 +243,12 @@ def iter_pages(
             return
     for index in indices:
         with _open_source(source, pdf_dpi, label) as doc:
-            page = doc.render([index], int(max_pixels))[0]
+            assert isinstance(doc, _PdfDocument)
+            kept = doc.page_text(index) if existing_text in ("skip", "redo") else None
+            if kept is not None and (kept.kind == "visible" or (existing_text == "skip" and kept.kind != "none")):
+                page: PageImage | PdfPageText = kept
+            else:
+                page = doc.render([index], int(max_pixels))[0]
         yield page
 
 

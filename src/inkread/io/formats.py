@@ -11,7 +11,6 @@ from PIL import ExifTags
 
 from ..exceptions import UnsupportedFormatError
 
-
 #: File name endings that claim to be an image or a PDF: such files in a folder are always tried
 #: (by a batch, and by the evaluation of a plain folder) and reported when unreadable, whatever
 #: their content; the format itself always comes from the bytes.
@@ -94,9 +93,7 @@ def detect_format(head: bytes) -> str | None:
         return "webp"
     if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
         return "heif"
-    if head.startswith(b"BM") and (
-        len(head) < 18 or int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES
-    ):
+    if head.startswith(b"BM") and (len(head) < 18 or int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES):
         return "bmp"
     if b"%PDF-" in head[:1024]:
         return "pdf"

@@ -24,7 +24,6 @@ from .formats import _DECODE_ERRORS, _MULTI_PAGE, _MULTI_PAGE_PIL, _ORIENTATION_
 from .page import PageImage, _Document
 from .pixels import _array_to_rgb, _check_pixels, _dpi_of, _pil_to_rgb
 
-
 _truncation_lock = threading.Lock()
 _truncation_depth = 0
 _truncation_saved = False
@@ -70,8 +69,7 @@ def _ensure_heif() -> None:
             import pillow_heif
         except ImportError as exc:  # pragma: no cover - it is a declared dependency
             raise MissingDependencyError(
-                "reading HEIC/HEIF images needs the pillow-heif package",
-                hint="pip install pillow-heif",
+                "reading HEIC/HEIF images needs the pillow-heif package", hint="pip install pillow-heif"
             ) from exc
         pillow_heif.register_heif_opener()
         _heif_registered = True
@@ -233,7 +231,8 @@ def _check_jpeg_data(fp: BinaryIO, source: str) -> None:
         raise CorruptInputError(
             f"{source}: the JPEG declares {width}x{height} pixels but holds {size:,} bytes, fewer than the "
             f"{needed:,} its {width}x{height} pixels need at the least: the data is truncated or forged",
-            hint="re-download, re-export or re-scan the file")
+            hint="re-download, re-export or re-scan the file",
+        )
 
 
 def _open_image(fp: BinaryIO, fmt: str, source: str) -> _PilDocument:

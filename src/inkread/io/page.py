@@ -37,6 +37,23 @@ class PageImage:
         )
 
 
+@dataclass(frozen=True)
+class PdfPageText:
+    """A PDF page's own text, read from the PDF instead of its pixels (a born-digital page or an
+    earlier OCR layer): ``kind`` is ``"visible"`` (text drawn on the page), ``"invisible"`` (only
+    text drawn in render mode 3: an OCR layer) or ``"none"``; ``lines`` are the page's text lines
+    with their boxes, ``(text, (x0, y0, x1, y1))`` in the pixels of the page rendered at ``dpi``
+    (``width`` x ``height``), in the order the PDF draws them."""
+
+    index: int
+    source: str
+    width: int
+    height: int
+    dpi: float
+    kind: str
+    lines: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
+
+
 class _Document:
     source: str
     format: str

@@ -17,7 +17,7 @@ from ..exceptions import (
     InputError,
     MissingDependencyError,
 )
-from .page import PageImage, _Document
+from .page import PageImage, PdfPageText, _Document
 
 
 class _PdfDocument(_Document):
@@ -63,9 +63,7 @@ class _PdfDocument(_Document):
                 width_pt, height_pt = page.get_size()
                 width, height = math.ceil(width_pt * scale), math.ceil(height_pt * scale)
                 if width < 1 or height < 1:
-                    raise CorruptInputError(
-                        f"{self.source}{where} has an empty page box ({width_pt}x{height_pt} pt)"
-                    )
+                    raise CorruptInputError(f"{self.source}{where} has an empty page box ({width_pt}x{height_pt} pt)")
                 if width * height > max_pixels:
                     fit = int(self.pdf_dpi * math.sqrt(max_pixels / (width * height)))
                     raise ImageTooLargeError(
@@ -89,6 +87,34 @@ class _PdfDocument(_Document):
             pages.append(PageImage(array, index, self.source, float(self.pdf_dpi), "pdf"))
         return pages
 
+    def page_text(self, index: int) -> PdfPageText:
+        """Page ``index``'s own text (see :class:`PdfPageText`), without rendering it."""
+        page = textpage = None
+        try:
+            page = self.pdf[index]
+            scale = self.pdf_dpi / 72.0
+            width_pt, height_pt = page.get_size()  # as shown: /Rotate applied
+            width, height = math.ceil(width_pt * scale), math.ceil(height_pt * scale)
+            textpage = page.get_textpage()
+            kind = text_kind(page, textpage, self.pdfium)
+            lines = []
+            if kind != "none":
+                to_pixels = _user_to_pixels(page, scale)
+                for i in range(textpage.count_rects()):
+                    left, bottom, right, top = textpage.get_rect(i)
+                    text = " ".join(textpage.get_text_bounded(left, bottom, right, top).split())
+                    if text:
+                        (x0, y0), (x1, y1) = to_pixels(left, top), to_pixels(right, bottom)
+                        lines.append((text, (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))))
+        except self.pdfium.PdfiumError as exc:
+            raise CorruptInputError(f"{self.source} (page {index + 1}): its text could not be read: {exc}") from exc
+        finally:
+            if textpage is not None:
+                textpage.close()
+            if page is not None:
+                page.close()
+        return PdfPageText(index, self.source, width, height, float(self.pdf_dpi), kind, tuple(lines))
+
     def close(self) -> None:
         try:
             if self.pdf is not None:
@@ -101,6 +127,39 @@ class _PdfDocument(_Document):
 
 
 _PDFIUM_LOCK = threading.RLock()
+
+
+def text_kind(page: Any, textpage: Any, pdfium: Any) -> str:
+    """``"visible"`` when a PDF page (pypdfium2) draws text that shows, ``"invisible"`` when all its
+    text is drawn in render mode 3 (an OCR layer, inkread's or another tool's), else ``"none"``."""
+    import pypdfium2.raw as pdfium_c
+
+    if not textpage.get_text_range().strip():
+        return "none"
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_TEXT,)):
+        if pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) != pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+            return "visible"
+    return "invisible"
+
+
+def _user_to_pixels(page: Any, scale: float) -> Any:
+    """A function from a page's user space (points) to the pixels of its render at ``scale``
+    (the crop box's top-left corner, as shown: /Rotate applied, at 0, 0)."""
+    left, bottom, right, top = page.get_cropbox()
+    rotation = page.get_rotation() % 360
+
+    def to_pixels(x: float, y: float) -> tuple[float, float]:
+        if rotation == 90:
+            dx, dy = y - bottom, x - left
+        elif rotation == 180:
+            dx, dy = right - x, y - bottom
+        elif rotation == 270:
+            dx, dy = top - y, right - x
+        else:
+            dx, dy = x - left, top - y
+        return dx * scale, dy * scale
+
+    return to_pixels
 
 
 def _pdf_open_error(exc: Exception, source: str, pdfium_c: Any) -> InputError:

@@ -16,8 +16,7 @@ def _check_pixels(width: int, height: int, max_pixels: int, source: str, what: s
     pixels = int(width) * int(height)
     if pixels > max_pixels:
         raise ImageTooLargeError(
-            f"{source}{what} is {width}x{height} = {pixels:,} pixels, over the limit of "
-            f"{max_pixels:,} (max_pixels)",
+            f"{source}{what} is {width}x{height} = {pixels:,} pixels, over the limit of {max_pixels:,} (max_pixels)",
             hint="if you trust this file, pass a larger max_pixels",
         )
 
@@ -63,6 +62,8 @@ def _composite(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 def _to_uint8(a: np.ndarray) -> np.ndarray:
     """Scale any numeric array to ``uint8`` (may return ``a`` itself when already uint8)."""
+    lo: float  # the range of the values: ints for an integer array, floats for a float one
+    hi: float
     kind = a.dtype.kind
     if kind == "b":
         return a.astype(np.uint8) * np.uint8(255)
@@ -80,9 +81,7 @@ def _to_uint8(a: np.ndarray) -> np.ndarray:
     if kind == "f":
         f = a.astype(np.float32) if a.dtype.itemsize < 4 else a
         if not np.isfinite(f).all():
-            raise InputError(
-                "the array holds NaN or infinite values", hint="replace them (np.nan_to_num) first"
-            )
+            raise InputError("the array holds NaN or infinite values", hint="replace them (np.nan_to_num) first")
         lo, hi = float(f.min()), float(f.max())
         if lo >= 0.0 and hi <= 1.0:
             return np.rint(f * 255.0).astype(np.uint8)

@@ -2,7 +2,7 @@
 
 Endpoints (OpenAPI at ``/docs`` and ``/openapi.json``):
 
-``POST /connect/token``
+``POST /connect/token``  (:mod:`.oauth`)
     OAuth 2 client-credentials grant. Form fields ``grant_type=client_credentials``,
     ``client_id``, ``client_secret`` -> ``{"access_token", "token_type": "Bearer", "expires_in"}``.
     Bad credentials or a revoked client: 401 ``{"error": "invalid_client", ...}``.
@@ -50,17 +50,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from .._version import __version__
-from .auth import TokenIssuer, authenticate_client
-from .deps import ServiceState, basic_credentials, current_client, queue_check, state, task_json
+from .auth import TokenIssuer
+from .deps import ServiceState, current_client, pages_to_read, queue_check, state, task_json
 from .problems import ApiError, BodyLimitMiddleware, install_error_handlers
 from .settings import ServiceSettings
-from .store import ClientRecord, Store, TaskRecord, open_store, default_db
+from .store import ClientRecord, Store, TaskRecord, default_db, open_store
 from .uploads import UPLOAD_BODY, read_upload
 from .worker import QueueFull, WorkerPool, recognize_bytes
 
@@ -82,8 +82,7 @@ _PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(settings: ServiceSettings | None = None, *, store: Store | None = None,
-               engine: Any = None) -> FastAPI:
+def create_app(settings: ServiceSettings | None = None, *, store: Store | None = None, engine: Any = None) -> FastAPI:
     """Build the app. The store is opened (and the worker threads started) at startup; pass
     ``store``/``engine`` to share them (tests, several apps in one process)."""
     settings = settings or ServiceSettings()
@@ -91,7 +90,7 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         own_store = store is None
-        the_store = store or await run_in_threadpool(open_store, settings.db or default_db())
+        the_store = store if store is not None else await run_in_threadpool(open_store, settings.db or default_db())
         issuer = await run_in_threadpool(TokenIssuer, the_store, settings.token_ttl)
         the_engine = engine
         processes = None
@@ -106,19 +105,32 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
             the_engine.url = None  # the server recognises locally, whatever INKREAD_URL says
         if settings.preload_models and hasattr(the_engine, "warmup"):
             await run_in_threadpool(the_engine.warmup)
-        pool = WorkerPool(the_store, the_engine, workers=settings.workers, lease_seconds=settings.lease_seconds,
-                          task_seconds=settings.task_seconds,
-                          poll_interval=settings.poll_interval, result_ttl=settings.result_ttl,
-                          max_sync_pending=settings.max_sync_pending, max_attempts=settings.max_attempts,
-                          purge_interval=settings.purge_interval)
+        pool = WorkerPool(
+            the_store,
+            the_engine,
+            workers=settings.workers,
+            lease_seconds=settings.lease_seconds,
+            task_seconds=settings.task_seconds,
+            poll_interval=settings.poll_interval,
+            result_ttl=settings.result_ttl,
+            max_sync_pending=settings.max_sync_pending,
+            max_attempts=settings.max_attempts,
+            purge_interval=settings.purge_interval,
+        )
         pool.start()
         from .limits import CheckGate, FailureLimiter
 
         app.state.service = ServiceState(
-            settings, the_store, issuer, pool, the_engine,
-            failures=FailureLimiter(settings.token_failures_per_client, settings.token_failures_per_address,
-                                    settings.token_failure_window),
-            checks=CheckGate(settings.token_checks_at_once))
+            settings,
+            the_store,
+            issuer,
+            pool,
+            the_engine,
+            failures=FailureLimiter(
+                settings.token_failures_per_client, settings.token_failures_per_address, settings.token_failure_window
+            ),
+            checks=CheckGate(settings.token_checks_at_once),
+        )
         log.info("inkread service ready: %s, %d worker(s), worker id %s", the_store, pool.workers, pool.worker_id)
         try:
             yield
@@ -133,8 +145,8 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
         title="inkread OCR service",
         version=__version__,
         description="Offline OCR for handwritten notes and printed pages. Get a token at `/connect/token` "
-                    "(client credentials), then call `/v1/recognize`, `/v1/tasks` or the Aspose OCR Cloud v5 "
-                    "compatible `/v5.0/ocr/*` endpoints with `Authorization: Bearer <token>`.",
+        "(client credentials), then call `/v1/recognize`, `/v1/tasks` or the Aspose OCR Cloud v5 "
+        "compatible `/v5.0/ocr/*` endpoints with `Authorization: Bearer <token>`.",
         lifespan=lifespan,
         docs_url=None,  # served below from the package's own Swagger UI copy, not a CDN: works offline
         redoc_url=None,
@@ -162,11 +174,14 @@ def _add_offline_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> Any:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - API docs",
-                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-                                   swagger_css_url="/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/docs-assets/favicon.png",
-                                   oauth2_redirect_url="/docs/oauth2-redirect")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - API docs",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     def docs_redirect() -> Any:
@@ -184,8 +199,13 @@ def _add_routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["service"], summary="liveness and queue length")
     def healthz(request: Request) -> dict[str, Any]:
         st = state(request)
-        return {"status": "ok", "version": __version__, "queued": st.store.count_tasks("queued"),
-                "running": st.store.count_tasks("running"), **st.pool.stats()}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "queued": st.store.count_tasks("queued"),
+            "running": st.store.count_tasks("running"),
+            **st.pool.stats(),
+        }
 
     @app.get("/v1/languages", tags=["service"], summary="languages the engine reads")
     def languages() -> list[dict[str, str]]:
@@ -193,51 +213,17 @@ def _add_routes(app: FastAPI) -> None:
 
         return [{"code": i.code, "name": i.name} for i in supported_languages()]
 
-    @app.post("/connect/token", tags=["auth"], summary="trade client credentials for an access token",
-              responses={400: {"description": "unsupported grant type"}, 401: {"description": "invalid client"}})
-    def token(request: Request, grant_type: str = Form(""), client_id: str = Form(""),
-              client_secret: str = Form("")) -> JSONResponse:
-        if "application/x-www-form-urlencoded" not in request.headers.get("content-type", "") and \
-                "multipart/form-data" not in request.headers.get("content-type", "") and \
-                request.headers.get("content-length", "0") not in ("", "0"):
-            return JSONResponse({"error": "invalid_request",
-                                 "error_description": "send the fields as application/x-www-form-urlencoded "
-                                                      "(RFC 6749 section 4.4.2)"}, status_code=400)
-        if grant_type != "client_credentials":
-            return JSONResponse({"error": "unsupported_grant_type",
-                                 "error_description": "only grant_type=client_credentials is supported"},
-                                status_code=400)
-        basic = basic_credentials(request.headers.get("authorization", ""))
-        if basic is not None:  # RFC 6749 section 2.3.1: HTTP Basic, each part form-urlencoded
-            if client_id and client_id != basic[0] or client_secret:
-                return JSONResponse({"error": "invalid_request",
-                                     "error_description": "client credentials given both in the Authorization "
-                                                          "header and in the body"}, status_code=400)
-            client_id, client_secret = basic
-        st = state(request)
-        address = request.client.host if request.client else ""
-        wait = st.failures.retry_after(address, client_id)
-        if wait is not None:
-            return JSONResponse({"error": "slow_down", "error_description": "too many failed attempts: "
-                                 f"try again in {wait} s"}, status_code=429, headers={"Retry-After": str(wait)})
-        with st.checks.gate() as admitted:
-            if not admitted:
-                return JSONResponse({"error": "temporarily_unavailable",
-                                     "error_description": "too many token requests at once"},
-                                    status_code=503, headers={"Retry-After": "1"})
-            record = authenticate_client(st.store, client_id, client_secret)
-        if record is None:
-            st.failures.failed(address, client_id)
-            return JSONResponse({"error": "invalid_client",
-                                 "error_description": "unknown client, wrong secret, or revoked client"},
-                                status_code=401)  # no WWW-Authenticate: Basic, or browsers would prompt
-        issued = state(request).issuer.issue(record.id)
-        return JSONResponse({"access_token": issued.access_token, "token_type": issued.token_type,
-                             "expires_in": issued.expires_in},
-                            headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    from .oauth import router as token_router  # POST /connect/token
 
-    @app.post("/v1/recognize", tags=["ocr"], summary="recognise an image or PDF now",
-              openapi_extra={"requestBody": UPLOAD_BODY}, responses=_PROBLEM_RESPONSES)
+    app.include_router(token_router)
+
+    @app.post(
+        "/v1/recognize",
+        tags=["ocr"],
+        summary="recognise an image or PDF now",
+        openapi_extra={"requestBody": UPLOAD_BODY},
+        responses=_PROBLEM_RESPONSES,
+    )
     async def recognize(request: Request, client: ClientRecord = Depends(current_client)) -> JSONResponse:
         st = state(request)
         data, name, options = await read_upload(request, st.settings)
@@ -252,59 +238,102 @@ def _add_routes(app: FastAPI) -> None:
         try:
             fut = st.pool.submit(work)
         except QueueFull as exc:
-            raise ApiError(503, "ServiceUnavailableError", str(exc), hint="try again later",
-                           headers={"Retry-After": str(exc.retry_after)}) from None
+            raise ApiError(
+                503,
+                "ServiceUnavailableError",
+                str(exc),
+                hint="try again later",
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from None
         try:
             result = await asyncio.wait_for(asyncio.wrap_future(fut), timeout=st.settings.sync_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             token.cancel("the request timed out")  # the worker stops before its next page
-            raise ApiError(504, "OcrTimeoutError", f"recognition took longer than {st.settings.sync_timeout:g} s",
-                           hint="use POST /v1/tasks for long documents") from None
+            raise ApiError(
+                504,
+                "OcrTimeoutError",
+                f"recognition took longer than {st.settings.sync_timeout:g} s",
+                hint="use POST /v1/tasks for long documents",
+            ) from None
         return JSONResponse(result.to_dict())
 
-    @app.post("/v1/tasks", tags=["ocr"], status_code=202, summary="queue an image or PDF for recognition",
-              openapi_extra={"requestBody": UPLOAD_BODY},
-              responses={**_PROBLEM_RESPONSES, 429: {"description": "too many queued tasks for this client"},
-                         503: {"description": "queue full"}})
+    @app.post(
+        "/v1/tasks",
+        tags=["ocr"],
+        status_code=202,
+        summary="queue an image or PDF for recognition",
+        openapi_extra={"requestBody": UPLOAD_BODY},
+        responses={
+            **_PROBLEM_RESPONSES,
+            429: {"description": "too many queued tasks for this client"},
+            503: {"description": "queue full"},
+        },
+    )
     async def create_task(request: Request, client: ClientRecord = Depends(current_client)) -> JSONResponse:
         st = state(request)
         data, name, options = await read_upload(request, st.settings)
 
         def submit() -> TaskRecord:
             queue_check(st, client.id)
-            return st.store.create_task(client_id=client.id, kind="native", data=data, input_name=name,
-                                        options={"recognition": options.to_dict(), "input_name": name})
+            return st.store.create_task(
+                client_id=client.id,
+                kind="native",
+                data=data,
+                input_name=name,
+                options={
+                    "recognition": options.to_dict(),
+                    "input_name": name,
+                    "pages_total": pages_to_read(data, options),
+                },
+            )
 
         task = await run_in_threadpool(submit)
         st.pool.notify()
         return JSONResponse(task_json(task), status_code=202, headers={"Location": f"/v1/tasks/{task.id}"})
 
-    @app.get("/v1/tasks/{task_id}", tags=["ocr"], summary="a task's status, result or error",
-             responses={404: {"description": "no such task (or another client's, or expired)"}})
+    @app.get(
+        "/v1/tasks/{task_id}",
+        tags=["ocr"],
+        summary="a task's status, result or error",
+        responses={404: {"description": "no such task (or another client's, or expired)"}},
+    )
     def get_task(task_id: str, request: Request, client: ClientRecord = Depends(current_client)) -> JSONResponse:
-        task = state(request).store.get_task(task_id, client.id)
+        st = state(request)
+        task = st.store.get_task(task_id, client.id)
         if task is None:
             raise ApiError(404, "NotFound", f"no task {task_id}")
-        return JSONResponse(task_json(task))
+        return JSONResponse(task_json(task, st.pool.pages_done(task_id)))
 
-    @app.delete("/v1/tasks/{task_id}", tags=["ocr"], summary="cancel a queued or running task",
-                responses={404: {"description": "no such task"}, 409: {"description": "already finished"}})
+    @app.delete(
+        "/v1/tasks/{task_id}",
+        tags=["ocr"],
+        summary="cancel a queued or running task",
+        responses={404: {"description": "no such task"}, 409: {"description": "already finished"}},
+    )
     def cancel_task(task_id: str, request: Request, client: ClientRecord = Depends(current_client)) -> JSONResponse:
         st = state(request)
         before = st.store.get_task(task_id, client.id)
         if before is None:
             raise ApiError(404, "NotFound", f"no task {task_id}")
         if before.finished:
-            raise ApiError(409, "TaskFinished", f"task {task_id} has already finished ({before.status})",
-                           extra={"task_status": before.status})
+            raise ApiError(
+                409,
+                "TaskFinished",
+                f"task {task_id} has already finished ({before.status})",
+                extra={"task_status": before.status},
+            )
         task = st.store.cancel_task(task_id, client.id, result_ttl=st.settings.result_ttl)
         if task is None:
             raise ApiError(404, "NotFound", f"no task {task_id}")
         if task.status == "cancelled":  # read here: stop it now (another replica notices it itself)
             st.pool.cancel_running(task_id)
         if task.status != "cancelled":
-            raise ApiError(409, "TaskFinished", f"task {task_id} has already finished ({task.status})",
-                           extra={"task_status": task.status})
+            raise ApiError(
+                409,
+                "TaskFinished",
+                f"task {task_id} has already finished ({task.status})",
+                extra={"task_status": task.status},
+            )
         return JSONResponse(task_json(task))
 
 
@@ -312,18 +341,34 @@ def serve(settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 808
     """Run the service until interrupted (``inkread serve``)."""
     import uvicorn
 
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     db = settings.db or default_db()
     settings.db = db
     display = db if not db.startswith(("postgres://", "postgresql://")) else db.split("@")[-1]
-    log.info("inkread %s serving on http://%s:%d (db: %s, %d worker thread(s), pid %d)", __version__, host, port,
-             display, settings.workers, os.getpid())
+    log.info(
+        "inkread %s serving on http://%s:%d (db: %s, %d worker thread(s), pid %d)",
+        __version__,
+        host,
+        port,
+        display,
+        settings.workers,
+        os.getpid(),
+    )
     from .frontdoor import HeaderTimeoutH11Protocol, connection_cap, raise_file_limit
 
     HeaderTimeoutH11Protocol.header_timeout = settings.header_timeout
     HeaderTimeoutH11Protocol.body_timeout = settings.body_timeout
     files = raise_file_limit()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10,
-                http=HeaderTimeoutH11Protocol, limit_concurrency=connection_cap(files))
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=10,
+        http=HeaderTimeoutH11Protocol,
+        limit_concurrency=connection_cap(files),
+    )
     return 0

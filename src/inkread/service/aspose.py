@@ -58,8 +58,8 @@ from ..options import RecognitionMode, RecognitionOptions
 from ..result import PAGE_SEPARATOR
 from .deps import ServiceState, current_client, queue_check, state
 from .problems import ApiError
-from .uploads import check_upload, decode_base64
 from .store import ClientRecord, TaskRecord
+from .uploads import check_upload, decode_base64
 
 __all__ = ["router", "options_from_settings", "render_results", "to_hocr"]
 
@@ -67,13 +67,26 @@ router = APIRouter(prefix="/v5.0/ocr", tags=["aspose-compatible"])
 
 # Aspose language names that are not inkread's own names for the language
 _ASPOSE_LANGUAGES = {
-    "netherlands": "nl", "slovene": "sl", "serbian": "sr-latn", "serbo_croatian": "hr", "hwt_eng": "en",
-    "malay": "ms", "uzbek": "uz",
+    "netherlands": "nl",
+    "slovene": "sl",
+    "serbian": "sr-latn",
+    "serbo_croatian": "hr",
+    "hwt_eng": "en",
+    "malay": "ms",
+    "uzbek": "uz",
 }
-_RESULT_TYPES = ("Text", "Pdf", "TextAndPdf", "Hocr", "TextAndHocr", "PdfAndHocr", "TextAndPdfAndHocr",
-                 "ImagePNG", "JSON")
-_STATUS = {"queued": "Pending", "running": "Processing", "done": "Completed", "failed": "Error",
-           "cancelled": "Error"}
+_RESULT_TYPES = (
+    "Text",
+    "Pdf",
+    "TextAndPdf",
+    "Hocr",
+    "TextAndHocr",
+    "PdfAndHocr",
+    "TextAndPdfAndHocr",
+    "ImagePNG",
+    "JSON",
+)
+_STATUS = {"queued": "Pending", "running": "Processing", "done": "Completed", "failed": "Error", "cancelled": "Error"}
 _CODE = {"queued": "NotReady", "running": "NotReady", "done": "Ok", "failed": "Error", "cancelled": "Error"}
 
 
@@ -111,29 +124,37 @@ def _language(name: str | None) -> tuple[Language, RecognitionMode]:
     try:
         return Language.parse(_ASPOSE_LANGUAGES.get(key, key)), mode
     except UnsupportedLanguageError as exc:
-        raise ApiError(400, "UnsupportedLanguageError", f"language {name!r} is not supported by this server",
-                       hint=exc.hint) from None
+        raise ApiError(
+            400, "UnsupportedLanguageError", f"language {name!r} is not supported by this server", hint=exc.hint
+        ) from None
 
 
 def options_from_settings(settings: AsposeSettings, *, pdf: bool = False) -> tuple[RecognitionOptions, dict[str, Any]]:
     """RecognitionOptions and the extra task options (rotation, result type, warnings)."""
     language, mode = _language(settings.language)
     changes: dict[str, Any] = {"language": language, "mode": mode}
-    for flag, toggle in (("makeSkewCorrect", "deskew"), ("makeBinarization", "binarize"),
-                         ("makeContrastCorrection", "contrast"), ("makeUpsampling", "upscale")):
+    for flag, toggle in (
+        ("makeSkewCorrect", "deskew"),
+        ("makeBinarization", "binarize"),
+        ("makeContrastCorrection", "contrast"),
+        ("makeUpsampling", "upscale"),
+    ):
         value = getattr(settings, flag)
         if value is not None:
             changes[toggle] = "on" if value else "off"
     result_type = settings.resultType or "Text"
     if result_type not in _RESULT_TYPES:
-        raise ApiError(422, "InvalidOption", f"unknown resultType {result_type!r}",
-                       hint="one of: " + ", ".join(_RESULT_TYPES))
+        raise ApiError(
+            422, "InvalidOption", f"unknown resultType {result_type!r}", hint="one of: " + ", ".join(_RESULT_TYPES)
+        )
     warnings: list[str] = []
     kinds = [k for k in ("Text", "Hocr", "JSON") if k in result_type]
     for missing in ("Pdf", "ImagePNG"):
         if missing in result_type:
-            warnings.append(f"resultType {missing} is not supported by this server; "
-                            f"{'text' if not kinds else ', '.join(kinds)} returned instead")
+            warnings.append(
+                f"resultType {missing} is not supported by this server; "
+                f"{'text' if not kinds else ', '.join(kinds)} returned instead"
+            )
     if not kinds:
         kinds = ["Text"]
     if settings.makeSpellCheck:
@@ -168,16 +189,21 @@ def _bbox(poly: list[list[float]]) -> str:
 
 def to_hocr(result: dict[str, Any]) -> str:
     """hOCR 1.2 of a result dict (``OcrResult.to_dict()``): pages, paragraphs, lines, words."""
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
-           '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
-           '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
-           '<head><title></title><meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
-           '<meta name="ocr-system" content="inkread"/>',
-           '<meta name="ocr-capabilities" content="ocr_page ocr_par ocr_line ocrx_word"/></head>', "<body>"]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
+        '<head><title></title><meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
+        '<meta name="ocr-system" content="inkread"/>',
+        '<meta name="ocr-capabilities" content="ocr_page ocr_par ocr_line ocrx_word"/></head>',
+        "<body>",
+    ]
     for p_index, page in enumerate(result.get("pages") or [], 1):
-        out.append(f'<div class="ocr_page" id="page_{p_index}" title="bbox 0 0 {page.get("width", 0)} '
-                   f'{page.get("height", 0)}; ppageno {p_index - 1}">')
+        out.append(
+            f'<div class="ocr_page" id="page_{p_index}" title="bbox 0 0 {page.get("width", 0)} '
+            f'{page.get("height", 0)}; ppageno {p_index - 1}">'
+        )
         paragraphs: dict[int, list[dict[str, Any]]] = {}
         for line in page.get("lines") or []:
             paragraphs.setdefault(int(line.get("paragraph", 0)), []).append(line)
@@ -188,16 +214,25 @@ def to_hocr(result: dict[str, Any]) -> str:
             out.append(f'<p class="ocr_par" id="par_{p_index}_{par_no}" title="bbox {_bbox(boxes)}">')
             for line in lines:
                 line_no += 1
-                out.append(f'<span class="ocr_line" id="line_{p_index}_{line_no}" title="bbox {_bbox(line.get("bbox", []))}">')
+                out.append(
+                    f'<span class="ocr_line" id="line_{p_index}_{line_no}" title="bbox {_bbox(line.get("bbox", []))}">'
+                )
                 words = line.get("words") or []
                 if not words:
-                    words = [{"text": line.get("text", ""), "bbox": line.get("bbox", []),
-                              "confidence": line.get("confidence", 0)}]
+                    words = [
+                        {
+                            "text": line.get("text", ""),
+                            "bbox": line.get("bbox", []),
+                            "confidence": line.get("confidence", 0),
+                        }
+                    ]
                 for w_no, word in enumerate(words, 1):
                     conf = int(round(float(word.get("confidence", 0)) * 100))
-                    out.append(f'<span class="ocrx_word" id="word_{p_index}_{line_no}_{w_no}" '
-                               f'title="bbox {_bbox(word.get("bbox", []))}; x_wconf {conf}">'
-                               f'{html.escape(word.get("text", ""))}</span>')
+                    out.append(
+                        f'<span class="ocrx_word" id="word_{p_index}_{line_no}_{w_no}" '
+                        f'title="bbox {_bbox(word.get("bbox", []))}; x_wconf {conf}">'
+                        f"{html.escape(word.get('text', ''))}</span>"
+                    )
                 out.append("</span>")
             out.append("</p>")
         out.append("</div>")
@@ -219,13 +254,22 @@ def render_results(result: dict[str, Any], kinds: list[str]) -> list[dict[str, s
 
 def ocr_response(task_id: str, task: TaskRecord | None, *, with_results: bool = True) -> dict[str, Any]:
     if task is None:
-        return {"id": task_id, "taskStatus": "NotExist", "responseStatusCode": "TaskNotFound", "results": None,
-                "error": {"messages": [f"no task {task_id} (unknown, another client's, or expired)"],
-                          "warnings": []}}
+        return {
+            "id": task_id,
+            "taskStatus": "NotExist",
+            "responseStatusCode": "TaskNotFound",
+            "results": None,
+            "error": {"messages": [f"no task {task_id} (unknown, another client's, or expired)"], "warnings": []},
+        }
     aspose = task.options.get("aspose") or {}
     warnings = list(aspose.get("warnings") or [])
-    body: dict[str, Any] = {"id": task.id, "taskStatus": _STATUS[task.status],
-                            "responseStatusCode": _CODE[task.status], "results": None, "error": None}
+    body: dict[str, Any] = {
+        "id": task.id,
+        "taskStatus": _STATUS[task.status],
+        "responseStatusCode": _CODE[task.status],
+        "results": None,
+        "error": None,
+    }
     if task.status == "done" and task.result is not None:
         if with_results:
             body["results"] = render_results(task.result, aspose.get("result_types") or ["Text"])
@@ -247,8 +291,12 @@ async def _submit(request: Request, body: AsposeBody, client: ClientRecord, *, p
 
     def submit() -> TaskRecord:
         queue_check(st, client.id)
-        return st.store.create_task(client_id=client.id, kind="aspose-pdf" if pdf else "aspose-image", data=data,
-                                    options={"recognition": options.to_dict(), **extra})
+        return st.store.create_task(
+            client_id=client.id,
+            kind="aspose-pdf" if pdf else "aspose-image",
+            data=data,
+            options={"recognition": options.to_dict(), **extra},
+        )
 
     task = await run_in_threadpool(submit)
     st.pool.notify()
@@ -272,45 +320,60 @@ _POST_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/RecognizeImage", summary="PostRecognizeImage: queue an image", response_class=PlainTextResponse,
-             responses=_POST_RESPONSES)
-async def post_recognize_image(request: Request, body: AsposeBody,
-                               client: ClientRecord = Depends(current_client)) -> PlainTextResponse:
+@router.post(
+    "/RecognizeImage",
+    summary="PostRecognizeImage: queue an image",
+    response_class=PlainTextResponse,
+    responses=_POST_RESPONSES,
+)
+async def post_recognize_image(
+    request: Request, body: AsposeBody, client: ClientRecord = Depends(current_client)
+) -> PlainTextResponse:
     return await _submit(request, body, client, pdf=False)
 
 
 @router.get("/RecognizeImage", summary="GetRecognizeImage: a task's OCRResponse")
-def get_recognize_image(request: Request, id: str = Query(..., description="Task id"),
-                        client: ClientRecord = Depends(current_client)) -> JSONResponse:
+def get_recognize_image(
+    request: Request, id: str = Query(..., description="Task id"), client: ClientRecord = Depends(current_client)
+) -> JSONResponse:
     return _get(request, id, client)
 
 
 @router.delete("/RecognizeImage", summary="CancelRecognizeImage")
-def cancel_recognize_image(request: Request, id: str = Query(...),
-                           client: ClientRecord = Depends(current_client)) -> Response:
+def cancel_recognize_image(
+    request: Request, id: str = Query(...), client: ClientRecord = Depends(current_client)
+) -> Response:
     return _cancel(request, id, client)
 
 
-@router.post("/RecognizePdf", summary="PostRecognizePdf: queue a PDF (or image)", response_class=PlainTextResponse,
-             responses=_POST_RESPONSES)
-async def post_recognize_pdf(request: Request, body: AsposeBody,
-                             client: ClientRecord = Depends(current_client)) -> PlainTextResponse:
+@router.post(
+    "/RecognizePdf",
+    summary="PostRecognizePdf: queue a PDF (or image)",
+    response_class=PlainTextResponse,
+    responses=_POST_RESPONSES,
+)
+async def post_recognize_pdf(
+    request: Request, body: AsposeBody, client: ClientRecord = Depends(current_client)
+) -> PlainTextResponse:
     return await _submit(request, body, client, pdf=True)
 
 
 @router.get("/RecognizePdf", summary="GetRecognizePdf: a task's OCRResponse")
-def get_recognize_pdf(request: Request, id: str = Query(..., description="Task id"),
-                      client: ClientRecord = Depends(current_client)) -> JSONResponse:
+def get_recognize_pdf(
+    request: Request, id: str = Query(..., description="Task id"), client: ClientRecord = Depends(current_client)
+) -> JSONResponse:
     return _get(request, id, client)
 
 
 @router.delete("/RecognizePdf", summary="CancelRecognizePdf")
-def cancel_recognize_pdf(request: Request, id: str = Query(...),
-                         client: ClientRecord = Depends(current_client)) -> Response:
+def cancel_recognize_pdf(
+    request: Request, id: str = Query(...), client: ClientRecord = Depends(current_client)
+) -> Response:
     return _cancel(request, id, client)
 
 
 @router.get("/Utilities/GetTaskStatus", summary="GetTaskStatus: status without results")
-def get_task_status(request: Request, id: str = Query(..., description="Task id"),
-                    client: ClientRecord = Depends(current_client)) -> JSONResponse:
+def get_task_status(
+    request: Request, id: str = Query(..., description="Task id"), client: ClientRecord = Depends(current_client)
+) -> JSONResponse:
     return _get(request, id, client, with_results=False)

@@ -27,8 +27,16 @@ import jwt
 
 from .store import ClientRecord, Store
 
-__all__ = ["hash_secret", "verify_secret", "new_client_secret", "TokenIssuer", "TokenError", "create_client",
-           "authenticate_client", "rotate_signing_key"]
+__all__ = [
+    "hash_secret",
+    "verify_secret",
+    "new_client_secret",
+    "TokenIssuer",
+    "TokenError",
+    "create_client",
+    "authenticate_client",
+    "rotate_signing_key",
+]
 
 _N, _R, _P, _DKLEN = 2**14, 8, 1, 32
 ISSUER = "inkread"
@@ -51,8 +59,9 @@ def verify_secret(secret: str, encoded: str) -> bool:
         if scheme != "scrypt":
             return False
         want = base64.b64decode(digest)
-        got = hashlib.scrypt(secret.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                             dklen=len(want))
+        got = hashlib.scrypt(
+            secret.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(want)
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, want)
@@ -124,8 +133,13 @@ class TokenIssuer:
     def verify(self, token: str) -> ClientRecord:
         """The client ``token`` speaks for; :class:`TokenError` otherwise."""
         try:
-            claims = jwt.decode(token, self._key(), algorithms=["HS256"], issuer=ISSUER,
-                                options={"require": ["exp", "iat", "sub", "iss"]})
+            claims = jwt.decode(
+                token,
+                self._key(),
+                algorithms=["HS256"],
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "iss"]},
+            )
         except jwt.ExpiredSignatureError:
             raise TokenError("the access token has expired") from None
         except jwt.PyJWTError:

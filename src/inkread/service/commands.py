@@ -10,22 +10,19 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..cli import positive_float, positive_int
 from ..cli.parser import whole_number
 from ..options import MAX_PAGES_DEFAULT
 
-__all__ = ["add_serve_arguments", "run_serve", "add_clients_arguments", "run_clients", "SERVE_HELP",
-           "CLIENTS_HELP"]
+__all__ = ["add_serve_arguments", "run_serve", "add_clients_arguments", "run_clients", "SERVE_HELP", "CLIENTS_HELP"]
 
 SERVE_HELP = "run the OCR web service (HTTP API, Aspose-compatible API and web page)"
 CLIENTS_HELP = "manage the service's API clients (add, list, revoke)"
 
 _DB_HELP = "database: an SQLite file or a postgresql:// URL (default: $INKREAD_DB or ~/.local/share/inkread/service.db)"
-
-
 
 
 def _default_workers() -> int:
@@ -36,32 +33,78 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     parser.add_argument("--db", default=None, help=_DB_HELP)
-    parser.add_argument("--workers", type=whole_number(0), default=_default_workers(), metavar="N",
-                        help="inputs recognised at once (default: half the CPU cores, 1..4); 2 or more run in "
-                             "that many worker processes, each with its own models and cores / N threads; "
-                             "0: only accept tasks, for a replica whose work other replicas do")
-    parser.add_argument("--max-upload-mb", type=positive_float, default=20.0, metavar="MB",
-                        help="largest accepted file (default: 20)")
-    parser.add_argument("--max-pages", type=positive_int, default=MAX_PAGES_DEFAULT, metavar="N",
-                        help="pages read per request or task; more are refused with 413 (default: 500)")
-    parser.add_argument("--task-seconds", type=positive_float, default=1800.0, metavar="S",
-                        help="a task's time budget: past it, it stops before its next page and fails with "
-                             "OcrTimeoutError (default: 1800)")
-    parser.add_argument("--header-timeout", type=positive_float, default=10.0, metavar="S",
-                        help="drop a connection whose request headers have not arrived in S seconds (default: 10)")
-    parser.add_argument("--body-timeout", type=positive_float, default=30.0, metavar="S",
-                        help="drop a connection whose request body stops arriving for S seconds (default: 30)")
-    parser.add_argument("--max-queue", type=positive_int, default=1000, metavar="N",
-                        help="queued tasks beyond which new ones get 503 (default: 1000)")
-    parser.add_argument("--max-queue-per-client", type=positive_int, default=200, metavar="N",
-                        help="queued tasks per client beyond which new ones get 429 (default: 200)")
-    parser.add_argument("--result-ttl", type=positive_float, default=24 * 3600, metavar="SECONDS",
-                        help="how long finished results are kept (default: 86400 = 24 h)")
-    parser.add_argument("--token-ttl", type=positive_int, default=3600, metavar="SECONDS",
-                        help="access token lifetime (default: 3600)")
-    parser.add_argument("--lease", type=positive_float, default=30.0, metavar="SECONDS",
-                        help="a running task whose server stops renewing it for this long is run again "
-                             "elsewhere (default: 30)")
+    parser.add_argument(
+        "--workers",
+        type=whole_number(0),
+        default=_default_workers(),
+        metavar="N",
+        help="inputs recognised at once (default: half the CPU cores, 1..4); 2 or more run in "
+        "that many worker processes, each with its own models and cores / N threads; "
+        "0: only accept tasks, for a replica whose work other replicas do",
+    )
+    parser.add_argument(
+        "--max-upload-mb", type=positive_float, default=20.0, metavar="MB", help="largest accepted file (default: 20)"
+    )
+    parser.add_argument(
+        "--max-pages",
+        type=positive_int,
+        default=MAX_PAGES_DEFAULT,
+        metavar="N",
+        help="pages read per request or task; more are refused with 413 (default: 500)",
+    )
+    parser.add_argument(
+        "--task-seconds",
+        type=positive_float,
+        default=1800.0,
+        metavar="S",
+        help="a task's time budget: past it, it stops before its next page and fails with "
+        "OcrTimeoutError (default: 1800)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=positive_float,
+        default=10.0,
+        metavar="S",
+        help="drop a connection whose request headers have not arrived in S seconds (default: 10)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=positive_float,
+        default=30.0,
+        metavar="S",
+        help="drop a connection whose request body stops arriving for S seconds (default: 30)",
+    )
+    parser.add_argument(
+        "--max-queue",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="queued tasks beyond which new ones get 503 (default: 1000)",
+    )
+    parser.add_argument(
+        "--max-queue-per-client",
+        type=positive_int,
+        default=200,
+        metavar="N",
+        help="queued tasks per client beyond which new ones get 429 (default: 200)",
+    )
+    parser.add_argument(
+        "--result-ttl",
+        type=positive_float,
+        default=24 * 3600,
+        metavar="SECONDS",
+        help="how long finished results are kept (default: 86400 = 24 h)",
+    )
+    parser.add_argument(
+        "--token-ttl", type=positive_int, default=3600, metavar="SECONDS", help="access token lifetime (default: 3600)"
+    )
+    parser.add_argument(
+        "--lease",
+        type=positive_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a running task whose server stops renewing it for this long is run again elsewhere (default: 30)",
+    )
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
 
@@ -104,7 +147,9 @@ def add_keys_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_argument("--db", default=argparse.SUPPRESS, help=_DB_HELP)
     parser.add_argument("--db", default=None, help=_DB_HELP)
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    sub.add_parser("rotate", parents=[common], help="replace the token signing key: every token issued before is refused at once")
+    sub.add_parser(
+        "rotate", parents=[common], help="replace the token signing key: every token issued before is refused at once"
+    )
 
 
 def run_keys(args: argparse.Namespace) -> int:
@@ -116,15 +161,17 @@ def run_keys(args: argparse.Namespace) -> int:
         rotate_signing_key(store)  # the only action
     finally:
         store.close()
-    sys.stdout.write("the token signing key is replaced: tokens issued before now are refused by every replica;\n"
-                     "clients get new ones from POST /connect/token with their id and secret\n")
+    sys.stdout.write(
+        "the token signing key is replaced: tokens issued before now are refused by every replica;\n"
+        "clients get new ones from POST /connect/token with their id and secret\n"
+    )
     return 0
 
 
 def _when(ts: float | None) -> str:
     if ts is None:
         return "-"
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def run_clients(args: argparse.Namespace) -> int:
@@ -145,7 +192,8 @@ def run_clients(args: argparse.Namespace) -> int:
                 sys.stdout.write(
                     f"client id:     {record.id}\n"
                     f"client secret: {secret}\n"
-                    "The secret is shown only now: keep it safe. Trade both for a token at POST /connect/token.\n")
+                    "The secret is shown only now: keep it safe. Trade both for a token at POST /connect/token.\n"
+                )
             return 0
         if args.action == "list":
             clients = store.list_clients()
@@ -157,8 +205,9 @@ def run_clients(args: argparse.Namespace) -> int:
                 for c in clients
             ]
             widths = [max(len(r[i]) for r in rows) for i in range(3)]
-            sys.stdout.write("".join("  ".join(cell.ljust(w) for cell, w in zip(r[:3], widths)) + "  " + r[3] + "\n"
-                                     for r in rows))
+            sys.stdout.write(
+                "".join("  ".join(cell.ljust(w) for cell, w in zip(r[:3], widths)) + "  " + r[3] + "\n" for r in rows)
+            )
             return 0
         # revoke
         if not store.revoke_client(args.id):

@@ -7,15 +7,17 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 
 from .auth import TokenError, TokenIssuer
 from .problems import ApiError, unauthorized
 from .settings import ServiceSettings
 from .store import ClientRecord, Store, TaskRecord
+from .store.base import DONE, QUEUED
 from .worker import WorkerPool
 
 __all__ = ["ServiceState", "state", "current_client", "basic_credentials", "queue_check", "task_json", "iso"]
@@ -37,7 +39,16 @@ def state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
-def current_client(request: Request) -> ClientRecord:
+#: the bearer scheme in the OpenAPI document (``/docs`` gets its Authorize button); the header is
+#: checked below, with the service's own 401 answers
+BEARER = HTTPBearer(
+    scheme_name="bearerAuth",
+    description="an access token from POST /connect/token (client credentials)",
+    auto_error=False,
+)
+
+
+def current_client(request: Request, _token: Any = Depends(BEARER)) -> ClientRecord:
     """The client whose bearer token came with the request; 401 otherwise."""
     header = request.headers.get("authorization")
     if not header:
@@ -70,22 +81,59 @@ def queue_check(st: ServiceState, client_id: str) -> None:
     queued = st.store.count_tasks("queued")
     if queued >= st.settings.max_queue:
         retry = st.pool.retry_after(queued)
-        raise ApiError(503, "ServiceUnavailableError", "the task queue is full", hint="try again later",
-                       headers={"Retry-After": str(retry)})
+        raise ApiError(
+            503,
+            "ServiceUnavailableError",
+            "the task queue is full",
+            hint="try again later",
+            headers={"Retry-After": str(retry)},
+        )
     mine = st.store.count_tasks("queued", client_id)
     if mine >= st.settings.max_queue_per_client:
         retry = st.pool.retry_after(min(queued, mine))
-        raise ApiError(429, "TooManyRequests", f"you have {mine} tasks queued, the most one client may have",
-                       hint="wait for some to finish", headers={"Retry-After": str(retry)})
+        raise ApiError(
+            429,
+            "TooManyRequests",
+            f"you have {mine} tasks queued, the most one client may have",
+            hint="wait for some to finish",
+            headers={"Retry-After": str(retry)},
+        )
 
 
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def task_json(task: TaskRecord) -> dict[str, Any]:
+def task_progress(task: TaskRecord, pages_done: int | None = None) -> dict[str, Any]:
+    """``{"pages_done", "pages_total"}``: the pages to read (counted when the task was queued; None
+    for a file that could not be counted) and those read: all of them once it is done, the count
+    so far while this replica reads it (``pages_done``), else None while it runs elsewhere."""
+    total = task.options.get("pages_total")
+    if task.status == DONE and task.result is not None:
+        done: int | None = len(task.result.get("pages", []))
+        total = total if total is not None else done
+    elif task.status == QUEUED:
+        done = 0
+    else:
+        done = pages_done
+    return {"pages_done": done, "pages_total": total}
+
+
+def pages_to_read(data: bytes, options: Any) -> int | None:
+    """The pages a task will read (its selection of the document's), or None if it cannot be
+    opened (the task then fails with the reason)."""
+    from ..io import count_pages
+
+    try:
+        count = count_pages(data)
+    except Exception:  # noqa: BLE001 - reported when it is read
+        return None
+    return len([p for p in options.pages if p < count]) if options.pages is not None else count
+
+
+def task_json(task: TaskRecord, pages_done: int | None = None) -> dict[str, Any]:
     return {
         "id": task.id,
         "status": task.status,
@@ -96,6 +144,7 @@ def task_json(task: TaskRecord) -> dict[str, Any]:
         "finished_at": iso(task.finished_at),
         "expires_at": iso(task.expires_at),
         "attempts": task.attempts,
+        "progress": task_progress(task, pages_done),
         "input": {"name": task.input_name, "size": task.input_size},
         "options": task.options.get("recognition", {}),
         "result": task.result,

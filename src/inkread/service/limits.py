@@ -40,8 +40,10 @@ class FailureLimiter:
         self._per_address = RateLimitItemPerSecond(per_address, seconds)
 
     def _keys(self, address: str, client_id: str):
-        return ((self._per_client, ("token-failures", address, client_id)),
-                (self._per_address, ("token-failures", address)))
+        return (
+            (self._per_client, ("token-failures", address, client_id)),
+            (self._per_address, ("token-failures", address)),
+        )
 
     def retry_after(self, address: str, client_id: str) -> int | None:
         """Seconds to wait before trying again, or ``None`` when an attempt may go ahead."""

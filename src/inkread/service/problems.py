@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,8 +29,16 @@ class ApiError(StarletteHTTPException):
     An ``HTTPException`` so that FastAPI passes it through untouched when it is raised while a
     request body is read (the body size limit)."""
 
-    def __init__(self, status: int, error: str, detail: str, *, hint: str | None = None,
-                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        detail: str,
+        *,
+        hint: str | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(status, detail, headers)
         self.status = status
         self.error = error
@@ -39,15 +48,21 @@ class ApiError(StarletteHTTPException):
         self.extra = extra or {}
 
     @classmethod
-    def from_exception(cls, exc: OcrException, *, status: int | None = None) -> "ApiError":
+    def from_exception(cls, exc: OcrException, *, status: int | None = None) -> ApiError:
         return cls(status or int(exc.http_status), type(exc).__name__, exc.message, hint=exc.hint)
 
 
-def problem(status: int, error: str, detail: str, *, hint: str | None = None,
-            headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
-            media_type: str = PROBLEM) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": error, "status": status, "detail": detail,
-                            "error": error}
+def problem(
+    status: int,
+    error: str,
+    detail: str,
+    *,
+    hint: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    media_type: str = PROBLEM,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": error, "status": status, "detail": detail, "error": error}
     if hint:
         body["hint"] = hint
     if extra:
@@ -56,8 +71,13 @@ def problem(status: int, error: str, detail: str, *, hint: str | None = None,
 
 
 def unauthorized(detail: str) -> ApiError:
-    return ApiError(401, "AuthenticationError", detail, headers={"WWW-Authenticate": 'Bearer realm="inkread"'},
-                    hint="get a token from POST /connect/token and send 'Authorization: Bearer <token>'")
+    return ApiError(
+        401,
+        "AuthenticationError",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="inkread"'},
+        hint="get a token from POST /connect/token and send 'Authorization: Bearer <token>'",
+    )
 
 
 class BodyLimitMiddleware:
@@ -72,8 +92,12 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
-        too_large = ApiError(413, "RequestTooLarge", f"the request body is over the limit of {self.limit:,} bytes",
-                             hint="send a smaller file (the server's --max-upload-mb)")
+        too_large = ApiError(
+            413,
+            "RequestTooLarge",
+            f"the request body is over the limit of {self.limit:,} bytes",
+            hint="send a smaller file (the server's --max-upload-mb)",
+        )
         if length is not None:
             try:
                 if int(length) > self.limit:
@@ -109,8 +133,13 @@ class BodyLimitMiddleware:
 
 async def _send_problem(send: Any, exc: ApiError) -> None:
     response = problem(exc.status, exc.error, exc.detail, hint=exc.hint, headers={"Connection": "close"})
-    await send({"type": "http.response.start", "status": response.status_code,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()],
+        }
+    )
     await send({"type": "http.response.body", "body": response.body})
 
 
@@ -122,29 +151,48 @@ def _media_type(request: Request) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status, exc.error, exc.detail, hint=exc.hint, headers=exc.headers, extra=exc.extra,
-                       media_type=_media_type(request))
+        return problem(
+            exc.status,
+            exc.error,
+            exc.detail,
+            hint=exc.hint,
+            headers=exc.headers,
+            extra=exc.extra,
+            media_type=_media_type(request),
+        )
 
     @app.exception_handler(OcrException)
     async def _ocr_error(request: Request, exc: OcrException) -> JSONResponse:
-        return problem(int(exc.http_status), type(exc).__name__, exc.message, hint=exc.hint,
-                       media_type=_media_type(request))
+        return problem(
+            int(exc.http_status), type(exc).__name__, exc.message, hint=exc.hint, media_type=_media_type(request)
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors[:5])
-        return problem(422, "InvalidRequest", detail or "invalid request",
-                       extra={"errors": json.loads(json.dumps(errors, default=str))}, media_type=_media_type(request))
+        return problem(
+            422,
+            "InvalidRequest",
+            detail or "invalid request",
+            extra={"errors": json.loads(json.dumps(errors, default=str))},
+            media_type=_media_type(request),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         names = {404: "NotFound", 405: "MethodNotAllowed", 400: "InvalidRequest", 413: "RequestTooLarge"}
-        return problem(exc.status_code, names.get(exc.status_code, "HTTPError"), str(exc.detail),
-                       headers=getattr(exc, "headers", None), media_type=_media_type(request))
+        return problem(
+            exc.status_code,
+            names.get(exc.status_code, "HTTPError"),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+            media_type=_media_type(request),
+        )
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         log.exception("inkread: internal error on %s %s", request.method, request.url.path)
-        return problem(500, "InternalError", "internal server error; see the server log",
-                       media_type=_media_type(request))
+        return problem(
+            500, "InternalError", "internal server error; see the server log", media_type=_media_type(request)
+        )

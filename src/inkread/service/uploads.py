@@ -15,7 +15,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from ..exceptions import EmptyInputError, InvalidOptionError, OcrException, UnsupportedFormatError
-from ..options import OPTION_NAMES, PreprocessOptions, RecognitionOptions
+from ..options import EXISTING_TEXT, OPTION_NAMES, PreprocessOptions, RecognitionOptions
 from .problems import ApiError
 from .settings import MAX_PDF_DPI, ServiceSettings
 
@@ -70,15 +70,21 @@ def check_upload(data: bytes, settings: ServiceSettings) -> None:
     from ..io import SUPPORTED_FORMATS, detect_format
 
     if len(data) > settings.max_upload_bytes:
-        raise ApiError(413, "RequestTooLarge",
-                       f"the file is {len(data):,} bytes, over the limit of {settings.max_upload_bytes:,}",
-                       hint="send a smaller file (the server's --max-upload-mb)")
+        raise ApiError(
+            413,
+            "RequestTooLarge",
+            f"the file is {len(data):,} bytes, over the limit of {settings.max_upload_bytes:,}",
+            hint="send a smaller file (the server's --max-upload-mb)",
+        )
     if not data:
         raise ApiError.from_exception(EmptyInputError("the uploaded file is empty (0 bytes)"))
     if detect_format(data[:4096]) is None:
-        raise ApiError.from_exception(UnsupportedFormatError(
-            "the upload is not an image or PDF inkread can read",
-            hint="supported formats: " + ", ".join(SUPPORTED_FORMATS)))
+        raise ApiError.from_exception(
+            UnsupportedFormatError(
+                "the upload is not an image or PDF inkread can read",
+                hint="supported formats: " + ", ".join(SUPPORTED_FORMATS),
+            )
+        )
 
 
 def decode_base64(text: Any, name: str = "image") -> bytes:
@@ -126,8 +132,12 @@ async def read_upload(request: Request, settings: ServiceSettings) -> tuple[byte
         name = body.get("filename") if isinstance(body.get("filename"), str) else None
         values = body
     else:
-        raise ApiError(415, "UnsupportedMediaType", f"cannot read a {ctype} body",
-                       hint="send multipart/form-data with a 'file' field, or JSON with base64 'image'")
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"cannot read a {ctype} body",
+            hint="send multipart/form-data with a 'file' field, or JSON with base64 'image'",
+        )
     check_upload(data, settings)
     if isinstance(values.get("filename"), str) and values["filename"]:
         name = values["filename"]
@@ -150,51 +160,71 @@ def check_pages(data: bytes, options: RecognitionOptions, settings: ServiceSetti
         missing = [p + 1 for p in options.pages if p >= count]
         if missing:
             shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
-            raise ApiError(400, "PageSelectionError",
-                           f"the document has {count} page{'s' if count != 1 else ''}; page(s) {shown} do not exist",
-                           hint=f"pages are numbered 1..{count}")
+            raise ApiError(
+                400,
+                "PageSelectionError",
+                f"the document has {count} page{'s' if count != 1 else ''}; page(s) {shown} do not exist",
+                hint=f"pages are numbered 1..{count}",
+            )
     selected = len(options.pages) if options.pages is not None else count
     limit = min(options.max_pages, settings.max_pages)
     if selected > limit:
-        raise ApiError(413, "TooManyPages", f"{selected:,} pages asked for; this service reads at most "
-                       f"{limit:,} per request", hint="split the document or choose pages")
+        raise ApiError(
+            413,
+            "TooManyPages",
+            f"{selected:,} pages asked for; this service reads at most {limit:,} per request",
+            hint="split the document or choose pages",
+        )
 
 
 _TOGGLES = tuple(f.name for f in dataclasses.fields(PreprocessOptions))
 _BOOL_OPTIONS = tuple(f.name for f in dataclasses.fields(RecognitionOptions) if isinstance(f.default, bool))
 
+_EXISTING_TEXT = {
+    "type": "string",
+    "enum": list(EXISTING_TEXT),
+    "description": "a PDF page with text of its own: skip (keep its text, do not read it; the default), "
+    "force (read it, replacing its text), redo (read it again if its text is an invisible OCR layer)",
+}
+
 # the request body both upload routes take, for the OpenAPI document
 UPLOAD_BODY = {
     "required": True,
     "content": {
-        "multipart/form-data": {"schema": {
-            "type": "object",
-            "required": ["file"],
-            "properties": {
-                "file": {"type": "string", "format": "binary", "description": "the image or PDF"},
-                "mode": {"type": "string", "enum": ["auto", "printed", "handwritten"]},
-                "language": {"type": "string", "example": "en"},
-                "pages": {"type": "string", "example": "1-3,5", "description": "1-based pages"},
-                **{t: {"type": "string", "enum": ["auto", "on", "off"]} for t in _TOGGLES},
-                "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},
-                **{k: {"type": "boolean"} for k in _BOOL_OPTIONS},
-                "options": {"type": "string", "description": "RecognitionOptions.to_dict() as JSON"},
-            },
-        }},
-        "application/json": {"schema": {
-            "type": "object",
-            "required": ["image"],
-            "properties": {
-                "image": {"type": "string", "format": "byte", "description": "the file, base64"},
-                "filename": {"type": "string"},
-                "mode": {"type": "string", "enum": ["auto", "printed", "handwritten"]},
-                "language": {"type": "string", "example": "en"},
-                "pages": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer"}}]},
-                **{t: {"type": "string", "enum": ["auto", "on", "off"]} for t in _TOGGLES},
-                "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},
-                **{k: {"type": "boolean"} for k in _BOOL_OPTIONS},
-                "options": {"type": "object"},
-            },
-        }},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "the image or PDF"},
+                    "mode": {"type": "string", "enum": ["auto", "printed", "handwritten"]},
+                    "language": {"type": "string", "example": "en"},
+                    "pages": {"type": "string", "example": "1-3,5", "description": "1-based pages"},
+                    **{t: {"type": "string", "enum": ["auto", "on", "off"]} for t in _TOGGLES},
+                    "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},
+                    **{k: {"type": "boolean"} for k in _BOOL_OPTIONS},
+                    "existing_text": _EXISTING_TEXT,
+                    "options": {"type": "string", "description": "RecognitionOptions.to_dict() as JSON"},
+                },
+            }
+        },
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["image"],
+                "properties": {
+                    "image": {"type": "string", "format": "byte", "description": "the file, base64"},
+                    "filename": {"type": "string"},
+                    "mode": {"type": "string", "enum": ["auto", "printed", "handwritten"]},
+                    "language": {"type": "string", "example": "en"},
+                    "pages": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer"}}]},
+                    **{t: {"type": "string", "enum": ["auto", "on", "off"]} for t in _TOGGLES},
+                    "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},
+                    **{k: {"type": "boolean"} for k in _BOOL_OPTIONS},
+                    "existing_text": _EXISTING_TEXT,
+                    "options": {"type": "object"},
+                },
+            }
+        },
     },
 }

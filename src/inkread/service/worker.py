@@ -53,8 +53,9 @@ def options_from_dict(data: dict[str, Any]) -> RecognitionOptions:
     return RecognitionOptions(**{k: v for k, v in data.items() if k in known})
 
 
-def recognize_bytes(engine: Any, data: bytes, options: RecognitionOptions, *, rotate: int = 0,
-                    name: str | None = None) -> OcrResult:
+def recognize_bytes(
+    engine: Any, data: bytes, options: RecognitionOptions, *, rotate: int = 0, name: str | None = None
+) -> OcrResult:
     """Recognise an uploaded file with the shared engine. ``rotate``: degrees clockwise, applied
     to images first (PDF pages are not rotated)."""
     source: Any = data
@@ -81,19 +82,36 @@ def _rotated(data: bytes, degrees: int, max_pixels: int) -> Any:
 def error_body(error: BaseException) -> dict[str, Any]:
     """The JSON stored for a failed task (and sent in problem responses)."""
     if isinstance(error, OcrException):
-        body: dict[str, Any] = {"error": type(error).__name__, "status": int(error.http_status),
-                                "message": error.message}
+        body: dict[str, Any] = {
+            "error": type(error).__name__,
+            "status": int(error.http_status),
+            "message": error.message,
+        }
         if error.hint:
             body["hint"] = error.hint
         return body
-    return {"error": "InternalError", "status": 500,
-            "message": f"internal error while recognising ({type(error).__name__}); see the server log"}
+    return {
+        "error": "InternalError",
+        "status": 500,
+        "message": f"internal error while recognising ({type(error).__name__}); see the server log",
+    }
 
 
 class WorkerPool:
-    def __init__(self, store: Store, engine: Any, *, workers: int = 1, lease_seconds: float = 30.0,
-                 poll_interval: float = 0.5, result_ttl: float = 24 * 3600, max_sync_pending: int | None = None,
-                 max_attempts: int = 3, purge_interval: float = 60.0, task_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: Any,
+        *,
+        workers: int = 1,
+        lease_seconds: float = 30.0,
+        poll_interval: float = 0.5,
+        result_ttl: float = 24 * 3600,
+        max_sync_pending: int | None = None,
+        max_attempts: int = 3,
+        purge_interval: float = 60.0,
+        task_seconds: float | None = None,
+    ) -> None:
         self.store = store
         self.engine = engine
         self.workers = max(0, int(workers))  # 0: queue only, recognise nothing here
@@ -150,7 +168,7 @@ class WorkerPool:
             self._signal = True
             self._cond.notify()
 
-    def submit(self, fn: Callable[[], Any]) -> "concurrent.futures.Future[Any]":
+    def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
         """Run ``fn`` on a worker thread before any stored task; raise :class:`QueueFull` when
         ``max_sync_pending`` jobs are already waiting."""
         fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -178,9 +196,19 @@ class WorkerPool:
             token.cancel(reason)
         return token is not None
 
+    def pages_done(self, task_id: str) -> int | None:
+        """How many pages of a task this pool is reading it has read so far; None if not here."""
+        token = self._running.get(task_id)
+        return token.pages_done if token is not None else None
+
     def stats(self) -> dict[str, Any]:
-        return {"worker_id": self.worker_id, "workers": self.workers, "busy": self._busy,
-                "sync_waiting": len(self._sync), "tasks_done": self.tasks_done}
+        return {
+            "worker_id": self.worker_id,
+            "workers": self.workers,
+            "busy": self._busy,
+            "sync_waiting": len(self._sync),
+            "tasks_done": self.tasks_done,
+        }
 
     # ---- threads
     def _next_sync(self) -> tuple[concurrent.futures.Future[Any], Callable[[], Any]] | None:
@@ -221,7 +249,7 @@ class WorkerPool:
                 self._durations.append(time.perf_counter() - t0)
                 self._busy -= 1
 
-    def _run_sync(self, fut: "concurrent.futures.Future[Any]", fn: Callable[[], Any]) -> None:
+    def _run_sync(self, fut: concurrent.futures.Future[Any], fn: Callable[[], Any]) -> None:
         if not fut.set_running_or_notify_cancel():
             return  # the caller gave up (timeout, disconnect) before we started
         try:
@@ -231,9 +259,12 @@ class WorkerPool:
 
     def _run_task(self, task: ClaimedTask) -> None:
         if task.attempts > self.max_attempts:
-            error = {"error": "InternalError", "status": 500,
-                     "message": f"gave up after {self.max_attempts} attempts: the server stopped each time "
-                                "while recognising this input"}
+            error = {
+                "error": "InternalError",
+                "status": 500,
+                "message": f"gave up after {self.max_attempts} attempts: the server stopped each time "
+                "while recognising this input",
+            }
             self._finish(task, error=error)
             return
         client = self.store.get_client(task.client_id)
@@ -243,16 +274,23 @@ class WorkerPool:
         options = task.options
         from ..cancel import CancelToken, running
 
-        token = CancelToken(deadline=time.monotonic() + self.task_seconds if self.task_seconds else None,
-                            budget=f"the task time limit ({self.task_seconds:g} s)" if self.task_seconds else "")
+        token = CancelToken(
+            deadline=time.monotonic() + self.task_seconds if self.task_seconds else None,
+            budget=f"the task time limit ({self.task_seconds:g} s)" if self.task_seconds else "",
+        )
         self._running[task.id] = token
         try:
             recognition = options_from_dict(options.get("recognition", {}))
 
             def work() -> OcrResult:
                 with running(token):
-                    return recognize_bytes(self.engine, task.data, recognition,
-                                           rotate=int(options.get("rotate") or 0), name=options.get("input_name"))
+                    return recognize_bytes(
+                        self.engine,
+                        task.data,
+                        recognition,
+                        rotate=int(options.get("rotate") or 0),
+                        name=options.get("input_name"),
+                    )
 
             result = self._timed(work)
         except OcrCancelledError:
@@ -270,12 +308,14 @@ class WorkerPool:
         finally:
             self._running.pop(task.id, None)
 
-    def _finish(self, task: ClaimedTask, *, result: dict[str, Any] | None = None,
-                error: dict[str, Any] | None = None) -> None:
+    def _finish(
+        self, task: ClaimedTask, *, result: dict[str, Any] | None = None, error: dict[str, Any] | None = None
+    ) -> None:
         for attempt in range(5):
             try:
-                ours = self.store.finish_task(task.id, self.worker_id, result=result, error=error,
-                                              result_ttl=self.result_ttl)
+                ours = self.store.finish_task(
+                    task.id, self.worker_id, result=result, error=error, result_ttl=self.result_ttl
+                )
                 break
             except Exception:  # noqa: BLE001
                 log.exception("inkread: cannot store the outcome of task %s", task.id)
@@ -310,4 +350,3 @@ class WorkerPool:
                     next_purge = now + self.purge_interval
             except Exception:  # noqa: BLE001
                 log.exception("inkread: housekeeping failed")
-

@@ -72,8 +72,9 @@ def cmd_features(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m inkread.training", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m inkread.training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("step", choices=("fonts", "features", "train", "export", "all"))
     p.add_argument("--data", default="../shared/train")
     p.add_argument("--eval", default="../shared/eval", help="dev line crops, only measured on")
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.step in ("features", "all"):
         cmd_features(args)
     if args.step in ("train", "export", "all"):
-        from .train import main as train_main
+        from .recipe import main as train_main
 
         return train_main(args, rest)
     return 0

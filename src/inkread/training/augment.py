@@ -19,7 +19,7 @@ def shear(gray: np.ndarray, degrees: float, fill: int) -> np.ndarray:
     h, w = gray.shape
     k = np.tan(np.radians(degrees))
     extra = int(abs(k) * h + 1)
-    m = np.float32([[1, -k, extra if k > 0 else 0], [0, 1, 0]])
+    m = np.array([[1, -k, extra if k > 0 else 0], [0, 1, 0]], dtype=np.float32)
     return cv2.warpAffine(gray, m, (w + extra, h), borderValue=int(fill), flags=cv2.INTER_LINEAR)
 
 
@@ -30,8 +30,12 @@ def warp(gray: np.ndarray, rng: np.random.Generator, fill: int, strength: float 
     h, w = gray.shape
     step = max(6, h // 2)
     grid = (3, w // step + 2)
-    dx = cv2.resize((rng.normal(0, 0.07 * h * strength, grid)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
-    dy = cv2.resize((rng.normal(0, 0.03 * h * strength, grid)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    dx = cv2.resize(
+        (rng.normal(0, 0.07 * h * strength, grid)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+    )
+    dy = cv2.resize(
+        (rng.normal(0, 0.03 * h * strength, grid)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+    )
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     return cv2.remap(gray, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=int(fill))
 
@@ -79,5 +83,7 @@ def augment(gray: np.ndarray, rng: np.random.Generator, p_warp: float = 0.0) -> 
     if rng.random() < 0.3:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 80))])
         if ok:
-            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+            decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+            assert decoded is not None  # the JPEG cv2 has just encoded
+            img = decoded
     return img

@@ -16,15 +16,38 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Line", "read_lines", "split_by_page", "latin_classes", "encode", "data_hash", "SHIPPABLE_SETS", "gray", "dev_lines"]
+__all__ = [
+    "Line",
+    "read_lines",
+    "split_by_page",
+    "latin_classes",
+    "encode",
+    "data_hash",
+    "SHIPPABLE_SETS",
+    "gray",
+    "dev_lines",
+]
 
 # Only these collections' images are openly licensed (CC-BY-4.0): the weights that ship with inkread
 # are trained on them and on synthetic lines. hooker and stanford are measured on, never trained on.
 SHIPPABLE_SETS = ("copiste", "poilus")
 
 # characters written differently in the transcriptions than the recogniser's classes spell them
-_NORMALISE = {"’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"', "—": "-", "–": "-", "¬": "-",
-              "\u00a0": " ", "…": "...", "œ": "oe", "Œ": "OE"}
+_NORMALISE = {
+    "’": "'",
+    "‘": "'",
+    "“": '"',
+    "”": '"',
+    "«": '"',
+    "»": '"',
+    "—": "-",
+    "–": "-",
+    "¬": "-",
+    "\u00a0": " ",
+    "…": "...",
+    "œ": "oe",
+    "Œ": "OE",
+}
 
 
 @dataclass(frozen=True)

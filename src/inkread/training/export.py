@@ -22,8 +22,16 @@ class _Full(torch.nn.Module):
     classes (others: 0); with ``original`` (PP-OCRv6's own layers from the same tensor on), the
     probabilities are ``blend`` x the trained model's + (1 - blend) x PP-OCRv6's."""
 
-    def __init__(self, net: torch.nn.Module, classes: np.ndarray, total: int,
-                 original: torch.nn.Module | None = None, blend: float = 1.0) -> None:
+    spread: torch.Tensor  # a buffer (register_buffer)
+
+    def __init__(
+        self,
+        net: torch.nn.Module,
+        classes: np.ndarray,
+        total: int,
+        original: torch.nn.Module | None = None,
+        blend: float = 1.0,
+    ) -> None:
         super().__init__()
         self.net = net
         self.original = original
@@ -41,9 +49,18 @@ class _Full(torch.nn.Module):
         return self.blend * p + (1.0 - self.blend) * self.original(feats).softmax(-1)
 
 
-def export(net: torch.nn.Module, classes: np.ndarray, work: Path, out: Path, card: dict,
-           front: Path | None = None, join: str = BACKBONE_OUTPUT, channels: tuple[int, int] = (384, 1),
-           original: torch.nn.Module | None = None, blend: float = 1.0) -> Path:
+def export(
+    net: torch.nn.Module,
+    classes: np.ndarray,
+    work: Path,
+    out: Path,
+    card: dict,
+    front: Path | None = None,
+    join: str = BACKBONE_OUTPUT,
+    channels: tuple[int, int] = (384, 1),
+    original: torch.nn.Module | None = None,
+    blend: float = 1.0,
+) -> Path:
     """One ONNX file, image in, probabilities over PP-OCRv6's classes out, like the shipped recogniser:
     the frozen ``front`` (default: the whole backbone) joined at tensor ``join`` to ``net``."""
     import onnx
@@ -54,13 +71,25 @@ def export(net: torch.nn.Module, classes: np.ndarray, work: Path, out: Path, car
     net.eval()
     src = model_dir() / REC_MODEL
     charset_meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
-    full = _Full(net, classes, len(charset_meta["character"].splitlines()) + 2,
-                 original=original.eval() if original is not None else None, blend=blend)
+    full = _Full(
+        net,
+        classes,
+        len(charset_meta["character"].splitlines()) + 2,
+        original=original.eval() if original is not None else None,
+        blend=blend,
+    )
     head_path = work / "head.onnx"
     dummy = torch.zeros(1, channels[0], channels[1], 50 if join == BACKBONE_OUTPUT else 100)
-    torch.onnx.export(full, (dummy,), str(head_path), input_names=["feats"], output_names=["probs"],
-                      dynamic_axes={"feats": {0: "b", 3: "t"}, "probs": {0: "b", 1: "t"}}, opset_version=17,
-                      dynamo=False)
+    torch.onnx.export(
+        full,
+        (dummy,),
+        str(head_path),
+        input_names=["feats"],
+        output_names=["probs"],
+        dynamic_axes={"feats": {0: "b", 3: "t"}, "probs": {0: "b", 1: "t"}},
+        opset_version=17,
+        dynamo=False,
+    )
     head = onnx.load(str(head_path))
     backbone = onnx.load(str(front or backbone_path(work / "cache")))
     backbone = onnx.version_converter.convert_version(backbone, 17)

@@ -45,12 +45,21 @@ class Backbone:
         """Features (384, frames) float16 of each greyscale line, batched like inkread's recogniser."""
         batch, widths = rec_batch([np.repeat(g[:, :, None], 3, axis=2) for g in grays])
         feats = self.session.run(None, {self.session.get_inputs()[0].name: batch})[0][:, :, 0, :]
-        return [feats[j, :, :used].astype(np.float16)
-                for j, used in enumerate(own_frames(feats.shape[2], widths, batch.shape[3]))]
+        return [
+            feats[j, :, :used].astype(np.float16)
+            for j, used in enumerate(own_frames(feats.shape[2], widths, batch.shape[3]))
+        ]
 
 
-def extract(items: Iterable[tuple[np.ndarray, str]], backbone: Backbone, out: Path, name: str,
-            chunk: int = 192, batch: int = 12, log=print) -> int:
+def extract(
+    items: Iterable[tuple[np.ndarray, str]],
+    backbone: Backbone,
+    out: Path,
+    name: str,
+    chunk: int = 192,
+    batch: int = 12,
+    log=print,
+) -> int:
     """Run the backbone over (greyscale image, text) items and write the cache ``out/name.*``."""
     out.mkdir(parents=True, exist_ok=True)
     parts: list[np.ndarray] = []
@@ -61,7 +70,7 @@ def extract(items: Iterable[tuple[np.ndarray, str]], backbone: Backbone, out: Pa
         order = sorted(range(len(pending)), key=lambda i: pending[i][0].shape[1] / max(1, pending[i][0].shape[0]))
         got: dict[int, np.ndarray] = {}
         for s in range(0, len(order), batch):
-            idx = order[s: s + batch]
+            idx = order[s : s + batch]
             for i, f in zip(idx, backbone.run([pending[i][0] for i in idx])):
                 got[i] = f
         for i in range(len(pending)):

@@ -25,13 +25,44 @@ VERSION = "5.3.0"
 # Fontsource package names (@fontsource/NAME). Left out after a look at each: Rock Salt (capitals
 # only), Delius (a print sans).
 NPM_FONTS = (
-    "alex-brush", "allura", "annie-use-your-telescope", "architects-daughter", "bad-script", "caveat",
-    "cedarville-cursive", "cookie", "covered-by-your-grace", "damion", "gloria-hallelujah", "gochi-hand",
-    "grand-hotel", "great-vibes", "handlee", "herr-von-muellerhoff", "homemade-apple", "indie-flower",
-    "italianno", "kalam", "marck-script", "monsieur-la-doulaise", "mr-de-haviland", "neucha", "parisienne",
-    "patrick-hand", "pinyon-script", "reenie-beanie", "sacramento", "satisfy", "schoolbell",
-    "shadows-into-light", "short-stack", "sue-ellen-francisco", "swanky-and-moo-moo", "tangerine",
-    "the-girl-next-door", "yellowtail",
+    "alex-brush",
+    "allura",
+    "annie-use-your-telescope",
+    "architects-daughter",
+    "bad-script",
+    "caveat",
+    "cedarville-cursive",
+    "cookie",
+    "covered-by-your-grace",
+    "damion",
+    "gloria-hallelujah",
+    "gochi-hand",
+    "grand-hotel",
+    "great-vibes",
+    "handlee",
+    "herr-von-muellerhoff",
+    "homemade-apple",
+    "indie-flower",
+    "italianno",
+    "kalam",
+    "marck-script",
+    "monsieur-la-doulaise",
+    "mr-de-haviland",
+    "neucha",
+    "parisienne",
+    "patrick-hand",
+    "pinyon-script",
+    "reenie-beanie",
+    "sacramento",
+    "satisfy",
+    "schoolbell",
+    "shadows-into-light",
+    "short-stack",
+    "sue-ellen-francisco",
+    "swanky-and-moo-moo",
+    "tangerine",
+    "the-girl-next-door",
+    "yellowtail",
 )
 
 
@@ -65,15 +96,22 @@ def fetch(dest: Path, names=NPM_FONTS, log=print) -> list[Path]:
 
     dest.mkdir(parents=True, exist_ok=True)
     if shutil.which("npm") is None and not all((dest / f"{n}.ttf").is_file() for n in names):
-        raise RuntimeError("the npm client is needed to fetch the fonts (apt-get install -y npm), "
-                           "or train with Debian's fonts alone (--no-fonts)")
+        raise RuntimeError(
+            "the npm client is needed to fetch the fonts (apt-get install -y npm), "
+            "or train with Debian's fonts alone (--no-fonts)"
+        )
     out = []
     for name in names:
         ttf = dest / f"{name}.ttf"
         if not ttf.is_file():
             with tempfile.TemporaryDirectory(prefix="inkread-font-") as tmp:
-                subprocess.run(["npm", "pack", "--silent", f"@fontsource/{name}@{VERSION}"], cwd=tmp, check=True,
-                               capture_output=True, timeout=300)
+                subprocess.run(
+                    ["npm", "pack", "--silent", f"@fontsource/{name}@{VERSION}"],
+                    cwd=tmp,
+                    check=True,
+                    capture_output=True,
+                    timeout=300,
+                )
                 tgz = next(Path(tmp).glob("*.tgz"))
                 parts = []
                 with tarfile.open(tgz) as tar:
@@ -83,6 +121,7 @@ def fetch(dest: Path, names=NPM_FONTS, log=print) -> list[Path]:
                             data = tar.extractfile(member)
                         except KeyError:
                             continue
+                        assert data is not None  # the package's font files are regular files
                         part = Path(tmp) / f"{sub}.woff"
                         part.write_bytes(data.read())
                         parts.append(part)

@@ -24,6 +24,9 @@ BACKBONE_OUTPUT = "p2o.pd_op.pool2d.1.0"
 class _ConvBN(nn.Module):
     """conv + batch norm (kept in inference mode: its statistics are PP-OCRv6's) + swish."""
 
+    mean: torch.Tensor  # buffers (register_buffer)
+    var: torch.Tensor
+
     def __init__(self, cin: int, cout: int, kernel: tuple[int, int] = (1, 1), groups: int = 1) -> None:
         super().__init__()
         pad = (kernel[0] // 2, kernel[1] // 2)
@@ -56,7 +59,7 @@ class _Block(nn.Module):
         b, t, c = x.shape
         hd = c // self.heads
         qkv = self.qkv(self.norm1(x)).reshape(b, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0] * hd ** -0.5, qkv[1], qkv[2]
+        q, k, v = qkv[0] * hd**-0.5, qkv[1], qkv[2]
         att = q @ k.transpose(-1, -2)
         if pad_mask is not None:  # (b, t) True where a frame is padding: no frame attends to it
             att = att.masked_fill(pad_mask[:, None, None, :], float("-inf"))
@@ -77,6 +80,7 @@ class NeckHead(nn.Module):
         self.local = _ConvBN(120, 120, (1, 7), groups=120)
         self.blocks = nn.ModuleList([_Block(dropout=dropout) for _ in range(2 + extra_blocks)])
         for block in self.blocks[2:]:  # new blocks start as the identity: training begins at PP-OCRv6
+            assert isinstance(block, _Block)
             for lin in (block.proj, block.fc2):
                 nn.init.zeros_(lin.weight)
                 nn.init.zeros_(lin.bias)
@@ -102,8 +106,9 @@ def _initializers(onnx_path: str) -> dict[str, np.ndarray]:
     return {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
 
 
-def load_neck_head(onnx_path: str, classes: np.ndarray | None = None, dropout: float = 0.1,
-                   extra_blocks: int = 0) -> NeckHead:
+def load_neck_head(
+    onnx_path: str, classes: np.ndarray | None = None, dropout: float = 0.1, extra_blocks: int = 0
+) -> NeckHead:
     """A :class:`NeckHead` holding PP-OCRv6's weights; ``classes`` (indices into the model's 18,710
     classes) keeps only those rows of the last layer; ``extra_blocks`` more transformer blocks after
     PP-OCRv6's two, starting as the identity."""
@@ -124,6 +129,7 @@ def load_neck_head(onnx_path: str, classes: np.ndarray | None = None, dropout: f
     conv_bn(net.local, "conv2d_66", "batch_norm2d_56")
     norms = [(w[f"helper.reshape.{2 * i}"], w[f"helper.reshape.{2 * i + 1}"]) for i in range(5)]
     for i, block in enumerate(net.blocks[:2]):
+        assert isinstance(block, _Block)
         base = 4 * i
         for lin, k in ((block.qkv, base), (block.proj, base + 1), (block.fc1, base + 2), (block.fc2, base + 3)):
             lin.weight.data = t(w[f"linear_{k}.w_0"].T)

@@ -40,8 +40,16 @@ class _Block(torch.nn.Module):
     def __init__(self, channels: int = 384, hidden: int = 768, se: bool = False) -> None:
         super().__init__()
         self.dw = torch.nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
-        self.se = torch.nn.Sequential(torch.nn.Conv2d(channels, channels // 4, 1), torch.nn.ReLU(),
-                                      torch.nn.Conv2d(channels // 4, channels, 1), torch.nn.Hardsigmoid()) if se else None
+        self.se = (
+            torch.nn.Sequential(
+                torch.nn.Conv2d(channels, channels // 4, 1),
+                torch.nn.ReLU(),
+                torch.nn.Conv2d(channels // 4, channels, 1),
+                torch.nn.Hardsigmoid(),
+            )
+            if se
+            else None
+        )
         self.fc1 = torch.nn.Conv2d(channels, hidden, 1)
         self.fc2 = torch.nn.Conv2d(hidden, channels, 1)
 
@@ -78,7 +86,7 @@ def stage_module(work: Path | None = None) -> StageNet:
     for i in range(start, end):
         n = nodes[i]
         if n.op_type == "Conv":
-            bias_node = next(m for m in nodes[i + 1: end] if m.op_type == "Add" and n.output[0] in m.input)
+            bias_node = next(m for m in nodes[i + 1 : end] if m.op_type == "Add" and n.output[0] in m.input)
             bias = next(inits[x] for x in bias_node.input if x in inits)
             pairs.append((inits[n.input[1]], bias.reshape(-1)))
     net = StageNet()
@@ -89,6 +97,7 @@ def stage_module(work: Path | None = None) -> StageNet:
         if tuple(conv.weight.shape) != w.shape:
             raise ValueError(f"weight shape {w.shape} where StageNet has {tuple(conv.weight.shape)}")
         conv.weight.data = torch.from_numpy(np.array(w, dtype=np.float32))
+        assert conv.bias is not None  # every conv of StageNet has a bias
         conv.bias.data = torch.from_numpy(np.array(b, dtype=np.float32))
     return net
 
@@ -125,20 +134,23 @@ def read_all(model: Stage, front: Front, grays: list[np.ndarray], chars: list[st
     got: dict[int, str] = {}
     with torch.no_grad():
         for s in range(0, len(order), batch):
-            idx = order[s: s + batch]
+            idx = order[s : s + batch]
             mid, lengths = front.run([grays[i] for i in idx])
             for i, t in zip(idx, greedy(model(mid), lengths, chars)):
                 got[int(i)] = t
     return [got[i] for i in range(len(grays))]
 
 
-def measure_cer(model: Stage, front: Front, measure: dict[str, tuple[list[np.ndarray], list[str]]],
-                chars: list[str]) -> dict[str, float]:
+def measure_cer(
+    model: Stage, front: Front, measure: dict[str, tuple[list[np.ndarray], list[str]]], chars: list[str]
+) -> dict[str, float]:
     """Greedy-decoding CER of ``model`` on each named set of (grey images, reference texts)."""
     from ..metrics import cer
 
-    return {n: float(np.mean([cer(r, h) for r, h in zip(refs, read_all(model, front, imgs, chars))]))
-            for n, (imgs, refs) in measure.items()}
+    return {
+        n: float(np.mean([cer(r, h) for r, h in zip(refs, read_all(model, front, imgs, chars))]))
+        for n, (imgs, refs) in measure.items()
+    }
 
 
 def _distill_loss(logits: torch.Tensor, teacher: torch.Tensor, lengths: list[int], rows: list[int]) -> torch.Tensor:
@@ -153,9 +165,18 @@ def _distill_loss(logits: torch.Tensor, teacher: torch.Tensor, lengths: list[int
     return total / max(1, frames)
 
 
-def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list[int], bool]],
-                measure: dict[str, tuple[list[np.ndarray], list[str]]], chars: list[str], args,
-                checkpoint: Path, log=print, teacher: Stage | None = None, n_real: int = 0) -> list[dict]:
+def train_stage(
+    model: Stage,
+    front: Front,
+    samples: list[tuple[np.ndarray, list[int], bool]],
+    measure: dict[str, tuple[list[np.ndarray], list[str]]],
+    chars: list[str],
+    args,
+    checkpoint: Path,
+    log=print,
+    teacher: Stage | None = None,
+    n_real: int = 0,
+) -> list[dict]:
     """CTC training over (grey image, target, augment?) samples; ``measure`` sets read each epoch.
 
     With a ``teacher`` (PP-OCRv6 as shipped) and ``args.distill`` > 0, the synthetic samples (those
@@ -166,13 +187,16 @@ def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list
     rng = np.random.default_rng(args.seed if getattr(args, "run_seed", None) is None else args.run_seed)
     stage_params = list(model.stage.parameters())
     neck_params = list(model.neck.parameters())
-    opt = torch.optim.AdamW([{"params": stage_params, "lr": args.lr * args.stage_lr_scale},
-                             {"params": neck_params, "lr": args.lr}], weight_decay=args.weight_decay)
+    opt = torch.optim.AdamW(
+        [{"params": stage_params, "lr": args.lr * args.stage_lr_scale}, {"params": neck_params, "lr": args.lr}],
+        weight_decay=args.weight_decay,
+    )
     per_epoch = len(samples)
     steps = args.epochs * math.ceil(per_epoch / args.batch)
     warm = min(200, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / max(1, warm)) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, steps)))))
+        opt, lambda s: min(1.0, (s + 1) / max(1, warm)) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, steps))))
+    )
 
     def score() -> dict[str, float]:
         return measure_cer(model, front, measure, chars)
@@ -184,20 +208,31 @@ def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list
     for epoch in range(1, args.epochs + 1):
         model.train()
         t0 = time.time()
-        order = rng.permutation(len(samples))
+        perm = rng.permutation(len(samples))
         # batches of similar width, in random order
-        order = sorted(order, key=lambda i: samples[i][0].shape[1] / samples[i][0].shape[0] + rng.uniform(0, 3))
-        batches = [order[s: s + args.batch] for s in range(0, len(order), args.batch)]
+        order = sorted(perm, key=lambda i: samples[i][0].shape[1] / samples[i][0].shape[0] + rng.uniform(0, 3))
+        batches = [order[s : s + args.batch] for s in range(0, len(order), args.batch)]
         rng.shuffle(batches)
         total = count = 0.0
         for k, b in enumerate(batches):
-            grays = [augment(samples[i][0], rng, getattr(args, "warp", 0.0)) if samples[i][2] and rng.random() < 0.8 else samples[i][0] for i in b]
+            grays = [
+                augment(samples[i][0], rng, getattr(args, "warp", 0.0))
+                if samples[i][2] and rng.random() < 0.8
+                else samples[i][0]
+                for i in b
+            ]
             targets = [samples[i][1] for i in b]
             mid, lengths = front.run(grays)
             logits = model(mid)
             logp = F.log_softmax(logits, -1).transpose(0, 1)
-            loss = F.ctc_loss(logp, torch.tensor([c for y in targets for c in y]), torch.tensor(lengths),
-                              torch.tensor([len(y) for y in targets]), blank=0, zero_infinity=True)
+            loss = F.ctc_loss(
+                logp,
+                torch.tensor([c for y in targets for c in y]),
+                torch.tensor(lengths),
+                torch.tensor([len(y) for y in targets]),
+                blank=0,
+                zero_infinity=True,
+            )
             synth_rows = [j for j, i in enumerate(b) if i >= n_real]
             if teacher is not None and getattr(args, "distill", 0.0) > 0 and synth_rows:
                 with torch.no_grad():
@@ -217,7 +252,9 @@ def train_stage(model: Stage, front: Front, samples: list[tuple[np.ndarray, list
         log(f"epoch {epoch}: {history[-1]}")
         if scores.get("val", 0) <= best:
             best = scores["val"]
-            torch.save({"state": model.state_dict(), "history": history, "command": getattr(args, "command", "")}, checkpoint)
+            torch.save(
+                {"state": model.state_dict(), "history": history, "command": getattr(args, "command", "")}, checkpoint
+            )
         else:
             state = torch.load(checkpoint, weights_only=False)
             state["history"] = history

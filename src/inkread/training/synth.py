@@ -6,14 +6,14 @@ notes the model is measured on (``HELD_OUT_FONTS``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["TRAIN_FONTS", "HELD_OUT_FONTS", "LANGUAGES", "available_fonts", "random_text", "render",
-           "synthetic_lines"]
+__all__ = ["TRAIN_FONTS", "HELD_OUT_FONTS", "LANGUAGES", "available_fonts", "random_text", "render", "synthetic_lines"]
 
 # (file, Debian package). Capitals-only designs (fonts-bwht) are left out: their lowercase is a capital.
 TRAIN_FONTS = (
@@ -40,8 +40,23 @@ HELD_OUT_FONTS = (
 )
 
 # language -> share of the synthetic lines. English leads: no real modern English hand is in the data.
-LANGUAGES = {"en": 0.30, "de": 0.09, "es": 0.08, "sv": 0.07, "it": 0.06, "pt": 0.06, "fr": 0.05, "nl": 0.05,
-             "da": 0.04, "nb": 0.04, "fi": 0.04, "pl": 0.04, "cs": 0.03, "tr": 0.03, "is": 0.02}
+LANGUAGES = {
+    "en": 0.30,
+    "de": 0.09,
+    "es": 0.08,
+    "sv": 0.07,
+    "it": 0.06,
+    "pt": 0.06,
+    "fr": 0.05,
+    "nl": 0.05,
+    "da": 0.04,
+    "nb": 0.04,
+    "fi": 0.04,
+    "pl": 0.04,
+    "cs": 0.03,
+    "tr": 0.03,
+    "is": 0.02,
+}
 
 _PUNCT_END = [".", ".", ".", ",", ";", ":", "!", "?", ""]
 
@@ -52,7 +67,7 @@ class _Font:
     chars: frozenset[str]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cmap(path: str) -> frozenset[str]:
     from fontTools.ttLib import TTFont
 
@@ -65,13 +80,13 @@ def available_fonts(fonts=TRAIN_FONTS) -> list[_Font]:
     return [_Font(p, _cmap(p)) for p, _pkg in fonts if Path(p).is_file()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _words(lang: str) -> tuple[list[str], np.ndarray]:
     from wordfreq import top_n_list, word_frequency
 
     words = [w for w in top_n_list(lang, 30000) if w.isalpha() or "'" in w or "-" in w]
     freq = np.array([word_frequency(w, lang) for w in words], dtype=np.float64)
-    freq = freq ** 0.6  # flatten Zipf a little: rare words and their letters show up too
+    freq = freq**0.6  # flatten Zipf a little: rare words and their letters show up too
     return words, freq / freq.sum()
 
 
@@ -87,9 +102,15 @@ def random_text(lang: str, rng: np.random.Generator) -> str:
             out[i] = out[i][:1].upper() + out[i][1:]
     if rng.random() < 0.15:
         k = int(rng.integers(0, n))
-        out[k] = rng.choice([str(int(rng.integers(1, 100))), str(int(rng.integers(1900, 2030))),
-                             f"{int(rng.integers(1, 31))}/{int(rng.integers(1, 13))}",
-                             f"{rng.integers(1, 500)},{rng.integers(10, 99)}", f"{rng.integers(1, 24)}:{rng.integers(10, 59)}"])
+        out[k] = rng.choice(
+            [
+                str(int(rng.integers(1, 100))),
+                str(int(rng.integers(1900, 2030))),
+                f"{int(rng.integers(1, 31))}/{int(rng.integers(1, 13))}",
+                f"{rng.integers(1, 500)},{rng.integers(10, 99)}",
+                f"{rng.integers(1, 24)}:{rng.integers(10, 59)}",
+            ]
+        )
     if rng.random() < 0.03:
         out = [w.upper() for w in out]
     text = " ".join(out)
@@ -110,13 +131,15 @@ def render(text: str, font: _Font, rng: np.random.Generator) -> np.ndarray:
     """The line as greyscale uint8, cropped to its ink plus a few pixels, as the real line crops are."""
     size = int(rng.integers(34, 64))
     pil_font = ImageFont.truetype(font.path, size)
-    left, top, right, bottom = pil_font.getbbox(text)
+    # whole pixels (the stubs say float for a fractional stroke width; there is no stroke here)
+    left, top, right, bottom = cast("tuple[int, int, int, int]", pil_font.getbbox(text))
     pad = int(size * 0.4)
     w, h = right - left + 2 * pad, bottom - top + 2 * pad
     paper = int(rng.integers(200, 256))
     ink = int(rng.integers(0, 90))
     img = Image.new("L", (max(8, w), max(8, h)), paper)
     draw = ImageDraw.Draw(img)
+    x: float  # advanced by the words' (fractional) lengths
     x, y = pad - left, pad - top
     # pen pressure: words drawn one by one with a small baseline and spacing wobble
     for word in text.split(" "):
@@ -134,8 +157,8 @@ def render(text: str, font: _Font, rng: np.random.Generator) -> np.ndarray:
     ys, xs = np.nonzero(arr < (paper + ink) / 2)
     if len(ys) == 0:
         return arr
-    m = 4
-    return arr[max(0, ys.min() - m): ys.max() + m + 1, max(0, xs.min() - m): xs.max() + m + 1]
+    margin = 4
+    return arr[max(0, ys.min() - margin) : ys.max() + margin + 1, max(0, xs.min() - margin) : xs.max() + margin + 1]
 
 
 def synthetic_lines(n: int, seed: int, fonts=TRAIN_FONTS, languages=LANGUAGES):

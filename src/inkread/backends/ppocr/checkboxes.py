@@ -32,8 +32,9 @@ class Checkbox:
 def find_checkboxes(image: np.ndarray, line_height: float) -> list[Checkbox]:
     """Square outlines between 0.4 and 1.6 line heights wide, with a thin border."""
     gray = to_gray(image)
-    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                   max(15, int(line_height) | 1), 15)
+    binary = cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, max(15, int(line_height) | 1), 15
+    )
     # Adaptive thresholding hollows out large solid shapes; judge the inside on a global threshold.
     _, solid = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
@@ -80,5 +81,5 @@ def normalise_bullet(text: str) -> str:
     """Bullet glyphs read in many shapes come out as one "•" followed by a space."""
     m = _BULLETS.match(text)
     if m and len(text) > m.end():
-        return "• " + text[m.end():]
+        return "• " + text[m.end() :]
     return text

@@ -19,8 +19,9 @@ def ink_contrast(gray: np.ndarray, quad: np.ndarray) -> float:
     return float(np.median(roi) - np.percentile(roi, 2)) if roi.size else 0.0
 
 
-def drop_faint(image: np.ndarray, detections: list[tuple[np.ndarray, float]],
-                ratio: float) -> list[tuple[np.ndarray, float]]:
+def drop_faint(
+    image: np.ndarray, detections: list[tuple[np.ndarray, float]], ratio: float
+) -> list[tuple[np.ndarray, float]]:
     """Drop boxes whose ink is far fainter than the page's typical box: writing showing through
     from the back of the sheet, specks. Needs a few boxes to know what typical is."""
     if len(detections) < 3:

@@ -56,10 +56,11 @@ def _box_score(prob: np.ndarray, contour: np.ndarray) -> float:
     return float(cv2.mean(region, mask)[0])
 
 
-def boxes_from_map(prob: np.ndarray, scale_x: float, scale_y: float, params: DetectParams,
-                   image_size: tuple[int, int]) -> list[tuple[np.ndarray, float]]:
+def boxes_from_map(
+    prob: np.ndarray, scale_x: float, scale_y: float, params: DetectParams, image_size: tuple[int, int]
+) -> list[tuple[np.ndarray, float]]:
     """Text boxes (4x2, image pixels, ordered) with their scores from a DB probability map."""
-    bitmap = (prob > params.thresh).astype(np.uint8)
+    bitmap: np.ndarray = (prob > params.thresh).astype(np.uint8)
     bitmap = cv2.dilate(bitmap, np.ones((2, 2), np.uint8))
     contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     width, height = image_size

@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 
 from ...exceptions import MissingDependencyError
+from .scripts import allowed as _allowed
+from .trunk import fuse_posteriors, merged_model_path
 
 if False:  # typing only
     from .decode import Lexicon, LexiconParams
@@ -32,8 +34,12 @@ CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 HANDWRITING_MODEL = Path(__file__).resolve().parents[2] / "weights" / "hw_rec.onnx"
 # $INKREAD_HANDWRITING_MODEL: another handwriting model file to use instead (one you rebuilt)
 HANDWRITING_MODEL_ENV = "INKREAD_HANDWRITING_MODEL"
-# the recognisers ``PaddleModels.recognize(model=...)`` knows
-RECOGNISERS = ("ppocr", "handwriting")
+# the recognisers ``PaddleModels.recognize(model=...)`` knows; "fused" reads with both and decodes
+# their per-frame posteriors combined log-linearly (:func:`fuse_posteriors`)
+RECOGNISERS = ("ppocr", "handwriting", "fused")
+# the handwriting model's share in "fused" (PP-OCRv6 has the rest), chosen on the dev set's hands
+# never trained on and the training collections' held-out pages (bench/RESULTS.md, "Fusion")
+FUSION_WEIGHT = 0.7
 REC_HEIGHT = 48
 # Widest recogniser input: 100 characters' worth. A crop of a more extreme shape (a 4000 x 3 sliver)
 # is squeezed to this width instead of becoming a 64000-pixel-wide tensor.
@@ -113,7 +119,9 @@ class PaddleModels:
         self.cls = _session(folder / CLS_MODEL, threads)
         self.charset: list[str] = _charset(self.rec)
         self._threads = threads
+        self._folder = folder
         self._hw = None  # the handwriting recogniser, loaded on first use
+        self._fused = None  # (session, outputs) of PP-OCRv6 + handwriting on one trunk; False: none
         self._hw_lock = threading.Lock()
         self._masks: dict[str, np.ndarray] = {}
         self._mask_lock = threading.Lock()
@@ -168,6 +176,23 @@ class PaddleModels:
         return [bool(p[1] > threshold and p[1] > p[0]) for p in self._orientation_scores(crops)]
 
     # ----- recognition ----------------------------------------------------------------------
+    @staticmethod
+    def _handwriting_path() -> Path:
+        path = Path(os.environ.get(HANDWRITING_MODEL_ENV) or HANDWRITING_MODEL)
+        if not path.is_file():
+            raise MissingDependencyError(
+                f"the handwriting model {path} is missing",
+                hint="reinstall inkread, or rebuild it: python -m inkread.training all",
+            )
+        return path
+
+    def _check_classes(self, path: Path, session=None) -> None:
+        if _charset(session or _session(path, 1)) != self.charset:
+            raise MissingDependencyError(
+                f"{path} was trained for other classes than {REC_MODEL}",
+                hint="rebuild it against the installed rapidocr: python -m inkread.training all",
+            )
+
     def _recogniser(self, model: str):
         if model == "ppocr":
             return self.rec
@@ -175,41 +200,76 @@ class PaddleModels:
             raise ValueError(f"unknown recogniser {model!r} (one of {', '.join(RECOGNISERS)})")
         with self._hw_lock:
             if self._hw is None:
-                path = Path(os.environ.get(HANDWRITING_MODEL_ENV) or HANDWRITING_MODEL)
-                if not path.is_file():
-                    raise MissingDependencyError(
-                        f"the handwriting model {path} is missing",
-                        hint="reinstall inkread, or rebuild it: python -m inkread.training all")
+                path = self._handwriting_path()
                 session = _session(path, self._threads)
-                if _charset(session) != self.charset:
-                    raise MissingDependencyError(
-                        f"{path} was trained for other classes than {REC_MODEL}",
-                        hint="rebuild it against the installed rapidocr: python -m inkread.training all")
+                self._check_classes(path, session)
                 self._hw = session
             return self._hw
 
-    def recognize(self, crops: list[np.ndarray], mask: np.ndarray | None = None,
-                  batch_size: int = 6, lexicon: "Lexicon | None" = None, rescore: bool = True,
-                  model: str = "ppocr", params: "LexiconParams | None" = None) -> list[Reading]:
+    def _fused_session(self):
+        """PP-OCRv6 and the handwriting model in one graph on their shared trunk (:mod:`.trunk`) and
+        its two outputs, or None where it cannot be built (the two are then run apart)."""
+        with self._hw_lock:
+            if self._fused is None:
+                path = self._handwriting_path()
+                self._check_classes(path)
+                merged = merged_model_path(self._folder / REC_MODEL, path)
+                self._fused = (_session(merged[0], self._threads), merged[1]) if merged else False
+            return self._fused or None
+
+    def _posteriors(self, model: str, batch: np.ndarray, fusion: float) -> np.ndarray:
+        """The recogniser's per-frame class probabilities for a batch (``model``: RECOGNISERS)."""
+        if model != "fused":
+            session = self._recogniser(model)
+            return session.run(None, {session.get_inputs()[0].name: batch})[0]
+        both = self._fused_session()
+        if both is not None:
+            session, (ppocr_out, hw_out) = both[0], both[1][:2]
+            ppocr, hw = session.run([ppocr_out, hw_out], {session.get_inputs()[0].name: batch})
+        else:
+            ppocr = self.rec.run(None, {self.rec.get_inputs()[0].name: batch})[0]
+            second = self._recogniser("handwriting")
+            hw = second.run(None, {second.get_inputs()[0].name: batch})[0]
+        return fuse_posteriors(hw, ppocr, fusion)
+
+    def recognize(
+        self,
+        crops: list[np.ndarray],
+        mask: np.ndarray | None = None,
+        batch_size: int = 6,
+        lexicon: Lexicon | None = None,
+        rescore: bool = True,
+        model: str = "ppocr",
+        params: LexiconParams | None = None,
+        fusion: float = FUSION_WEIGHT,
+    ) -> list[Reading]:
         """Read each crop (RGB, one text line) over the allowed classes: greedy CTC decoding, or a
         lexicon-guided beam search when a ``lexicon`` is given, its words then rescored against
         nearby dictionary words unless ``rescore`` is false (:func:`inkread.backends.ppocr.decode.rescore_words`).
         ``model`` is ``"ppocr"`` (PP-OCRv6 as shipped) or ``"handwriting"`` (:data:`HANDWRITING_MODEL`,
-        same classes, Latin script only). ``params`` tune the search and the rescoring (default:
+        same classes, Latin script only) or ``"fused"`` (both, their posteriors combined with the
+        handwriting model's share ``fusion``). ``params`` tune the search and the rescoring (default:
         ``LexiconParams()``)."""
-        session = self._recogniser(model)
+        if model not in RECOGNISERS:
+            raise ValueError(f"unknown recogniser {model!r} (one of {', '.join(RECOGNISERS)})")
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
         results: list[Reading | None] = [None] * len(crops)
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             batch, widths = rec_batch([crops[i] for i in idx])
-            probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
+            probs = self._posteriors(model, batch, fusion)
             for j, (i, used) in enumerate(zip(idx, own_frames(probs.shape[1], widths, batch.shape[3]))):
                 results[i] = self._decode(probs[j, :used], mask, lexicon, rescore, params)
         return [r for r in results if r is not None]
 
-    def _decode(self, probs: np.ndarray, mask: np.ndarray | None, lexicon: "Lexicon | None" = None,
-                rescore: bool = True, params: "LexiconParams | None" = None) -> Reading:
+    def _decode(
+        self,
+        probs: np.ndarray,
+        mask: np.ndarray | None,
+        lexicon: Lexicon | None = None,
+        rescore: bool = True,
+        params: LexiconParams | None = None,
+    ) -> Reading:
         if lexicon is not None:
             from .decode import LexiconParams, beam_decode, decide_case, rescore_words
 
@@ -236,14 +296,14 @@ class PaddleModels:
             best = probs.argmax(axis=1)
             best_p = probs[np.arange(len(best)), best]
         chars: list[str] = []
-        frames: list[int] = []
+        emitted: list[int] = []  # the frame of each character
         prev = 0
         for t, k in enumerate(best):
             if k != 0 and k != prev:
                 chars.append(self.charset[k])
-                frames.append(t)
+                emitted.append(t)
             prev = k
-        return _reading(chars, frames, [float(best_p[t]) for t in frames], len(best))
+        return _reading(chars, emitted, [float(best_p[t]) for t in emitted], len(best))
 
 
 def _reading(chars: list[str], frames: list[int], confs: list[float], n_frames: int) -> Reading:
@@ -292,26 +352,6 @@ def _resize_pad(crop: np.ndarray, height: int, width: int) -> np.ndarray:
     out = np.zeros((3, height, width), dtype=np.float32)
     out[:, :, :rw] = norm.transpose(2, 0, 1)
     return out
-
-
-def _allowed(ch: str, script: str) -> bool:
-    """Whether the recogniser may emit ``ch`` when reading ``script``."""
-    if len(ch) != 1:
-        return False
-    cp = ord(ch)
-    if cp < 0x250:  # ASCII, Latin-1, Latin Extended-A/B: every script keeps these (numbers, codes)
-        return True
-    if script == "latin":
-        return (
-            0x1E00 <= cp <= 0x1EFF  # Latin Extended Additional (Vietnamese)
-            or 0x2000 <= cp <= 0x206F  # general punctuation: dashes, quotes, bullets
-            or 0x20A0 <= cp <= 0x20CF  # currency
-            or cp in (0x2122, 0x2116, 0x2190, 0x2192, 0x2610, 0x2611, 0x2612, 0x2713, 0x2714, 0x25CF, 0x25AA,
-                      0x25A0, 0x25A1, 0x00B0)
-            or 0x0300 <= cp <= 0x036F  # combining marks
-            or 0x2C60 <= cp <= 0x2C7F or 0xA720 <= cp <= 0xA7FF  # Latin Extended-C/D
-        )
-    return True  # han / japanese: the whole model
 
 
 _MODELS: PaddleModels | None = None

@@ -8,6 +8,7 @@ its :class:`~.profiles.ModeProfile`, passed in (``profiles=``).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -15,21 +16,22 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
+from ... import orientation
 from ...layout import LineGroup, assign_paragraphs, group_lines, reading_order
 from ...options import RecognitionMode, RecognitionOptions, Toggle
-from ... import orientation
 from ...orientation import page_rotation, turn, turned_back
 from ...preprocess import Transform, prepare, skew_angle
 from ...result import Line, Page, Word, mean_confidence
 from ..base import PageReading, add_seconds
-from .crops import crop_quad, drop_faint, fit_line, has_ink, rotation_matrix, trimmed
 from .checkboxes import Checkbox, find_checkboxes, normalise_bullet
-from .decode import Lexicon, LexiconParams, ends_sentence, get_lexicon
+from .crops import crop_quad, drop_faint, fit_line, has_ink, rotation_matrix, trimmed
+from .decode import Lexicon, ends_sentence, get_lexicon
 from .detect import DetectParams, boxes_from_map
 from .models import PaddleModels, Reading
+from .oneline import is_single_line
 from .profiles import AUTO_PRINT_CONFIDENCE, PROFILES, ModeProfile
+from .reading import read_upright
 from .tidy import tidy_reading
-from .variants import make_variant
 
 __all__ = ["recognize_page", "text_regions"]
 
@@ -51,21 +53,16 @@ def _detect(models: PaddleModels, image: np.ndarray, params: DetectParams) -> li
     return boxes
 
 
-def _is_single_line(groups: list[LineGroup], height: int) -> bool:
-    """A tight crop of one written line: the image is barely taller than its text."""
-    if not groups:
-        return False
-    tallest = max(g.height for g in groups)
-    if height > 2.6 * tallest:
-        return False
-    # every pair of lines overlaps vertically (fragments of one line, split by the detector)
-    lo = max(g.box[1] for g in groups)
-    hi = min(g.box[3] for g in groups)
-    return hi - lo > -0.2 * tallest
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
 
 
-def recognize_page(image: np.ndarray, options: RecognitionOptions, models: PaddleModels,
-                   index: int = 0, profiles: Mapping[RecognitionMode, ModeProfile] = PROFILES) -> PageReading:
+def recognize_page(
+    image: np.ndarray,
+    options: RecognitionOptions,
+    models: PaddleModels,
+    index: int = 0,
+    profiles: Mapping[RecognitionMode, ModeProfile] = PROFILES,
+) -> PageReading:
     """Recognise one page image (RGB, EXIF applied) with the modes' ``profiles``: the page (boxes on
     ``image``) and the seconds each stage took."""
     t0 = time.perf_counter()
@@ -86,16 +83,18 @@ def recognize_page(image: np.ndarray, options: RecognitionOptions, models: Paddl
         seconds = add_seconds(seconds, took)
         mode = RecognitionMode.PRINTED
         if mean_confidence(lines) < AUTO_PRINT_CONFIDENCE:
-            lines, angle, took = _read_page(work, to_input, detections, options,
-                                            profiles[RecognitionMode.HANDWRITTEN], models)
+            lines, angle, took = _read_page(
+                work, to_input, detections, options, profiles[RecognitionMode.HANDWRITTEN], models
+            )
             seconds = add_seconds(seconds, took)
             mode = RecognitionMode.HANDWRITTEN
     else:
         lines, angle, took = _read_page(work, to_input, detections, options, profiles[mode], models)
         seconds = add_seconds(seconds, took)
     height, width = image.shape[:2]
-    return PageReading(Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle),
-                       seconds)
+    return PageReading(
+        Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle), seconds
+    )
 
 
 def text_regions(image: np.ndarray) -> list[np.ndarray]:
@@ -106,25 +105,53 @@ def text_regions(image: np.ndarray) -> list[np.ndarray]:
     return [b for b, _ in _detect(get_models(), image, PROFILES[RecognitionMode.PRINTED].detect)]
 
 
-def _page_rotation(work: np.ndarray, detections: list[tuple[np.ndarray, float]], options: RecognitionOptions,
-                   models: PaddleModels, detect: DetectParams) -> tuple[int, dict[str, float]]:
+def _page_rotation(
+    work: np.ndarray,
+    detections: list[tuple[np.ndarray, float]],
+    options: RecognitionOptions,
+    models: PaddleModels,
+    detect: DetectParams,
+) -> tuple[int, dict[str, float]]:
     """The clockwise turn that makes the page upright (:mod:`inkread.orientation`) and the seconds it
     took; ``options.rotate`` other than ``"auto"`` says it instead."""
     if options.rotate != "auto":
         return int(options.rotate), {}
     t0 = time.perf_counter()
     mask = models.class_mask(options.language.info.script)
+    lexicon = get_lexicon(options.language.value) if options.lexicon else None
     found = page_rotation(
-        work, [b for b, _ in detections],
+        work,
+        [b for b, _ in detections],
         read=lambda crops: [r.confidence for r in models.recognize(crops, mask)],
         detect=lambda img: [b for b, _ in _detect(models, img, detect)],
-        upright=models.upright_probability)
+        upright=models.upright_probability,
+        wordlike=None
+        if lexicon is None
+        else lambda crops: _wordlike([r.text for r in models.recognize(crops, mask)], lexicon),
+    )
     return found.rotation, {"orientation": time.perf_counter() - t0}
 
 
-def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.ndarray, float]],
-               options: RecognitionOptions, profile: ModeProfile,
-               models: PaddleModels) -> tuple[list[Line], float, dict[str, float]]:
+def _wordlike(texts: list[str], lexicon: Lexicon) -> float:
+    """The share of the letters in ``texts`` that are in words of two or more letters the lexicon
+    knows (a reading turned the wrong way is rarely made of words)."""
+    letters = known = 0
+    for text in texts:
+        for word in _LETTER_RUNS.findall(text):
+            letters += len(word)
+            if len(word) >= 2 and lexicon.known(word.lower()):
+                known += len(word)
+    return known / letters if letters else 0.0
+
+
+def _read_page(
+    work: np.ndarray,
+    to_input: Transform,
+    detections: list[tuple[np.ndarray, float]],
+    options: RecognitionOptions,
+    profile: ModeProfile,
+    models: PaddleModels,
+) -> tuple[list[Line], float, dict[str, float]]:
     """Layout and recognition of detected boxes with one mode's profile: the page's lines, its skew
     and the seconds the stages took."""
     t2 = time.perf_counter()
@@ -158,7 +185,8 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
     keep = np.flatnonzero(~vertical)
     groups = [replace(g, members=[int(keep[i]) for i in g.members]) for g in group_lines(upright[keep], profile.layout)]
 
-    if _is_single_line(groups, wh) or (not groups and ww >= 1.5 * wh and 8 <= wh <= 400 and has_ink(work)):
+    one_line = is_single_line(groups, upright, work, on_blank=profile.line_margin > 0)
+    if one_line or (not groups and ww >= 1.5 * wh and 8 <= wh <= 400 and has_ink(work)):
         # A tight crop of one line: the recogniser reads the whole image better than any detection.
         crop, (x0, y0, x1, y1) = fit_line(work, profile.line_margin)
         line_groups = [LineGroup(members=[0], box=np.array([x0, y0, x1, y1], dtype=np.float64))]
@@ -167,10 +195,10 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
     else:
         line_groups = assign_paragraphs(reading_order(groups, profile.layout), profile.layout)
         last_para = max((g.paragraph for g in line_groups), default=-1)
-        for k, i in enumerate(np.flatnonzero(vertical)):
+        for k, v in enumerate(np.flatnonzero(vertical).tolist()):
             # bottom-to-top text turned clockwise; the orientation classifier fixes the other case
-            quads[i] = quads[i][[3, 0, 1, 2]]
-            line_groups.append(LineGroup(members=[int(i)], box=aligned[i].copy(), paragraph=last_para + 1 + k))
+            quads[v] = quads[v][[3, 0, 1, 2]]
+            line_groups.append(LineGroup(members=[v], box=aligned[v].copy(), paragraph=last_para + 1 + k))
         crops = [crop_quad(work, trimmed(q, profile.trim)) for q in quads]
     t3 = time.perf_counter()
 
@@ -180,18 +208,31 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
     # a page's lines share its turn, decided over them (inkread.orientation) unless the page has too
     # few to tell: only then is a line the classifier suspects read upside down too (on a 7-line note
     # the single word 'eggs' read turned over as 'abba', more confidently than upright)
-    readings, flipped = _read_upright(models, crops, mask, lexicon, profile.variants,
-                                      (profile.min_confidence, profile.variants_below), profile.rescore,
-                                      recogniser, profile.second_opinion if recogniser != "ppocr" else None,
-                                      profile.lexicon, flip_lines=len(crops) < orientation.FIRST)
+    readings, flipped = read_upright(
+        models,
+        crops,
+        mask,
+        lexicon,
+        profile.variants,
+        (profile.min_confidence, profile.variants_below),
+        profile.rescore,
+        recogniser,
+        profile.second_opinion if recogniser != "ppocr" else None,
+        profile.lexicon,
+        flip_lines=len(crops) < orientation.FIRST,
+        fusion=profile.fusion,
+    )
     if lexicon is not None and profile.tidy:
-        readings = [tidy_reading(r, lexicon, digits=profile.digit_lookalikes) for r in readings]
+        readings = [
+            tidy_reading(r, lexicon, digits=profile.digit_lookalikes, capitals=profile.capital_words) for r in readings
+        ]
     t4 = time.perf_counter()
 
     # checkboxes are looked for where a box cannot be a letter: 图, 国, 回 or ㅁ start lines too
     boxed_letters = options.language.info.script in _BOXED_SCRIPTS
-    boxes_for = (_attach_checkboxes(work, line_groups, to_upright)
-                 if options.detect_checkboxes and not boxed_letters else {})
+    boxes_for = (
+        _attach_checkboxes(work, line_groups, to_upright) if options.detect_checkboxes and not boxed_letters else {}
+    )
     lines: list[Line] = []
     before = ("", -1)  # the page's text so far: its last word and that word's paragraph
     for gi, g in enumerate(line_groups):
@@ -221,8 +262,16 @@ def _read_page(work: np.ndarray, to_input: Transform, detections: list[tuple[np.
             poly = parts[0][1]
         else:
             poly = to_input.apply(to_work.apply(corners))
-        lines.append(Line(text=text, bbox=[(float(x), float(y)) for x, y in poly], confidence=conf,
-                          words=words, paragraph=g.paragraph, column=g.column))
+        lines.append(
+            Line(
+                text=text,
+                bbox=[(float(x), float(y)) for x, y in poly],
+                confidence=conf,
+                words=words,
+                paragraph=g.paragraph,
+                column=g.column,
+            )
+        )
     _renumber_paragraphs(lines)
     return lines, angle, {"layout": t3 - t2, "recognize": t4 - t3}
 
@@ -261,52 +310,9 @@ def _with_checkbox(text: str, words: list[Word], cb: Checkbox, to_input: Transfo
         xs = [p[0] for p in words[0].bbox]
         overlap = min(bx1, max(xs)) - max(bx0, min(xs))
         if overlap > 0.5 * (max(xs) - min(xs)) and len(words[0].text) <= 3:
-            text = text[len(words[0].text):].lstrip()
+            text = text[len(words[0].text) :].lstrip()
             words.pop(0)
     return f"{cb.marker} {text}".rstrip()
-
-
-def _read_upright(models: PaddleModels, crops: list[np.ndarray], mask: np.ndarray,
-                  lexicon: Lexicon | None = None, variants: tuple[str, ...] = (),
-                  variants_for: tuple[float, float] = (0.0, 1.0),
-                  rescore: bool = False, model: str = "ppocr",
-                  second: str | None = None, params: LexiconParams | None = None,
-                  flip_lines: bool = True) -> tuple[list[Reading], list[bool]]:
-    """Read each crop; where the plain reading's confidence is within ``variants_for`` (low, high),
-    read the crop's test-time ``variants`` too (:mod:`inkread.backends.ppocr.variants`): a crop read with less
-    confidence than the line floor is noise and stays so, one read surely needs nothing more.
-    Where the orientation classifier suspects a crop is upside down (and ``flip_lines``: a page of
-    too few lines for its own turn to be decided), read it turned as well (the classifier alone
-    misjudges handwriting). The most confident reading of each crop wins."""
-    if not crops:
-        return [], []
-    readings = models.recognize(crops, mask, lexicon=lexicon, params=params, rescore=rescore, model=model)
-    unsure = [i for i, r in enumerate(readings) if variants_for[0] <= r.confidence < variants_for[1]]
-    for name in variants:
-        made = [(i, v) for i in unsure if (v := make_variant(name, crops[i])) is not None]
-        if not made:
-            continue
-        again = models.recognize([v[0] for _, v in made], mask, lexicon=lexicon, params=params, rescore=rescore, model=model)
-        for (i, (_img, xmap)), reading in zip(made, again):
-            if reading.confidence > readings[i].confidence:
-                reading.char_x = [xmap(x) for x in reading.char_x]
-                readings[i] = reading
-    if second is not None and second != model:
-        unsure = [i for i, r in enumerate(readings) if variants_for[0] <= r.confidence < variants_for[1]]
-        if unsure:
-            again = models.recognize([crops[i] for i in unsure], mask, lexicon=lexicon, params=params, rescore=rescore, model=second)
-            for i, reading in zip(unsure, again):
-                if reading.confidence > readings[i].confidence:
-                    readings[i] = reading
-    suspects = [i for i, f in enumerate(models.upside_down(crops)) if f] if flip_lines else []
-    flipped = [False] * len(crops)
-    if suspects:
-        turned = models.recognize([np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects], mask,
-                                  lexicon=lexicon, params=params, rescore=rescore, model=model)
-        for i, reading in zip(suspects, turned):
-            if reading.confidence > readings[i].confidence:
-                readings[i], flipped[i] = reading, True
-    return readings, flipped
 
 
 def _renumber_paragraphs(lines: list[Line]) -> None:

@@ -10,6 +10,7 @@ from ...layout import LayoutParams
 from ...options import RecognitionMode
 from .decode import LexiconParams
 from .detect import DetectParams
+from .models import FUSION_WEIGHT
 
 __all__ = ["ModeProfile", "PROFILES", "AUTO_PRINT_CONFIDENCE"]
 
@@ -32,6 +33,7 @@ class ModeProfile:
     variants_below: float = 1.0  # ... for crops read with at least min_confidence and less than this
     faint_ratio: float = 0.0  # boxes whose ink contrast is under this share of the page's typical box are dropped
     digit_lookalikes: bool = False  # letters that look like digits inside a number read as digits (tidy.py)
+    capital_words: bool = False  # words mostly in capitals read in capitals throughout (tidy.py)
     rescore: bool = False  # words rescored against nearby dictionary words (decode.rescore_words)
     tidy: bool = True  # with the lexicon: spacing, elisions, accents and look-alikes tidied (tidy.py)
     # which recogniser reads Latin-script lines (models.RECOGNISERS); other scripts always read with
@@ -40,6 +42,8 @@ class ModeProfile:
     # unsure lines (the variants' confidence band) are also read by this recogniser; the more
     # confident reading wins (None: no second opinion)
     second_opinion: str | None = None
+    # with recogniser "fused": the handwriting model's share of the fused posteriors
+    fusion: float = FUSION_WEIGHT
     # the lexicon search and the word rescoring (shared by both modes, chosen on print and handwriting)
     lexicon: LexiconParams = LexiconParams()
 
@@ -74,7 +78,17 @@ PROFILES: dict[RecognitionMode, ModeProfile] = {
         # dev hw-page CER 0.242 -> 0.235, WER 0.626 -> 0.563 (with the French rules of tidy.py). Not
         # for print: no change on any printed sample of the dev set, for 20% more time per page.
         rescore=True,
-        recogniser="handwriting",
+        # PP-OCRv6 and the handwriting model fused per frame (models.fuse_posteriors), the handwriting
+        # model's share 0.7: on hands it never trained on it no longer reads worse than PP-OCRv6 did
+        # (names CER 0.038 -> 0.019, stanford pages 0.168 -> 0.145; PP-OCRv6 0.061, 0.169), trained
+        # hands nearly kept (copiste pages 0.064 -> 0.071); shares 0.6 and 0.8 measured beside it
+        # (bench/bench_fusion.py, bench/RESULTS.md "Fusion")
+        recogniser="fused",
+        fusion=0.7,
+        # names in capitals: neither split into dictionary words nor read in mixed case (names CER
+        # 0.095 -> 0.038 with the handwriting model alone, WER 0.790 -> 0.258)
+        capital_words=True,
+        lexicon=LexiconParams(caps_neutral=True),
     ),
 }
 

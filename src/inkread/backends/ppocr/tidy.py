@@ -20,6 +20,10 @@ the text (word boxes are built from them):
   ``utilise par``, ``partage sous``, ``Fonde en``, ``est situe``, ``être publie`` -> ``basé à`` ...,
   and ``ne le 21`` / ``ne à`` / ``ne en 1950`` -> ``né``; never after a subject or ``se`` (``il
   utilise``, ``se situe dans``: the present tense);
+- a word written in capitals read with a few lowercase letters, whose handwritten capitals are
+  their lowercase letters larger (``DOMiNIQUE``, ``ElODI€``, ``BALOusAt``), read in capitals
+  throughout (``DOMINIQUE``, ``ELODIE``): at least four letters, the first and 60% of them
+  capitals (handwriting only; ``McDonald``, ``PhDs``, ``iPhone`` stay);
 - letters that look like digits inside a number read as the digits (``2o03`` -> ``2003``,
   ``l944`` -> ``1944``, ``17bs`` -> ``1765``): a word of at least two digits whose only letters are
   such look-alikes (``1er``, ``24th``, ``HT2`` stay);
@@ -58,29 +62,113 @@ _SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w)( +)(?=[,.)](?:\s|$))")
 _APOSTROPHE = re.compile(r"(\w+)( *)['’]( *)(\w+)")
 _LOST_APOSTROPHE = re.compile(r"(?<![\w'’-])([^\W\d_]{1,6}) (?=([aeiouyhàâéèêëîïôûAEIOUYHÀÂÉÈÊÎÔÛ][^\W\d_]+))")
 _E_APOSTROPHE = re.compile(r"([^\W\d_]*)([eE])['’]([^\W\d_]+)")
-_DIGIT_LOOKALIKES = {"o": "0", "O": "0", "D": "0", "l": "1", "I": "1", "i": "1", "z": "2", "Z": "2", "s": "5",
-                     "S": "5", "b": "6", "g": "9", "q": "9", "B": "8"}
+_DIGIT_LOOKALIKES = {
+    "o": "0",
+    "O": "0",
+    "D": "0",
+    "l": "1",
+    "I": "1",
+    "i": "1",
+    "z": "2",
+    "Z": "2",
+    "s": "5",
+    "S": "5",
+    "b": "6",
+    "g": "9",
+    "q": "9",
+    "B": "8",
+}
 _WORD = re.compile(r"\w+")
-_EDGE_PUNCT = ",.;:!?()«»\""  # stripped off a neighbouring word before it is judged
+# a word's letters, and symbols read where a handwritten capital was written (ELODI€)
+_CAPITAL_LOOKALIKES = {"€": "E"}
+_CAPS_WORD = re.compile(r"[^\W\d_]+(?:€[^\W\d_]*)*")
+_EDGE_PUNCT = ',.;:!?()«»"'  # stripped off a neighbouring word before it is judged
 _FR_A = re.compile(r"(?<![\w'’-])a(?![\w'’-])")
-_FR_SUBJECTS = {"il", "elle", "on", "qui", "y", "ce", "cela", "ça", "qu'il", "qu'elle", "qu'on", "qu’il", "qu’elle",
-                "qu’on", "n'y", "n’y", "lui", "celle", "celui", "chacun", "personne", "tout", "rien"}
-_FR_ADVERBS = {"toujours", "déjà", "aussi", "également", "notamment", "beaucoup", "jamais", "bien", "alors", "ensuite",
-               "longtemps", "souvent", "encore", "même", "peu", "plus", "pas", "été", "eu", "dû", "pu", "su", "vu"}
+_FR_SUBJECTS = {
+    "il",
+    "elle",
+    "on",
+    "qui",
+    "y",
+    "ce",
+    "cela",
+    "ça",
+    "qu'il",
+    "qu'elle",
+    "qu'on",
+    "qu’il",
+    "qu’elle",
+    "qu’on",
+    "n'y",
+    "n’y",
+    "lui",
+    "celle",
+    "celui",
+    "chacun",
+    "personne",
+    "tout",
+    "rien",
+}
+_FR_ADVERBS = {
+    "toujours",
+    "déjà",
+    "aussi",
+    "également",
+    "notamment",
+    "beaucoup",
+    "jamais",
+    "bien",
+    "alors",
+    "ensuite",
+    "longtemps",
+    "souvent",
+    "encore",
+    "même",
+    "peu",
+    "plus",
+    "pas",
+    "été",
+    "eu",
+    "dû",
+    "pu",
+    "su",
+    "vu",
+}
 _FR_PARTICIPLE = re.compile(r"[^\W\d_]{2,}(é|ée|és|ées|i|ie|is|it|u|ue|us|ert|erte|eint|ait|uit)$")
 _FR_AFTER_PARTICIPLE = {"à", "par", "sous", "dans", "en", "au", "aux", "pour", "avec"}
-_FR_AUXILIARIES = {"est", "sont", "été", "être", "était", "étaient", "fut", "furent", "sera", "seront", "s'est", "s’est",
-                   "a", "ont", "avait", "avaient", "avoir"}
+_FR_AUXILIARIES = {
+    "est",
+    "sont",
+    "été",
+    "être",
+    "était",
+    "étaient",
+    "fut",
+    "furent",
+    "sera",
+    "seront",
+    "s'est",
+    "s’est",
+    "a",
+    "ont",
+    "avait",
+    "avaient",
+    "avoir",
+}
 _FR_NOT_PARTICIPLE_AFTER = _FR_SUBJECTS | {"se", "je", "tu", "ne", "me", "te", "nous", "vous", "ils", "elles"}
 _FR_BARE_PARTICIPLE = re.compile(r"(?<![\w'’-])([^\W\d_]{2,}?)(e|es|ee|ees)(?![\w'’-])")
 _HYPHEN = re.compile(r"(?<=\w)-( +)(?=\w)")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _RESTORE_RATIO = 10.0
+# a space between words in capitals is the writer's only where their letters are further apart
+# than this many times the line's typical letter distance (join_spaced_capitals)
+SPACED_CAPITALS_RATIO = 1.5
 
 
-def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, list[int]]:
+def tidy_text(text: str, lexicon: Lexicon, digits: bool = False, capitals: bool = False) -> tuple[str, list[int]]:
     """The tidied text and, for each of its characters, the index of the character of ``text`` it
-    comes from; ``digits``: also read digit look-alikes inside numbers as digits (handwriting)."""
+    comes from; ``digits``: also read digit look-alikes inside numbers as digits, ``capitals``:
+    words mostly in capitals in capitals throughout (both for handwriting)."""
     language = lexicon.language
     drop: set[int] = set()
     for m in _SPACE_BEFORE_PUNCT.finditer(text):
@@ -95,7 +183,9 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
     _accents_read_as_apostrophes(text, chars, drop, elide, lexicon)
     for m in _HYPHEN.finditer(text):
         after = text[m.end(1) : m.end(1) + 2]
-        before = re.search(r"[^\W\d_]*$", text[: m.start()]).group(0)
+        letters = re.search(r"[^\W\d_]*$", text[: m.start()])
+        assert letters is not None  # a starred pattern anchored at the end always matches
+        before = letters.group(0)
         # anti- radar; Jean- Jacques, États- Unis (a capitalised word after a word of letters: not
         # a receipt's "5- VEGETABLE")
         if after[0].islower() or len(before) >= 2 and after[:1].isupper() and after[1:2].islower():
@@ -113,6 +203,8 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False) -> tuple[str, l
         for k, (old, new) in enumerate(zip(word, accented)):
             if old.lower() != new:
                 chars[m.start() + k] = new.upper() if old.isupper() else new
+    if capitals:
+        _capital_words(text, chars)
     if digits:
         _digit_lookalikes(text, chars)
     keep = [i for i in range(len(chars)) if i not in drop]
@@ -131,8 +223,9 @@ def _lost_apostrophes(text: str, chars: list[str], elide: set[str], lexicon: Lex
         chars[m.end(1)] = "'"
 
 
-def _accents_read_as_apostrophes(text: str, chars: list[str], drop: set[int], elide: set[str],
-                                 lexicon: Lexicon) -> None:
+def _accents_read_as_apostrophes(
+    text: str, chars: list[str], drop: set[int], elide: set[str], lexicon: Lexicon
+) -> None:
     """``Fe'minin`` -> ``Féminin``: the commonest known spelling with é, è or ê; the apostrophe's
     index goes into ``drop``."""
     for m in _E_APOSTROPHE.finditer(text):
@@ -161,6 +254,21 @@ def _fr_a_grave(text: str, chars: list[str]) -> None:
         if nxt[0].islower() and _FR_PARTICIPLE.match(nxt):
             continue
         chars[m.start()] = "à"
+
+
+def _capital_words(text: str, chars: list[str]) -> None:
+    """``DOMiNIQUE`` -> ``DOMINIQUE``, ``ElODI€`` -> ``ELODIE``: a word of at least four letters
+    whose first letter and at least 60% of its letters are capitals is in capitals throughout."""
+    for m in _CAPS_WORD.finditer(text):
+        word = m.group(0)
+        letters = [c for c in word if c.isalpha() or c in _CAPITAL_LOOKALIKES]
+        upper = sum(c.isupper() or c in _CAPITAL_LOOKALIKES for c in letters)
+        if len(letters) < 4 or not letters[0].isupper() or upper == len(letters) or upper < 0.6 * len(letters):
+            continue
+        for k, c in enumerate(word):
+            big = _CAPITAL_LOOKALIKES.get(c) or c.upper()
+            if len(big) == 1:  # ß -> SS would shift every later character
+                chars[m.start() + k] = big
 
 
 def _digit_lookalikes(text: str, chars: list[str]) -> None:
@@ -200,12 +308,47 @@ def _fr_participles(text: str, chars: list[str], lexicon: Lexicon) -> None:
         chars[offset + len(m.group(1))] = "é"
 
 
-def tidy_reading(reading: Reading, lexicon: Lexicon, digits: bool = False) -> Reading:
+def tidy_reading(reading: Reading, lexicon: Lexicon, digits: bool = False, capitals: bool = False) -> Reading:
     """``reading`` with :func:`tidy_text` applied; character positions and confidences follow."""
     if not reading.text:
         return reading
-    text, keep = tidy_text(reading.text, lexicon, digits)
+    if capitals:
+        reading = join_spaced_capitals(reading)
+    text, keep = tidy_text(reading.text, lexicon, digits, capitals)
     if text == reading.text:
         return reading
-    return replace(reading, text=text, char_x=[reading.char_x[i] for i in keep],
-                   char_conf=[reading.char_conf[i] for i in keep])
+    return replace(
+        reading, text=text, char_x=[reading.char_x[i] for i in keep], char_conf=[reading.char_conf[i] for i in keep]
+    )
+
+
+def join_spaced_capitals(reading: Reading, ratio: float = SPACED_CAPITALS_RATIO) -> Reading:
+    """``FE RET`` -> ``FERET``, ``POUL Ai N`` -> ``POULAiN``: in a line written in capitals (70% of
+    its letters), a space read between two letters, the second a capital, where they are no further
+    apart than ``ratio`` times the line's typical distance between neighbouring letters of a word.
+    Capitals written one by one leave gaps between letters that the recogniser reads as spaces; a
+    space the writer meant is wider than the letters' own spacing."""
+    text, xs = reading.text, reading.char_x
+    if " " not in text or len(xs) != len(text):
+        return reading
+    letters = [c for c in text if c.isalpha()]
+    if sum(c.isupper() for c in letters) < max(3, 0.7 * len(letters)):
+        return reading
+    inside = [xs[i + 1] - xs[i] for i in range(len(text) - 1) if text[i].isalpha() and text[i + 1].isalpha()]
+    if len(inside) < 2:
+        return reading
+    typical = float(sorted(inside)[len(inside) // 2])
+    drop = set()
+    for m in re.finditer(r"(?<=\S) (?=\S)", text):
+        i = m.start()
+        if text[i - 1].isalpha() and text[i + 1].isupper() and xs[i + 1] - xs[i - 1] <= ratio * typical:
+            drop.add(i)
+    if not drop:
+        return reading
+    keep = [i for i in range(len(text)) if i not in drop]
+    return replace(
+        reading,
+        text="".join(text[i] for i in keep),
+        char_x=[xs[i] for i in keep],
+        char_conf=[reading.char_conf[i] for i in keep],
+    )

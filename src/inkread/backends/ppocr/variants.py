@@ -36,8 +36,9 @@ def _shear(image: np.ndarray, s: float, **warp: int) -> tuple[np.ndarray, int]:
     so nothing is cut off; returns the sheared image and ``pad``."""
     h, w = image.shape[:2]
     pad = int(abs(s) * h) + 1
-    m = np.float32([[1, s, -s * h / 2 + pad], [0, 1, 0]])
-    return cv2.warpAffine(image, m, (w + 2 * pad, h), **warp), pad
+    m = np.array([[1, s, -s * h / 2 + pad], [0, 1, 0]], dtype=np.float32)
+    # **warp holds int options only (flags, borderMode); the stubs try it against dst too
+    return cv2.warpAffine(image, m, (w + 2 * pad, h), **warp), pad  # type: ignore[call-overload]
 
 
 def estimate_slant(crop: np.ndarray) -> float:

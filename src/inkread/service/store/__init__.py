@@ -74,14 +74,14 @@ def default_db() -> str:
     return os.path.join(base, "inkread", "service.db")
 
 
-def open_store(db: str | os.PathLike[str] | None = None) -> "Store":
+def open_store(db: str | os.PathLike[str] | None = None) -> Store:
     """Open (and create the schema of) the store at ``db``: a PostgreSQL URL or an SQLite path."""
     target = os.fspath(db) if db is not None else default_db()
     if target.startswith(("postgresql://", "postgres://")):
         store: Store = PostgresStore(target)
     else:
         if target.startswith("sqlite:///"):
-            target = target[len("sqlite:///"):]
+            target = target[len("sqlite:///") :]
         store = SQLiteStore(target)
     store.init_schema()
     return store

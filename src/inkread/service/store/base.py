@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-
 DB_ENV = "INKREAD_DB"
 SCHEMA_VERSION = "1"
 
@@ -27,8 +26,13 @@ class ClientRecord:
 
     def public(self) -> dict[str, Any]:
         """What ``inkread clients list --json`` shows (never the hash)."""
-        return {"id": self.id, "name": self.name, "revoked": self.revoked,
-                "created_at": self.created_at, "revoked_at": self.revoked_at}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "revoked": self.revoked,
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,9 @@ class Store(ABC):
 
     # ---- tasks
     @abstractmethod
-    def create_task(self, *, client_id: str, kind: str, options: dict[str, Any], data: bytes,
-                    input_name: str | None = None) -> TaskRecord: ...
+    def create_task(
+        self, *, client_id: str, kind: str, options: dict[str, Any], data: bytes, input_name: str | None = None
+    ) -> TaskRecord: ...
 
     @abstractmethod
     def get_task(self, task_id: str, client_id: str | None = None) -> TaskRecord | None:
@@ -125,8 +130,15 @@ class Store(ABC):
     def renew_leases(self, worker: str, lease_seconds: float) -> int: ...
 
     @abstractmethod
-    def finish_task(self, task_id: str, worker: str, *, result: dict[str, Any] | None = None,
-                    error: dict[str, Any] | None = None, result_ttl: float) -> bool:
+    def finish_task(
+        self,
+        task_id: str,
+        worker: str,
+        *,
+        result: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        result_ttl: float,
+    ) -> bool:
         """Record the outcome; False when the task is no longer ours (cancelled, or reclaimed)."""
 
     @abstractmethod

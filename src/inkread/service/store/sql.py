@@ -10,22 +10,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .base import (
-    CANCELLED,
-    DONE,
-    FAILED,
-    QUEUED,
-    RUNNING,
-    SCHEMA_VERSION,
-    ClaimedTask,
-    ClientRecord,
-    Store,
-    TaskRecord,
+from .base import CANCELLED, DONE, FAILED, QUEUED, RUNNING, SCHEMA_VERSION, ClaimedTask, ClientRecord, Store, TaskRecord
+
+_TASK_COLUMNS = (
+    "id, client_id, kind, status, options, input_name, input_size, result, error, attempts, "
+    "worker, created_at, updated_at, started_at, finished_at, expires_at"
 )
-
-
-_TASK_COLUMNS = ("id, client_id, kind, status, options, input_name, input_size, result, error, attempts, "
-                 "worker, created_at, updated_at, started_at, finished_at, expires_at")
 _CLIENT_COLUMNS = "id, name, secret_hash, revoked, created_at, revoked_at"
 
 
@@ -35,16 +25,29 @@ def _loads(text: Any) -> Any:
 
 def _task(row: Sequence[Any]) -> TaskRecord:
     return TaskRecord(
-        id=row[0], client_id=row[1], kind=row[2], status=row[3], options=_loads(row[4]) or {},
-        input_name=row[5], input_size=int(row[6] or 0), result=_loads(row[7]), error=_loads(row[8]),
-        attempts=int(row[9] or 0), worker=row[10], created_at=float(row[11]), updated_at=float(row[12]),
-        started_at=row[13], finished_at=row[14], expires_at=row[15],
+        id=row[0],
+        client_id=row[1],
+        kind=row[2],
+        status=row[3],
+        options=_loads(row[4]) or {},
+        input_name=row[5],
+        input_size=int(row[6] or 0),
+        result=_loads(row[7]),
+        error=_loads(row[8]),
+        attempts=int(row[9] or 0),
+        worker=row[10],
+        created_at=float(row[11]),
+        updated_at=float(row[12]),
+        started_at=row[13],
+        finished_at=row[14],
+        expires_at=row[15],
     )
 
 
 def _client(row: Sequence[Any]) -> ClientRecord:
-    return ClientRecord(id=row[0], name=row[1], secret_hash=row[2], revoked=bool(row[3]),
-                        created_at=float(row[4]), revoked_at=row[5])
+    return ClientRecord(
+        id=row[0], name=row[1], secret_hash=row[2], revoked=bool(row[3]), created_at=float(row[4]), revoked_at=row[5]
+    )
 
 
 class _SqlStore(Store):
@@ -127,8 +130,11 @@ class _SqlStore(Store):
         with self._transaction() as conn:
             for statement in self._schema():
                 self._exec(statement, conn=conn)
-            self._exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                       ("schema_version", SCHEMA_VERSION), conn=conn)
+            self._exec(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                ("schema_version", SCHEMA_VERSION),
+                conn=conn,
+            )
 
     # -- settings
     def get_or_create_setting(self, key: str, factory: Callable[[], str]) -> str:
@@ -140,15 +146,20 @@ class _SqlStore(Store):
         return str(row[0])
 
     def set_setting(self, key: str, value: str) -> None:
-        self._exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                   (key, value))
+        self._exec(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     # -- clients
     def add_client(self, name: str, secret_hash: str) -> ClientRecord:
-        record = ClientRecord(id=str(uuid.uuid4()), name=name, secret_hash=secret_hash, revoked=False,
-                              created_at=time.time())
-        self._exec("INSERT INTO clients (id, name, secret_hash, revoked, created_at) VALUES (?, ?, ?, 0, ?)",
-                   (record.id, record.name, record.secret_hash, record.created_at))
+        record = ClientRecord(
+            id=str(uuid.uuid4()), name=name, secret_hash=secret_hash, revoked=False, created_at=time.time()
+        )
+        self._exec(
+            "INSERT INTO clients (id, name, secret_hash, revoked, created_at) VALUES (?, ?, ?, 0, ?)",
+            (record.id, record.name, record.secret_hash, record.created_at),
+        )
         return record
 
     def get_client(self, client_id: str) -> ClientRecord | None:
@@ -164,8 +175,9 @@ class _SqlStore(Store):
         return self.get_client(client_id) is not None
 
     # -- tasks
-    def create_task(self, *, client_id: str, kind: str, options: dict[str, Any], data: bytes,
-                    input_name: str | None = None) -> TaskRecord:
+    def create_task(
+        self, *, client_id: str, kind: str, options: dict[str, Any], data: bytes, input_name: str | None = None
+    ) -> TaskRecord:
         now = time.time()
         task_id = str(uuid.uuid4())
         self._exec(
@@ -192,8 +204,17 @@ class _SqlStore(Store):
             "UPDATE tasks SET status = ?, input = NULL, worker = NULL, lease_until = NULL, "
             "error = ?, updated_at = ?, finished_at = ?, expires_at = ? "
             "WHERE id = ? AND client_id = ? AND status IN (?, ?)",
-            (CANCELLED, json.dumps({"error": "Cancelled", "status": 409, "message": "the task was cancelled"}),
-             now, now, now + result_ttl, task_id, client_id, QUEUED, RUNNING),
+            (
+                CANCELLED,
+                json.dumps({"error": "Cancelled", "status": 409, "message": "the task was cancelled"}),
+                now,
+                now,
+                now + result_ttl,
+                task_id,
+                client_id,
+                QUEUED,
+                RUNNING,
+            ),
         )
         return self.get_task(task_id, client_id)
 
@@ -209,24 +230,50 @@ class _SqlStore(Store):
         )
         if row is None:
             return None
-        return ClaimedTask(id=row[0], client_id=row[1], kind=row[2], options=_loads(row[3]) or {},
-                           data=bytes(row[4] or b""), attempts=int(row[5]))
+        return ClaimedTask(
+            id=row[0],
+            client_id=row[1],
+            kind=row[2],
+            options=_loads(row[3]) or {},
+            data=bytes(row[4] or b""),
+            attempts=int(row[5]),
+        )
 
     def renew_leases(self, worker: str, lease_seconds: float) -> int:
         now = time.time()
-        return self._count("UPDATE tasks SET lease_until = ? WHERE worker = ? AND status = ?",
-                           (now + lease_seconds, worker, RUNNING))
+        return self._count(
+            "UPDATE tasks SET lease_until = ? WHERE worker = ? AND status = ?", (now + lease_seconds, worker, RUNNING)
+        )
 
-    def finish_task(self, task_id: str, worker: str, *, result: dict[str, Any] | None = None,
-                    error: dict[str, Any] | None = None, result_ttl: float) -> bool:
+    def finish_task(
+        self,
+        task_id: str,
+        worker: str,
+        *,
+        result: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        result_ttl: float,
+    ) -> bool:
         now = time.time()
         status = FAILED if error is not None else DONE
-        return self._count(
-            "UPDATE tasks SET status = ?, result = ?, error = ?, input = NULL, lease_until = NULL, "
-            "updated_at = ?, finished_at = ?, expires_at = ? WHERE id = ? AND worker = ? AND status = ?",
-            (status, None if result is None else json.dumps(result), None if error is None else json.dumps(error),
-             now, now, now + result_ttl, task_id, worker, RUNNING),
-        ) == 1
+        return (
+            self._count(
+                "UPDATE tasks SET status = ?, result = ?, error = ?, input = NULL, lease_until = NULL, "
+                "updated_at = ?, finished_at = ?, expires_at = ? WHERE id = ? AND worker = ? AND status = ?",
+                (
+                    status,
+                    None if result is None else json.dumps(result),
+                    None if error is None else json.dumps(error),
+                    now,
+                    now,
+                    now + result_ttl,
+                    task_id,
+                    worker,
+                    RUNNING,
+                ),
+            )
+            == 1
+        )
 
     def release_worker_tasks(self, worker: str) -> int:
         return self._count(

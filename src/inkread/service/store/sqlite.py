@@ -38,8 +38,13 @@ def _private_file(path: Path) -> None:
                 continue
             except OSError:
                 pass
-        log.warning("%s is readable by other users (mode %o); it holds the service's secrets: chmod %o %s",
-                    target, mode, private, target)
+        log.warning(
+            "%s is readable by other users (mode %o); it holds the service's secrets: chmod %o %s",
+            target,
+            mode,
+            private,
+            target,
+        )
 
 
 class SQLiteStore(_SqlStore):

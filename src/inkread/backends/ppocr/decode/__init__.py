@@ -11,7 +11,6 @@ Parts: :mod:`.lexicon` (word scores, :class:`LexiconParams`), :mod:`.beam` (the 
 
 from __future__ import annotations
 
-
 from .beam import beam_decode  # noqa: F401
 from .case import decide_case, ends_sentence  # noqa: F401
 from .lexicon import WORD_OFFSET, Lexicon, LexiconParams, _split_word, _strip_accents, get_lexicon  # noqa: F401

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .lexicon import Lexicon, LexiconParams
+from .lexicon import Lexicon, LexiconParams, _in_capitals
 
 
 def _logsumexp(a: float, b: float) -> float:
@@ -18,8 +18,13 @@ def _logsumexp(a: float, b: float) -> float:
     return m + math.log(math.exp(a - m) + math.exp(b - m))
 
 
-def beam_decode(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexicon: Lexicon,
-                params: LexiconParams = LexiconParams()) -> tuple[str, float, list[int]]:
+def beam_decode(
+    probs: np.ndarray,
+    classes: np.ndarray,
+    charset: list[str],
+    lexicon: Lexicon,
+    params: LexiconParams = LexiconParams(),
+) -> tuple[str, float, list[int]]:
     """Decode ``probs`` (T x K probabilities over the class ids ``classes``; column 0 is blank).
 
     Returns the text, its mean per-character probability along the best path, and the frame of
@@ -41,7 +46,7 @@ def beam_decode(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexi
         cand = np.flatnonzero(row >= params.min_char_prob)
         nxt: dict[str, list] = {}
 
-        def get(prefix: str, lm: float, frames: list, cps: list) -> list:
+        def get(prefix: str, lm: float, frames: list, cps: list, nxt: dict[str, list] = nxt) -> list:
             e = nxt.get(prefix)
             if e is None:
                 e = [-math.inf, -math.inf, lm, frames, cps]
@@ -59,6 +64,8 @@ def beam_decode(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexi
                     continue
                 ch = charset[int(classes[c])]
                 pc = float(row[c])
+                if ch == " " and pc < params.min_space_prob:
+                    continue  # too little evidence of a gap for the words it would make to decide
                 lpc = ln(max(pc, 1e-12))
                 if ch == last:
                     # repeat without blank collapses into the same prefix
@@ -73,9 +80,12 @@ def beam_decode(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexi
                 new_lm = lm
                 if ch == " ":
                     word = prefix.rsplit(" ", 1)[-1]
-                    new_lm += alpha_ln * lexicon.word_score(word, params.oov)
-                elif not lexicon.is_prefix(new.rsplit(" ", 1)[-1]) and lexicon.is_prefix(
-                        prefix.rsplit(" ", 1)[-1]):
+                    new_lm += alpha_ln * lexicon.word_score(word, params.oov, params.caps_neutral)
+                elif (
+                    not lexicon.is_prefix(partial := new.rsplit(" ", 1)[-1])
+                    and lexicon.is_prefix(prefix.rsplit(" ", 1)[-1])
+                    and not (params.caps_neutral and _in_capitals(partial))
+                ):
                     new_lm -= params.prefix_penalty
                 e2 = get(new, new_lm, frames + [t], cps + [pc])
                 e2[1] = _logsumexp(e2[1], total + lpc)
@@ -85,7 +95,7 @@ def beam_decode(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexi
     def final(item):
         prefix, (pb, pnb, lm, _f, _c) = item
         word = prefix.rsplit(" ", 1)[-1]
-        return _logsumexp(pb, pnb) + lm + alpha_ln * lexicon.word_score(word, params.oov)
+        return _logsumexp(pb, pnb) + lm + alpha_ln * lexicon.word_score(word, params.oov, params.caps_neutral)
 
     prefix, (_pb, _pnb, _lm, frames, cps) = max(beams.items(), key=final)
     conf = float(np.mean(cps)) if cps else 0.0

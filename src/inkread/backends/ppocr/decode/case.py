@@ -3,12 +3,10 @@ recogniser's likelihood allows it."""
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from .lexicon import _PUNCT, Lexicon, LexiconParams
 from .rescore import _Rescorer, _tokens, ctc_log_likelihood
-
 
 # Capitals written as their lowercase letter, only larger: the recogniser's case is a guess on size.
 _CASE_AMBIGUOUS = frozenset("CKMOPSUVWXZ")
@@ -21,8 +19,15 @@ def ends_sentence(token: str) -> bool:
     return not core or core[-1] in _SENTENCE_END
 
 
-def decide_case(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexicon: "Lexicon", text: str,
-                frames: list[int], params: LexiconParams = LexiconParams()) -> tuple[str, bool]:
+def decide_case(
+    probs: np.ndarray,
+    classes: np.ndarray,
+    charset: list[str],
+    lexicon: Lexicon,
+    text: str,
+    frames: list[int],
+    params: LexiconParams = LexiconParams(),
+) -> tuple[str, bool]:
     """Lowercase the capitalised words of a handwritten line whose capital has the lowercase letter's
     shape (``C``, ``S``, ``M``, ``P``, ...) where they stand mid-sentence and the recogniser's own
     probabilities give the lowercase spelling almost as much likelihood as the capital's, less

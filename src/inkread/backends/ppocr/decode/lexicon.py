@@ -9,10 +9,8 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 
-
-
 _WORD_CHARS_EXTRA = "'’-"
-_PUNCT = ".,;:!?()[]{}\"“”«»…"  # stripped off a word's ends before it is judged
+_PUNCT = '.,;:!?()[]{}"“”«»…'  # stripped off a word's ends before it is judged
 # A known word scores log10(frequency) + WORD_OFFSET: positive for words commoner than one in a
 # million, which the search rewards over leaving a gap unread. Two words read where one was written
 # carry the offset twice: a merge is judged on their joint frequency (one offset taken off).
@@ -64,6 +62,14 @@ class LexiconParams:
     # within case_margin + the lowercase word's score (log10 frequency + WORD_OFFSET) of the
     # capital's. None switches it off.
     case_margin: float | None = 0.5
+    # Words written in capitals throughout (names on forms, headings) score neutrally in the search,
+    # as unknown names do: a dictionary's frequencies say little about them, and rewarding known
+    # words split a name into them (LOGAN -> LOG AN, REMI -> RE MI, EDEN -> E D'EN).
+    caps_neutral: bool = False
+    # A space is only tried where the recogniser gives it at least this probability: every known
+    # word the search completes is rewarded, so a faint gap could split a word it does not know into
+    # common ones (Leconte -> le con te). min_char_prob (0.02): as every other character.
+    min_space_prob: float = 0.02
 
 
 class Lexicon:
@@ -81,7 +87,7 @@ class Lexicon:
         self._vocab = 0
         self._near_cache: dict[tuple, list[str]] = {}
         self.sorted_words = sorted(set(words))  # prefix look-ups by bisection: no set of all prefixes
-        self._cache: dict[str, float] = {}
+        self._cache: dict[str, float | None] = {}
         self._prefix_cache: dict[str, bool] = {}
         # unaccented spelling -> the most frequent word spelled with those letters (accents restored)
         self._accents: dict[str, str] = {}
@@ -89,9 +95,12 @@ class Lexicon:
             if word.isalpha():
                 self._accents.setdefault(_strip_accents(word), word)
 
-    def word_score(self, token: str, oov: float = LexiconParams.oov) -> float:
+    def word_score(self, token: str, oov: float = LexiconParams.oov, caps_neutral: bool = False) -> float:
         """log10 frequency of a written word (plus ``WORD_OFFSET``); 0 for tokens we must not judge
-        (numbers, names); ``oov`` for a lowercase word no dictionary knows."""
+        (numbers, names, and with ``caps_neutral`` words in capitals throughout); ``oov`` for a
+        lowercase word no dictionary knows."""
+        if caps_neutral and _in_capitals(token):
+            return 0.0
         score = self._score(token)
         return oov if score is None else score
 
@@ -161,8 +170,7 @@ class Lexicon:
             for n in range(max(1, len(word) - max_edits), len(word) + max_edits + 1):
                 pool.extend(self._by_length.get(n, ()))
             self._pools[key] = pool
-        found = process.extract(word, pool, scorer=Levenshtein.distance, score_cutoff=max_edits,
-                                limit=limit)
+        found = process.extract(word, pool, scorer=Levenshtein.distance, score_cutoff=max_edits, limit=limit)
         out = [w for w, _d, _i in found]
         if len(self._near_cache) > 100_000:
             self._near_cache.clear()
@@ -189,7 +197,8 @@ def _strip_accents(word: str) -> str:
 
 
 def _split_word(word: str) -> list[str]:
-    out, cur = [], []
+    out: list[str] = []
+    cur: list[str] = []
     for c in word:
         if c in _WORD_CHARS_EXTRA:
             out.append("".join(cur))
@@ -215,8 +224,9 @@ def get_lexicon(language: str) -> Lexicon | None:
             try:
                 from wordfreq import available_languages
 
-                _LEXICONS[code] = Lexicon(code) if code in available_languages("best") and code not in (
-                    "zh", "ja", "ko") else None
+                _LEXICONS[code] = (
+                    Lexicon(code) if code in available_languages("best") and code not in ("zh", "ja", "ko") else None
+                )
             except ImportError:
                 _LEXICONS[code] = None
         return _LEXICONS[code]
@@ -229,3 +239,9 @@ def _mixed_case(word: str) -> bool:
 
 def _max_edits(length: int, cap: int) -> int:
     return min(cap, 1 if length <= 3 else 2 if length <= 7 else 3)
+
+
+def _in_capitals(token: str) -> bool:
+    """Whether a token has letters and all of them are capitals (``LOGAN``, ``E``, ``D'EN``)."""
+    letters = [c for c in token if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)

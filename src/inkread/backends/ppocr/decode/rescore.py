@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .lexicon import _max_edits, _mixed_case, _PUNCT, Lexicon, LexiconParams, WORD_OFFSET
+from .lexicon import _PUNCT, WORD_OFFSET, Lexicon, LexiconParams, _max_edits, _mixed_case
 
 
 def ctc_log_likelihood(logp: np.ndarray, labels: list[list[int]], blank: int) -> np.ndarray:
@@ -96,9 +96,15 @@ def _tokens(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def rescore_words(probs: np.ndarray, classes: np.ndarray, charset: list[str], lexicon: "Lexicon",
-                  text: str, frames: list[int], params: LexiconParams = LexiconParams()
-                  ) -> tuple[str, list[int]]:
+def rescore_words(
+    probs: np.ndarray,
+    classes: np.ndarray,
+    charset: list[str],
+    lexicon: Lexicon,
+    text: str,
+    frames: list[int],
+    params: LexiconParams = LexiconParams(),
+) -> tuple[str, list[int]]:
     """Replace read words by dictionary words near them in spelling when the recogniser's own
     probabilities, summed over every alignment in the word's frames, plus the word's frequency,
     favour the dictionary word; first, two adjacent words by one word spelled like both together.
@@ -137,12 +143,16 @@ class _Rescorer:
 
     def candidates(self, core: str, like: str) -> list[str]:
         p = self.params
-        found = self.lexicon.near(core.lower(), _max_edits(len(core), p.rescore_edits), p.rescore_limit,
-                                  p.rescore_vocab)
+        found = self.lexicon.near(
+            core.lower(), _max_edits(len(core), p.rescore_edits), p.rescore_limit, p.rescore_vocab
+        )
         out = []
         for cand in found:
-            cased = cand.upper() if like.isupper() and len(like) > 1 else (
-                cand[:1].upper() + cand[1:] if like[:1].isupper() else cand)
+            cased = (
+                cand.upper()
+                if like.isupper() and len(like) > 1
+                else (cand[:1].upper() + cand[1:] if like[:1].isupper() else cand)
+            )
             if all(c in self.column for c in cased):
                 out.append(cased)
         return out
@@ -203,16 +213,28 @@ class _Rescorer:
         while k >= 0:
             (s1, e1), (s2, e2) = spans[k], spans[k + 1]
             a, b = text[s1:e1], text[s2:e2]
-            ok = (a.isalpha() and b.rstrip(_PUNCT).isalpha() and not _mixed_case(a + b.lower())
-                  and all(c in self.column for c in a + b) and self.sure_enough(frames, s1, e2))
+            ok = (
+                a.isalpha()
+                and b.rstrip(_PUNCT).isalpha()
+                and not _mixed_case(a + b.lower())
+                and all(c in self.column for c in a + b)
+                and self.sure_enough(frames, s1, e2)
+            )
             if ok:
                 core_b = b.rstrip(_PUNCT)
-                trail = b[len(core_b):]
+                trail = b[len(core_b) :]
                 t0, t1 = self.window(frames, s1, e2)
                 # a merge keeps every letter's worth of both parts: dropping one part is no merge
                 opts = [c + trail for c in self.candidates(a + core_b, a) if len(c) >= len(a) + len(core_b)]
-                word = self.best(t0, t1, text[s1:e2],
-                                 self.lexicon.word_score(a, self.params.oov) + self.lexicon.word_score(b, self.params.oov) - WORD_OFFSET, opts)
+                word = self.best(
+                    t0,
+                    t1,
+                    text[s1:e2],
+                    self.lexicon.word_score(a, self.params.oov)
+                    + self.lexicon.word_score(b, self.params.oov)
+                    - WORD_OFFSET,
+                    opts,
+                )
                 if word is not None:
                     text, frames = self.replace(text, frames, s1, e2, t0, t1, word)
                     spans = _tokens(text)
