@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a development / CI machine (Debian 12, python3 >= 3.11).
 #
-#   scripts/setup.sh            # from anywhere; works on the repository this script belongs to
+#   scripts/setup.sh                    # from anywhere; works on the repository this script belongs to
+#   scripts/setup.sh --languages all    # and the Tesseract pack of every language inkread lists
 #
-# 1. apt packages listed in scripts/apt-packages.txt, only when one is missing (needs root;
-#    without root it lists what is missing and goes on);
+# 1. apt packages listed in scripts/apt-packages.txt (with --languages all, scripts/apt-languages.txt
+#    too: the tesseract-ocr-* pack of each of inkread's Tesseract languages), only when one is missing
+#    (needs root; without root it lists what is missing and goes on);
 # 2. .venv created with python3 (or $PYTHON) when absent or broken;
 # 3. pip install -e '.[test,train,ray]' into .venv (train: PyTorch and onnx for inkread.training and its
 #    test; a CPU build of torch from pip's find-links folders when one is there, so no CUDA stack is
@@ -23,16 +25,62 @@ PYTHON="${PYTHON:-python3}"
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
+usage() {
+    printf 'usage: scripts/setup.sh [--languages all]\n' >&2
+    printf '  --languages all   also install the Tesseract pack of every language inkread lists\n' >&2
+    printf '                    (scripts/apt-languages.txt; without it, the packs in scripts/apt-packages.txt)\n' >&2
+}
+
+# the apt package lists to install from
+APT_LISTS=(scripts/apt-packages.txt)
+while (( $# > 0 )); do
+    case "$1" in
+        --languages | --languages=*)
+            if [[ "$1" == --languages=* ]]; then
+                value="${1#--languages=}"
+            elif (( $# > 1 )); then
+                value="$2"
+                shift
+            else
+                value=""
+            fi
+            if [[ "$value" != "all" ]]; then
+                log "ERROR: --languages takes 'all' (got '${value}')"
+                usage
+                exit 2
+            fi
+            APT_LISTS+=(scripts/apt-languages.txt)
+            ;;
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        *)
+            log "ERROR: unknown argument '$1'"
+            usage
+            exit 2
+            ;;
+    esac
+    shift
+done
+
 # ------------------------------------------------------------------------ 1. system packages
-missing_packages() {
-    local pkg status
-    while IFS= read -r pkg; do
+wanted_packages() {  # the packages of every list in APT_LISTS, once each, in order
+    local pkg
+    cat "${APT_LISTS[@]}" | while IFS= read -r pkg; do
         pkg="${pkg%%#*}"
         pkg="$(printf '%s' "$pkg" | tr -d '[:space:]')"
-        [[ -z "$pkg" ]] && continue
-        status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
-        [[ "$status" == *"install ok installed"* ]] || printf '%s\n' "$pkg"
-    done < scripts/apt-packages.txt
+        [[ -n "$pkg" ]] && printf '%s\n' "$pkg"
+    done | awk '!seen[$0]++'
+}
+
+missing_packages() {
+    local pkg installed
+    # one dpkg-query for them all (a query per package is slow with 150 of them)
+    installed="$(dpkg-query -W -f='${Package} ${Status}\n' 2>/dev/null | awk '/install ok installed$/ {print $1}')"
+    while IFS= read -r pkg; do
+        grep -qxF -- "$pkg" <<<"$installed" || printf '%s\n' "$pkg"
+    done < <(wanted_packages)
 }
 
 install_system_packages() {
@@ -42,7 +90,7 @@ install_system_packages() {
     fi
     if ! command -v dpkg-query >/dev/null 2>&1; then
         log "WARNING: no dpkg-query (not Debian?); install these yourself if missing:"
-        grep -v '^[[:space:]]*\(#\|$\)' scripts/apt-packages.txt | sed 's/^/  /' >&2
+        wanted_packages | sed 's/^/  /' >&2
         return 0
     fi
     local -a missing

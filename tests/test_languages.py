@@ -86,3 +86,22 @@ def test_a_misspelt_language_gets_the_right_suggestion(bad, close):
 def test_non_string_language_is_refused(bad):
     with pytest.raises(UnsupportedLanguageError):
         Language.parse(bad)
+
+
+def test_setup_installs_the_tesseract_pack_of_every_language():
+    """``scripts/setup.sh --languages all`` installs scripts/apt-languages.txt: the Debian package of
+    every Tesseract language inkread lists, named as the missing-pack error names it (issue 23:
+    100+ languages listed, a handful of packs installed). The names were checked against Debian 12
+    (``apt-cache policy``; tesseract-ocr-all depends on each of them)."""
+    from pathlib import Path
+
+    from inkread.backends.tesseract import package_for
+
+    listed = Path(__file__).resolve().parents[1] / "scripts" / "apt-languages.txt"
+    packages = [line.split("#")[0].strip() for line in listed.read_text(encoding="utf-8").splitlines()]
+    packages = [p for p in packages if p]
+    expected = sorted({package_for(i.tesseract) for i in supported_languages() if i.tesseract})
+    assert sorted(packages) == expected and len(packages) == len(set(packages))
+    assert {"tesseract-ocr-tel", "tesseract-ocr-srp", "tesseract-ocr-srp-latn", "tesseract-ocr-chi-sim-vert"} <= set(
+        packages
+    )

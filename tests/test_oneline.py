@@ -36,6 +36,8 @@ def _groups(quads):
         ([_quad(0, 450, 2380, 600, 0.1), _quad(10, 700, 2400, 850, 0.05), _quad(60, 220, 2100, 380, 0.12)], False),
         # two cursive lines close together (ascenders into the line above), one above the other
         ([_quad(5, -9, 1376, 148), _quad(23, 86, 1372, 228)], False),
+        # a line crop with the top of the next line's letters cut into its bottom edge: thin, touching
+        ([_quad(1, 21, 489, 68, 0.016), _quad(261, 70, 404, 96, 0.014)], True),
         # pieces of two lines, side by side but a line apart
         ([_quad(10, 10, 80, 40), _quad(100, 60, 190, 90)], False),
     ],

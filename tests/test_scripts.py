@@ -1,4 +1,4 @@
-"""No line lost, in any script: printed pages rendered in eleven scripts, each in two fonts Debian
+"""No line lost, in any script: printed pages rendered in twelve scripts, each in two fonts Debian
 packages (Chinese and Korean share one), read through the engine (PP-OCRv6 or Tesseract, as
 ``--engine auto`` chooses): every line's text is found with CER <= 10% (issue 12; a three-line Arabic
 page once came back with two)."""
@@ -49,6 +49,9 @@ PAGES = {
            [(f"{T}/wqy/wqy-microhei.ttc", "fonts-wqy-microhei"), (f"{T}/nanum/NanumGothic.ttf", "fonts-nanum")]),
     "zh": (["今天天气很好，我们去公园散步。", "图书馆里有很多新书。", "明天我们一起去北京。"],
            [(f"{T}/wqy/wqy-microhei.ttc", "fonts-wqy-microhei"), (f"{T}/wqy/wqy-zenhei.ttc", "fonts-wqy-zenhei")]),
+    "te": (["తెలుగు ఒక ద్రావిడ భాష.", "హైదరాబాద్ తెలంగాణ రాజధాని.", "మేము పుస్తకాలు చదువుతాము."],
+           [(f"{T}/lohit-telugu/Lohit-Telugu.ttf", "fonts-lohit-telu"),
+            (f"{T}/teluguvijayam/Mandali-Regular.ttf", "fonts-teluguvijayam")]),
     "en": (["The quick brown fox jumps over the lazy dog.", "Pack my box with five dozen liquor jugs.",
             "Sphinx of black quartz, judge my vow.", "How vexingly quick daft zebras jump!"],
            [(f"{T}/dejavu/DejaVuSerif.ttf", "fonts-dejavu-core"), (f"{T}/dejavu/DejaVuSans.ttf", "fonts-dejavu-core")]),

@@ -8,7 +8,7 @@ import re
 import time
 from typing import Any
 
-from .exceptions import OcrException
+from .exceptions import MissingDependencyError, OcrException
 from .languages import Language
 from .options import RecognitionMode, RecognitionOptions
 from .result import OcrResult
@@ -105,8 +105,10 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
     PP-OCRv6 (``inkread.backends.ppocr.page``) where it does, Tesseract elsewhere; ``options.engine`` overrides.
 
     A language written in several scripts (Serbian, Azerbaijani, Uzbek) is read, page by page, in the
-    script Tesseract's OSD sees on the page; a page that reads as almost nothing in the language asked
-    for is checked the same way, and a warning names the script it seems to be in.
+    script Tesseract's OSD sees on the page; where OSD cannot tell (a line or two: "too few characters")
+    or its script's reading is doubtful, in each of the language's scripts, and the reading with the
+    most letters read surely is kept (:func:`_read_in_its_script`). A page that reads as almost nothing
+    in another language is checked with OSD too, and a warning names the script it seems to be in.
     """
     from . import io as inkio
     from .backends import add_seconds, select_backend
@@ -223,14 +225,9 @@ def _read_page(page: Any, options: RecognitionOptions) -> Any:
     osd = functools.cache(lambda: tesseract.osd(page.image))  # Tesseract's OSD, at most once a page
     variants = script_variants(options.language) if options.engine == "auto" else []
     if variants:
-        found = osd()
-        script = found.script if found is not None else None
-        match = next((v for v in variants if v.script == script), None)
-        if match is not None:
-            log.info("inkread: page %d is in %s script: read as %s", page.index + 1, script, match.name)
-            options = options.updated(language=match.code)
+        return _read_in_its_script(page, options, osd, variants)
     read, seconds = _read_with(page, options, osd)
-    if not variants and _reads_as_nothing(read):
+    if _reads_as_nothing(read):
         found = osd()
         script = found.script if found is not None else None
         asked = options.language.info
@@ -247,21 +244,115 @@ def _read_page(page: Any, options: RecognitionOptions) -> Any:
     return read, seconds
 
 
+def _read_in_its_script(page: Any, options: RecognitionOptions, osd: Any, variants: list[Any]) -> Any:
+    """A page of a language written in several scripts (``variants``: its other ones), read in the
+    script on the page, and the seconds it took.
+
+    Tesseract's OSD names the script of a page of text, and that script is read first; OSD says
+    nothing of a line or two ("too few characters": RapidOCR's 253x39 test line of Serbian Cyrillic),
+    and then the language as asked is read first. Where that first reading is doubtful (few characters
+    for the length of its lines: a Latin model reading Cyrillic keeps the letters both scripts share
+    and drops the rest, or one confident '.'; or unsure, or a region left unread), the page is read in
+    the language's other scripts too and the reading with the most letters and digits read surely
+    wins (:func:`_script_score`). Lines that no script reads as a letter or digit, though they are long
+    (a '.' for a line full of ink), are no answer: they go to the page's ``unread``."""
+    from .backends import add_seconds
+
+    asked = options.language.info
+    found = osd()
+    first = next((v for v in variants if found is not None and v.script == found.script), asked)
+    if first is not asked:
+        log.info("inkread: page %d is in %s script: read as %s", page.index + 1, first.script, first.name)
+    read, seconds = _read_with(page, options.updated(language=first.code), osd)
+    if not _doubtful(read):
+        return read, seconds
+    best, best_info = read, first
+    for other in [asked, *variants]:
+        if other is first:
+            continue
+        try:
+            again, more = _read_with(page, options.updated(language=other.code), osd)
+        except MissingDependencyError as error:  # that script's pack is not installed: say so, go on
+            log.warning(
+                "inkread: page %d reads poorly as %s and may be in %s script, not read so: %s",
+                page.index + 1,
+                first.name,
+                other.script.capitalize(),
+                error,
+            )
+            continue
+        seconds = add_seconds(seconds, more)
+        if _script_score(again) > _script_score(best):
+            best, best_info = again, other
+    if best_info is not first:
+        log.info(
+            "inkread: page %d reads best in %s script: read as %s", page.index + 1, best_info.script, best_info.name
+        )
+    return _no_letters_unread(best), seconds
+
+
 def _reads_as_nothing(page: Any) -> bool:
     """Lines found, few characters read in them for their length: the page is likely in a script the
     language's model does not have (Latin text has 1.5 to 4 characters per line-height of width; a
     Latin model reading Cyrillic read 1.15)."""
     chars = sum(len(line.text) for line in page.lines)
-    lengths = 0.0
-    for line in page.lines:
-        xs = [x for x, _ in line.bbox]
-        ys = [y for _, y in line.bbox]
-        lengths += (max(xs) - min(xs)) / max(1.0, max(ys) - min(ys))
-    return bool(page.lines) and chars < SPARSE_TEXT * lengths
+    return bool(page.lines) and chars < SPARSE_TEXT * sum(_line_extent(line) for line in page.lines)
 
 
 #: characters per line-height of line width below which a page is checked for another script
 SPARSE_TEXT = 1.3
+#: a reading of a language written in several scripts less confident than this is read in the others too
+SCRIPT_UNSURE = 0.75
+#: a line read without a letter or digit, with fewer characters than this many per line-height of its
+#: width, is no reading (a '.' for a line full of ink): it is listed unread
+NO_LETTERS = 0.5
+
+
+def _doubtful(page: Any) -> bool:
+    """A reading that may be in the wrong script: sparse for its lines' length, unsure, or with a
+    region it could not read."""
+    return bool(page.unread) or (bool(page.lines) and (_reads_as_nothing(page) or page.confidence < SCRIPT_UNSURE))
+
+
+def _script_score(page: Any) -> tuple[bool, float]:
+    """How well a reading fits its script, to compare one page's readings in several scripts: a
+    reading that is not sparse first, then the letters and digits read, each weighted by its line's
+    confidence. A model reading a script it lacks reads few of its letters (a Latin model on Serbian
+    Cyrillic read 'o a, a e a?' of 'Добар дан, како сте данас?', or '.')."""
+    letters = sum(sum(ch.isalnum() for ch in line.text) * line.confidence for line in page.lines)
+    return (letters > 0 and not _reads_as_nothing(page), letters)
+
+
+def _line_extent(line: Any) -> float:
+    """A line's width in line-heights."""
+    xs = [x for x, _ in line.bbox]
+    ys = [y for _, y in line.bbox]
+    return (max(xs) - min(xs)) / max(1.0, max(ys) - min(ys))
+
+
+def _no_letters_unread(page: Any) -> Any:
+    """``page`` with its long lines read as no letter or digit at all (a '.' for a line of ink)
+    moved to ``unread``, with a warning: never an answer, however confident."""
+    from dataclasses import replace
+
+    empty = [
+        line
+        for line in page.lines
+        if not any(ch.isalnum() for ch in line.text) and len(line.text.strip()) < NO_LETTERS * _line_extent(line)
+    ]
+    if not empty:
+        return page
+    log.warning(
+        "inkread: page %d: %d line(s) read as no letter in any of the language's scripts "
+        "(their boxes are in the JSON's 'unread')",
+        page.index + 1,
+        len(empty),
+    )
+    return replace(
+        page,
+        lines=[line for line in page.lines if not any(line is e for e in empty)],
+        unread=[*page.unread, *(list(line.bbox) for line in empty)],
+    )
 
 
 def _read_with(page: Any, options: RecognitionOptions, osd: Any) -> Any:

@@ -21,20 +21,27 @@ def one_row(groups: list[LineGroup], quads: np.ndarray) -> bool:
     one group, so groups above one another across the same stretch are lines) and their centres no
     further apart vertically than ONE_ROW of the thicker one's text height (the boxes' own thickness,
     not their axis-aligned extent: three slanted lines of a page have boxes that overlap, and were
-    read as one line; two lines of cursive overlap by their ascenders)."""
+    read as one line; two lines of cursive overlap by their ascenders). A mark (a group narrower than
+    MARK_WIDTH of the other, or thinner than MARK_THICKNESS of it: an accent, a dot, the edge of the
+    next line cut into a line crop) is on the row when its box touches the row's (within MARK_GAP of
+    the taller box)."""
     rows = []
     for g in groups:
         member = quads[g.members]
         thick = np.linalg.norm(member[:, 3] - member[:, 0], axis=1) + np.linalg.norm(
             member[:, 2] - member[:, 1], axis=1
         )
-        rows.append((float(member[:, :, 1].mean()), float(thick.max() / 2), float(g.box[0]), float(g.box[2])))
-    for k, (ya, ta, xa0, xa1) in enumerate(rows):
-        for yb, tb, xb0, xb1 in rows[k + 1 :]:
-            shared = min(xa1, xb1) - max(xa0, xb0)
-            narrow, wide = sorted((xa1 - xa0, xb1 - xb0))
-            mark = narrow < MARK_WIDTH * wide  # an accent, a dot or a speck over the line: not a line
-            if not mark and shared > SIDE_BY_SIDE * narrow or abs(ya - yb) > ONE_ROW * max(ta, tb):
+        rows.append((float(member[:, :, 1].mean()), float(thick.max() / 2), g.box))
+    for k, (ya, ta, a) in enumerate(rows):
+        for yb, tb, b in rows[k + 1 :]:
+            narrow, wide = sorted((a[2] - a[0], b[2] - b[0]))
+            if narrow < MARK_WIDTH * wide or min(ta, tb) < MARK_THICKNESS * max(ta, tb):
+                gap = max(a[1], b[1]) - min(a[3], b[3])
+                if gap > MARK_GAP * max(a[3] - a[1], b[3] - b[1]):
+                    return False
+                continue
+            shared = min(a[2], b[2]) - max(a[0], b[0])
+            if shared > SIDE_BY_SIDE * narrow or abs(ya - yb) > ONE_ROW * max(ta, tb):
                 return False
     return True
 
@@ -43,6 +50,8 @@ def one_row(groups: list[LineGroup], quads: np.ndarray) -> bool:
 # narrower than MARK_WIDTH of the other (a mark on the line)
 SIDE_BY_SIDE = 0.2
 MARK_WIDTH = 0.25
+MARK_THICKNESS = 0.65
+MARK_GAP = 0.2
 # groups whose centres are further apart than this share of their text height are two rows
 ONE_ROW = 0.8
 # the share of a page's ink inside one row of text for the page to be read as that one line

@@ -86,9 +86,11 @@ PROFILES: dict[RecognitionMode, ModeProfile] = {
         recogniser="fused",
         fusion=0.7,
         # names in capitals: neither split into dictionary words nor read in mixed case (names CER
-        # 0.095 -> 0.038 with the handwriting model alone, WER 0.790 -> 0.258)
+        # 0.095 -> 0.038 with the handwriting model alone, WER 0.790 -> 0.258); spaces tried only
+        # where the recogniser gives them 0.2 (names fused 0.019 / 0.129 -> 0.014 / 0.081, dev lines
+        # and pages within 0.001; 'le con te' for Leconte)
         capital_words=True,
-        lexicon=LexiconParams(caps_neutral=True),
+        lexicon=LexiconParams(caps_neutral=True, min_space_prob=0.2),
     ),
 }
 
