@@ -82,3 +82,34 @@ def test_tight_crops_of_real_pages_keep_every_line(sample_id, eval_samples, mode
     if sample_id == "stanford_p003":  # a clear hand: the words are there
         truth = "possible that places be\nreserved for the President\nand three members of this"
         assert metrics.cer(truth, page.text) < 0.15, page.text  # measured 0.066 (deserved, true, a)
+
+
+def test_lines_read_too_unsurely_are_reported_not_lost(eval_samples, caplog):
+    """A line of writing read under the confidence floor is not kept as text, but its box is listed
+    in the page's `unread`, with a warning (measured: 2 such lines on hooker_p000, 1890s cursive; no
+    printed dev page has one)."""
+    import logging
+
+    import inkread as ocr
+
+    sample = next(s for s in eval_samples if s.id == "hooker_p000")
+    with caplog.at_level(logging.WARNING, logger="inkread"):
+        result = ocr.OcrEngine().recognize(sample.image_path, mode="handwritten", language="en")
+    page = result.pages[0]
+    assert page.unread and page.lines
+    assert any("unread" in r.getMessage() for r in caplog.records)
+    for poly in page.unread:  # boxes on the image as given, line-shaped
+        xs, ys = [p[0] for p in poly], [p[1] for p in poly]
+        assert 0 <= min(xs) and max(xs) <= page.width + 1 and max(xs) - min(xs) > max(ys) - min(ys)
+    assert result.to_dict()["pages"][0]["unread"]
+
+
+def test_a_speck_read_unsurely_is_not_a_line():
+    from inkread.backends.ppocr.models import Reading
+    from inkread.backends.ppocr.page import _line_like
+
+    line = np.array([[0, 0], [200, 0], [200, 30], [0, 30]], np.float64)
+    speck = np.array([[0, 0], [12, 0], [12, 10], [0, 10]], np.float64)
+    assert _line_like(Reading("n s 2y", 0.3, [], []), line, 32.0)
+    assert not _line_like(Reading("n s 2y", 0.3, [], []), speck, 32.0)
+    assert not _line_like(Reading(".", 0.3, [], []), line, 32.0)

@@ -8,6 +8,7 @@ its :class:`~.profiles.ModeProfile`, passed in (``profiles=``).
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -53,6 +54,7 @@ def _detect(models: PaddleModels, image: np.ndarray, params: DetectParams) -> li
     return boxes
 
 
+log = logging.getLogger("inkread")
 _LETTER_RUNS = re.compile(r"[^\W\d_]+")
 
 
@@ -79,22 +81,30 @@ def recognize_page(
         return PageReading(turned_back(upright, rotation, image.shape[1], image.shape[0]), add_seconds(seconds, took))
     mode = options.mode
     if mode is RecognitionMode.AUTO:
-        lines, angle, took = _read_page(work, to_input, detections, options, profiles[RecognitionMode.PRINTED], models)
+        lines, unread, angle, took = _read_page(
+            work, to_input, detections, options, profiles[RecognitionMode.PRINTED], models
+        )
         seconds = add_seconds(seconds, took)
         mode = RecognitionMode.PRINTED
         if mean_confidence(lines) < AUTO_PRINT_CONFIDENCE:
-            lines, angle, took = _read_page(
+            lines, unread, angle, took = _read_page(
                 work, to_input, detections, options, profiles[RecognitionMode.HANDWRITTEN], models
             )
             seconds = add_seconds(seconds, took)
             mode = RecognitionMode.HANDWRITTEN
     else:
-        lines, angle, took = _read_page(work, to_input, detections, options, profiles[mode], models)
+        lines, unread, angle, took = _read_page(work, to_input, detections, options, profiles[mode], models)
         seconds = add_seconds(seconds, took)
     height, width = image.shape[:2]
-    return PageReading(
-        Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle), seconds
-    )
+    if unread:
+        log.warning(
+            "inkread: page %d: %d text line(s) found but read too unsurely to keep (their boxes are in the "
+            "JSON's 'unread')",
+            index + 1,
+            len(unread),
+        )
+    page = Page(index=index, width=width, height=height, lines=lines, mode=mode.value, angle=angle, unread=unread)
+    return PageReading(page, seconds)
 
 
 def text_regions(image: np.ndarray) -> list[np.ndarray]:
@@ -151,9 +161,11 @@ def _read_page(
     options: RecognitionOptions,
     profile: ModeProfile,
     models: PaddleModels,
-) -> tuple[list[Line], float, dict[str, float]]:
-    """Layout and recognition of detected boxes with one mode's profile: the page's lines, its skew
-    and the seconds the stages took."""
+) -> tuple[list[Line], list[list[tuple[float, float]]], float, dict[str, float]]:
+    """Layout and recognition of detected boxes with one mode's profile: the page's lines, the boxes
+    of lines found but read under the profile's confidence floor (``unread``: a line of writing, not
+    a speck; issue 23: 'June 26/77' read at 0.32 vanished without a word), its skew and the seconds
+    the stages took."""
     t2 = time.perf_counter()
     wh, ww = work.shape[:2]
     if profile.faint_ratio > 0:
@@ -234,12 +246,16 @@ def _read_page(
         _attach_checkboxes(work, line_groups, to_upright) if options.detect_checkboxes and not boxed_letters else {}
     )
     lines: list[Line] = []
+    unread: list[list[tuple[float, float]]] = []
+    typical = float(np.median([g.height for g in line_groups])) if line_groups else 0.0
     before = ("", -1)  # the page's text so far: its last word and that word's paragraph
     for gi, g in enumerate(line_groups):
         parts = []
         for i in g.members:
             reading = readings[i]
             if not reading.text.strip() or reading.confidence < profile.min_confidence:
+                if _line_like(reading, quads[i], typical):
+                    unread.append([(float(x), float(y)) for x, y in to_input.apply(quads[i])])
                 continue
             if reading.first_lower and before[0] and before[1] == g.paragraph and not ends_sentence(before[0]):
                 # a capital the recogniser could as well have read lowercase, mid-sentence
@@ -273,7 +289,17 @@ def _read_page(
             )
         )
     _renumber_paragraphs(lines)
-    return lines, angle, {"layout": t3 - t2, "recognize": t4 - t3}
+    return lines, unread, angle, {"layout": t3 - t2, "recognize": t4 - t3}
+
+
+def _line_like(reading: Reading, quad: np.ndarray, typical_height: float) -> bool:
+    """Whether a reading dropped for its low confidence was a line of writing worth reporting: some
+    letters or digits read, in a box at least half the page's typical line height and twice as wide
+    as high (not a speck, a rule or a stroke of show-through)."""
+    height = float(np.linalg.norm(quad[3] - quad[0]))
+    width = float(np.linalg.norm(quad[1] - quad[0]))
+    letters = sum(c.isalnum() for c in reading.text)
+    return letters >= 2 and height >= 0.5 * typical_height and width >= 2.0 * height
 
 
 #: scripts with letters drawn as boxes, which the checkbox finder would take for ticked boxes
