@@ -159,6 +159,10 @@ def _segment(crop: np.ndarray, aspect: float = 12.0) -> np.ndarray:
     return crop[:, x0 : x0 + keep]
 
 
+def _turned_over(crops: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.ascontiguousarray(c[::-1, ::-1]) for c in crops]
+
+
 def _score(
     crops: list[np.ndarray],
     read: Callable[[list[np.ndarray]], list[float]],
@@ -168,8 +172,7 @@ def _score(
     plus half the line classifier's probability that they are that way up, weighted by width."""
     if not crops:
         return 0.0, 0.0
-    turned = [np.ascontiguousarray(c[::-1, ::-1]) for c in crops]
-    both = np.array(read(crops + turned), dtype=np.float64)
+    both = np.array(read(crops + _turned_over(crops)), dtype=np.float64)
     if upright is not None:
         p = np.array(upright(crops), dtype=np.float64)
         both = both + CLS_WEIGHT * np.concatenate([p, 1.0 - p])
@@ -197,7 +200,7 @@ def page_rotation(
     """
     sideways, share, wide, tall = line_direction(quads)
     scores: dict[int, float] = {}
-    crops_at: dict[int, list[np.ndarray]] = {}  # the crops read under each rotation tried
+    tried: dict[int, list[np.ndarray]] = {}  # the crops of each direction tried, as turned for it
     few = len(quads) < FIRST
 
     def clear(base: int) -> bool:
@@ -210,8 +213,7 @@ def page_rotation(
         as_is, flipped = _score(crops, read, upright)
         scores[base] = as_is
         scores[(base + 180) % 360] = flipped
-        crops_at[base] = crops
-        crops_at[(base + 180) % 360] = [np.ascontiguousarray(c[::-1, ::-1]) for c in crops]
+        tried[base] = crops
 
     if sideways:  # boxes up the page: turn it a quarter clockwise, the lines then run across
         h, w = image.shape[:2]
@@ -229,8 +231,9 @@ def page_rotation(
         best = max(scores, key=scores.__getitem__)
     if best != 0 and scores[best] - scores.get(0, 0.0) < (MARGIN if few else 0.02):
         best = 0  # a tie (for little text: no clear win): leave the image as it came
-    if few and best != 0 and wordlike is not None and 0 in crops_at:
-        if wordlike(crops_at[best]) <= wordlike(crops_at[0]):
+    if few and best != 0 and wordlike is not None and 0 in tried:
+        at_best = tried[best] if best in tried else _turned_over(tried[(best + 180) % 360])
+        if wordlike(at_best) <= wordlike(tried[0]):
             best = 0  # read more confidently turned, but not more as words: as it came
     runner_up = max((v for k, v in scores.items() if k != best), default=0.0)
     return Orientation(best, scores[best], runner_up, tuple(sorted(scores)))

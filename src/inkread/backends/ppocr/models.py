@@ -194,10 +194,9 @@ class PaddleModels:
             )
 
     def _recogniser(self, model: str):
+        """The session of ``"ppocr"`` or ``"handwriting"`` (``recognize`` checks the name)."""
         if model == "ppocr":
             return self.rec
-        if model != "handwriting":
-            raise ValueError(f"unknown recogniser {model!r} (one of {', '.join(RECOGNISERS)})")
         with self._hw_lock:
             if self._hw is None:
                 path = self._handwriting_path()
