@@ -217,3 +217,69 @@ def test_fetched_fonts_are_joined_subsets_with_a_stable_hash(tmp_path):
     (tmp_path / "joined0.ttf").rename(tmp_path / "dir" / "caveat.ttf")
     assert fonts.fetched(tmp_path / "dir") == ((str(tmp_path / "dir" / "caveat.ttf"), "npm:@fontsource/caveat@5.3.0"),)
     assert fonts.fetched("") == ()
+
+
+def test_balanced_epochs_share_by_size_and_walk_through_each_set():
+    """``--epoch-lines N --balance 0.5``: each collection's lines per epoch grow as the square root of
+    its size (7,000 register cells do not drown 130 diary lines), no set repeats more than twice an
+    epoch, and a large set's epochs walk through different lines of it (the same plan for the same
+    seed and epoch: a resumed run redraws it)."""
+    from inkread.training.stage import epoch_plan
+
+    quotas = D.set_quotas({"big": 10_000, "small": 100, "tiny": 4}, 1000, 0.5)
+    assert quotas["big"] > quotas["small"] > quotas["tiny"]
+    assert quotas["big"] / quotas["small"] == pytest.approx(10, rel=0.05)  # sqrt(100) times
+    assert quotas["tiny"] == 8  # capped: twice its 4 lines
+    assert D.set_quotas({"a": 50, "b": 50}, 100, 0.0) == {"a": 50, "b": 50}
+    groups = {"big": list(range(1000)), "small": list(range(1000, 1010))}
+    plan = {"big": 300, "small": 10}
+    one, two = epoch_plan(groups, plan, 3, 1), epoch_plan(groups, plan, 3, 2)
+    assert len(one) == 310 and sum(i >= 1000 for i in one) == 10
+    big_one, big_two = {i for i in one if i < 1000}, {i for i in two if i < 1000}
+    assert len(big_one) == 300 and not big_one & big_two  # epoch 2 takes the next 300
+    assert epoch_plan(groups, plan, 3, 2) == two
+
+
+def test_a_stopped_stage_run_resumes_to_the_same_weights(tmp_path, train_lines):
+    """A run stopped mid-epoch and started again with ``--resume`` continues from its last checkpoint
+    (weights, optimiser, schedule, place in the epoch, the batches' augmentation) and ends with the
+    weights an unstopped run ends with."""
+    from argparse import Namespace
+
+    from inkread.training.model import load_neck_head
+    from inkread.training.stage import Front, Stage, stage_module, train_stage
+    from inkread.training.train import _classes
+
+    torch.set_num_threads(1)
+    classes, chars, index = _classes()
+    samples = [(D.gray(ln.path), D.encode(ln.text, index), True) for ln in train_lines[:8]]
+    samples = [s for s in samples if s[1]]
+
+    class Stopping(Front):
+        calls = 0
+        stop_at = -1
+
+        def run(self, grays):
+            Stopping.calls += 1
+            if Stopping.calls == Stopping.stop_at:
+                raise KeyboardInterrupt  # the session ends
+            return super().run(grays)
+
+    def run(work: Path, resume: bool, stop_at: int = -1):
+        torch.manual_seed(0)
+        model = Stage(stage_module(work), load_neck_head(str(model_dir() / REC_MODEL), classes, dropout=0.1))
+        Stopping.calls, Stopping.stop_at = 0, stop_at
+        args = Namespace(seed=1, lr=1e-3, stage_lr_scale=0.5, weight_decay=0.0, epochs=2, batch=2,
+                         checkpoint_every=1, resume=resume)
+        train_stage(model, Stopping(work, 1), samples, {}, chars, args, work / "stage.pt", log=lambda m: None)
+        return model.state_dict()
+
+    whole = run(tmp_path / "a", False)
+    (tmp_path / "b").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "b", False, stop_at=len(samples) // 2 + 2)  # in the second epoch
+    assert (tmp_path / "b" / "stage.resume.pt").is_file()
+    resumed = run(tmp_path / "b", True)
+    assert Stopping.calls < len(samples)  # only what was left
+    for k, v in whole.items():
+        assert torch.allclose(v.float(), resumed[k].float(), atol=1e-5), k

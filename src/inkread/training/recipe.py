@@ -64,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--warp", type=float, default=0.0, help="stage: share of augmented views also bent by a smooth random grid"
     )
+    p.add_argument(
+        "--sets", default="", help="collections trained on, comma-separated (default: every openly licensed one)"
+    )
+    p.add_argument(
+        "--epoch-lines",
+        type=int,
+        default=0,
+        help="stage: real lines an epoch, drawn across the collections by --balance (0: every line once)",
+    )
+    p.add_argument("--balance", type=float, default=0.5, help="stage: a collection's share grows as its size ** this")
+    p.add_argument("--val-per-set", type=int, default=0, help="stage: validation lines of each collection (0: all)")
+    p.add_argument("--checkpoint-every", type=int, default=200, help="stage: batches between resumable checkpoints")
+    p.add_argument("--resume", action="store_true", help="stage: continue the run from its last checkpoint")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     p.add_argument("--out", default=str(WEIGHTS / "hw_rec.onnx"))
     p.add_argument("--no-export", action="store_true")

@@ -165,6 +165,28 @@ def _distill_loss(logits: torch.Tensor, teacher: torch.Tensor, lengths: list[int
     return total / max(1, frames)
 
 
+def epoch_plan(groups: dict[str, list[int]], quotas: dict[str, int], seed: int, epoch: int) -> list[int]:
+    """The samples of one epoch: ``quotas[set]`` of each set's indices, taken in turn from a fixed
+    shuffle of the set (epoch after epoch walks through all of a large set's lines; a small set's
+    lines come round again), the same for the same seed and epoch (a resumed run redraws it)."""
+    out: list[int] = []
+    for name in sorted(groups):
+        idx = groups[name]
+        take = quotas.get(name, len(idx))
+        if not idx or take <= 0:
+            continue
+        order = np.random.default_rng([seed, sum(map(ord, name))]).permutation(len(idx))
+        start = (epoch - 1) * take
+        out += [idx[int(order[(start + j) % len(idx)])] for j in range(take)]
+    return out
+
+
+def with_val_mean(scores: dict[str, float]) -> dict[str, float]:
+    """``val``: the mean of the per-collection ``val/<set>`` figures (each collection weighs alike)."""
+    per_set = [v for k, v in scores.items() if k.startswith("val/")]
+    return {**scores, "val": float(np.mean(per_set))} if per_set else scores
+
+
 def train_stage(
     model: Stage,
     front: Front,
@@ -176,48 +198,94 @@ def train_stage(
     log=print,
     teacher: Stage | None = None,
     n_real: int = 0,
+    groups: dict[str, list[int]] | None = None,
+    quotas: dict[str, int] | None = None,
 ) -> list[dict]:
     """CTC training over (grey image, target, augment?) samples; ``measure`` sets read each epoch.
+
+    ``groups`` (set name -> sample indices) and ``quotas`` (lines of each set per epoch) balance the
+    epochs across collections (:func:`epoch_plan`); without them an epoch is every sample once.
+    The best epoch (lowest ``val``) is kept in ``checkpoint``; every ``args.checkpoint_every`` batches
+    the whole run (weights, optimiser, schedule, place) is saved beside it (``*.resume.pt``) and
+    ``args.resume`` continues from there, drawing the same batches.
 
     With a ``teacher`` (PP-OCRv6 as shipped) and ``args.distill`` > 0, the synthetic samples (those
     from ``n_real`` on) also pull the student's frame distributions towards the teacher's (KL,
     weighted ``args.distill``): what it reads well in rendered fonts is not forgotten."""
     from .augment import augment
 
-    rng = np.random.default_rng(args.seed if getattr(args, "run_seed", None) is None else args.run_seed)
+    seed = args.seed if getattr(args, "run_seed", None) is None else args.run_seed
+    groups = groups or {"all": list(range(len(samples)))}
+    quotas = quotas or {k: len(v) for k, v in groups.items()}
     stage_params = list(model.stage.parameters())
     neck_params = list(model.neck.parameters())
     opt = torch.optim.AdamW(
         [{"params": stage_params, "lr": args.lr * args.stage_lr_scale}, {"params": neck_params, "lr": args.lr}],
         weight_decay=args.weight_decay,
     )
-    per_epoch = len(samples)
+    per_epoch = sum(quotas.values())
     steps = args.epochs * math.ceil(per_epoch / args.batch)
     warm = min(200, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / max(1, warm)) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, steps))))
     )
+    resume_file = checkpoint.with_suffix(".resume.pt")
+    every = max(1, getattr(args, "checkpoint_every", 200))
+    command = getattr(args, "command", "")
 
     def score() -> dict[str, float]:
-        return measure_cer(model, front, measure, chars)
+        return with_val_mean(measure_cer(model, front, measure, chars))
 
-    history = [{"epoch": 0, **score()}]
-    log(f"epoch 0: {history[0]}")
-    best = history[0].get("val", 9.0)
-    torch.save({"state": model.state_dict(), "history": history, "command": getattr(args, "command", "")}, checkpoint)
-    for epoch in range(1, args.epochs + 1):
+    def save_run(epoch: int, batch: int, total: float, count: float, history: list[dict], best: float) -> None:
+        run = {
+            "state": model.state_dict(),
+            "opt": opt.state_dict(),
+            "sched": sched.state_dict(),
+            "epoch": epoch,
+            "batch": batch,
+            "total": total,
+            "count": count,
+            "history": history,
+            "best": best,
+            "torch_rng": torch.get_rng_state(),
+            "command": command,
+        }
+        torch.save(run, resume_file.with_suffix(".tmp"))
+        resume_file.with_suffix(".tmp").replace(resume_file)  # a run killed while saving keeps the last
+
+    first_epoch, first_batch, total, count = 1, 0, 0.0, 0.0
+    if getattr(args, "resume", False) and resume_file.is_file():
+        run = torch.load(resume_file, weights_only=False)
+        model.load_state_dict(run["state"])
+        opt.load_state_dict(run["opt"])
+        sched.load_state_dict(run["sched"])
+        torch.set_rng_state(run["torch_rng"])
+        first_epoch, first_batch = run["epoch"], run["batch"]
+        total, count, history, best = run["total"], run["count"], run["history"], run["best"]
+        log(f"resumed {resume_file}: epoch {first_epoch}, batch {first_batch}")
+    else:
+        history = [{"epoch": 0, **score()}]
+        log(f"epoch 0: {history[0]}")
+        best = history[0].get("val", 9.0)
+        torch.save({"state": model.state_dict(), "history": history, "command": command}, checkpoint)
+    for epoch in range(first_epoch, args.epochs + 1):
         model.train()
         t0 = time.time()
-        perm = rng.permutation(len(samples))
+        rng = np.random.default_rng([seed, epoch])
+        plan = epoch_plan(groups, quotas, seed, epoch)
         # batches of similar width, in random order
-        order = sorted(perm, key=lambda i: samples[i][0].shape[1] / samples[i][0].shape[0] + rng.uniform(0, 3))
+        order = sorted(plan, key=lambda i: samples[i][0].shape[1] / samples[i][0].shape[0] + rng.uniform(0, 3))
         batches = [order[s : s + args.batch] for s in range(0, len(order), args.batch)]
         rng.shuffle(batches)
-        total = count = 0.0
+        if epoch != first_epoch or first_batch == 0:
+            total = count = 0.0
         for k, b in enumerate(batches):
+            if epoch == first_epoch and k < first_batch:
+                continue
+            brng = np.random.default_rng([seed, epoch, k])  # this batch's augmentation, also on resume
             grays = [
-                augment(samples[i][0], rng, getattr(args, "warp", 0.0))
-                if samples[i][2] and rng.random() < 0.8
+                augment(samples[i][0], brng, getattr(args, "warp", 0.0))
+                if samples[i][2] and brng.random() < 0.8
                 else samples[i][0]
                 for i in b
             ]
@@ -246,17 +314,20 @@ def train_stage(
             total += float(loss.detach()) * len(b)
             count += len(b)
             if k % 50 == 0:
-                log(f"  epoch {epoch} batch {k}/{len(batches)} loss {total / count:.3f} {time.time() - t0:.0f}s")
+                log(
+                    f"  epoch {epoch} batch {k}/{len(batches)} loss {total / max(1, count):.3f} {time.time() - t0:.0f}s"
+                )
+            if (k + 1) % every == 0:
+                save_run(epoch, k + 1, total, count, history, best)
         scores = score()
-        history.append({"epoch": epoch, "loss": total / count, "seconds": time.time() - t0, **scores})
+        history.append({"epoch": epoch, "loss": total / max(1, count), "seconds": time.time() - t0, **scores})
         log(f"epoch {epoch}: {history[-1]}")
-        if scores.get("val", 0) <= best:
-            best = scores["val"]
-            torch.save(
-                {"state": model.state_dict(), "history": history, "command": getattr(args, "command", "")}, checkpoint
-            )
+        if scores.get("val", 0.0) <= best:  # without validation lines, the last epoch is kept
+            best = scores.get("val", 0.0)
+            torch.save({"state": model.state_dict(), "history": history, "command": command}, checkpoint)
         else:
             state = torch.load(checkpoint, weights_only=False)
             state["history"] = history
             torch.save(state, checkpoint)
+        save_run(epoch + 1, 0, 0.0, 0.0, history, best)
     return history

@@ -200,8 +200,15 @@ def measure_sets(args, val_lines: list[D.Line]) -> dict[str, tuple[list[np.ndarr
             [D.normalise_text(ln.text) for ln in items],
         )
 
-    measure = {
-        "val": lines_of(val_lines),
+    per_set = getattr(args, "val_per_set", 0)
+    if per_set > 0:  # each collection's held-out pages apart; "val" is their mean (stage.with_val_mean)
+        picked = D.held_out_sample(val_lines, per_set, args.seed)
+        measure = {
+            f"val/{k}": lines_of([ln for ln in picked if ln.set == k]) for k in sorted({ln.set for ln in picked})
+        }
+    else:
+        measure = {"val": lines_of(val_lines)}
+    measure |= {
         "other_sets": lines_of(D.other_collections(Path(args.data), args.other, args.seed)),
     }
     held = list(synthetic_lines(args.synth_val, args.seed + 7, fonts=HELD_OUT_FONTS))
@@ -210,6 +217,15 @@ def measure_sets(args, val_lines: list[D.Line]) -> dict[str, tuple[list[np.ndarr
         dev = list(D.dev_lines(Path(args.eval)))
         measure["dev_lines"] = ([d[0] for d in dev], [D.normalise_text(d[1]) for d in dev])
     return measure
+
+
+def training_sets(args) -> tuple[str, ...]:
+    """The collections trained on (``--sets``, comma-separated; default every openly licensed one)."""
+    chosen = tuple(x for x in getattr(args, "sets", "").split(",") if x)
+    unlicensed = set(chosen) - set(D.SHIPPABLE_SETS)
+    if unlicensed and not getattr(args, "no_export", False) and "weights" in str(getattr(args, "out", "")):
+        raise SystemExit(f"{sorted(unlicensed)} are not openly licensed: never train shipped weights on them")
+    return chosen or D.SHIPPABLE_SETS
 
 
 def run_seed(args) -> int:
@@ -238,22 +254,35 @@ def train_stage_main(args) -> dict:
     model = Stage(stage_module(work), neck)
     front = Front(work, args.threads)
     gray = lambda p: cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)  # noqa: E731
-    lines = D.read_lines(Path(args.data), D.SHIPPABLE_SETS)
+    lines = D.read_lines(Path(args.data), training_sets(args))
     train_lines, val_lines = D.split_by_page(lines, args.val_fraction, args.seed)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "data_hash.txt").write_text(D.data_hash(train_lines) + "\n")
     samples = []
+    groups: dict[str, list[int]] = {}
     for ln in train_lines:
         y = D.encode(ln.text, index)
         if y is not None:
             line = gray(ln.path)
             assert line is not None, f"cannot read {ln.path}"
+            groups.setdefault(ln.set, []).append(len(samples))
             samples.append((line, y, True))
     n_real = len(samples)
     fonts = TRAIN_FONTS + fetched(getattr(args, "fonts", ""))
     for img, text, _lang in synthetic_lines(args.synth_lines, run_seed(args), fonts=fonts):
         y = D.encode(text, index)
         if y is not None:
+            groups.setdefault("synthetic", []).append(len(samples))
             samples.append((img, y, True))
     print(f"stage training: {n_real} real lines, {len(samples) - n_real} synthetic", flush=True)
+    quotas = None
+    epoch_lines = getattr(args, "epoch_lines", 0)
+    if epoch_lines > 0:  # balanced epochs: shares by size ** --balance, synthetic lines beside
+        real = {k: len(v) for k, v in groups.items() if k != "synthetic"}
+        quotas = D.set_quotas(real, epoch_lines, args.balance)
+        if "synthetic" in groups:
+            quotas["synthetic"] = min(len(groups["synthetic"]), round(epoch_lines * args.synth_share))
+        print("lines per epoch:", quotas, flush=True)
 
     measure = measure_sets(args, val_lines)
     ckpt = work / f"stage{args.tag}.pt"
@@ -274,6 +303,8 @@ def train_stage_main(args) -> dict:
         log=lambda m: print(m, flush=True),
         teacher=teacher,
         n_real=n_real,
+        groups=groups,
+        quotas=quotas,
     )
     model.load_state_dict(torch.load(ckpt, weights_only=False)["state"])
     return {"net": model, "classes": classes, "history": history}
@@ -306,12 +337,14 @@ def from_checkpoint(args) -> dict:
     net.load_state_dict(ckpt["state"])
     history = ckpt["history"]
     if "soup_of" in ckpt and args.part == "stage":  # the average's own figures, measured now
-        from .stage import Front, Stage, measure_cer
+        from .stage import Front, Stage, measure_cer, with_val_mean
 
         assert isinstance(net, Stage)  # args.part == "stage"
         torch.set_num_threads(args.threads)
-        _, val_lines = D.split_by_page(D.read_lines(Path(args.data), D.SHIPPABLE_SETS), args.val_fraction, args.seed)
-        scores = measure_cer(net, Front(Path(args.work), args.threads), measure_sets(args, val_lines), chars)
+        _, val_lines = D.split_by_page(D.read_lines(Path(args.data), training_sets(args)), args.val_fraction, args.seed)
+        scores = with_val_mean(
+            measure_cer(net, Front(Path(args.work), args.threads), measure_sets(args, val_lines), chars)
+        )
         history = [history[0], {"epoch": "average", **scores}]
     return {
         "net": net,
