@@ -9,6 +9,7 @@ the service's worker processes)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -150,6 +151,76 @@ def test_ray_local_matches_serial(batch_dir: Path, tmp_path: Path):
     assert [r["status"] for r in rows].count("ok") == 6 and [r["status"] for r in rows].count("failed") == 1
     again = inkread(batch_dir / "a", "-o", rayed, "--ray", "--resume", timeout=300)
     assert "6 skipped" in again.stderr.decode()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def ray_head(tmp_path: Path):
+    """A Ray head on loopback with a Ray Client server (``ray start --head --block``, its own process
+    group, reading with the fake, a token of its own for Ray's token authentication), stopped at the
+    end: its ``ray://`` address and what a client's environment needs to join it."""
+    pytest.importorskip("ray.data")
+    pytest.importorskip("grpc", reason="Ray Client needs ray[client] (the ray extra installs it)")
+    import secrets
+    import socket
+    import tempfile
+
+    client = _free_port()
+    ports = {"--port": _free_port(), "--ray-client-server-port": client, "--node-manager-port": _free_port(),
+             "--object-manager-port": _free_port(), "--dashboard-agent-listen-port": _free_port(),
+             "--dashboard-agent-grpc-port": _free_port(), "--runtime-env-agent-port": _free_port(),
+             "--metrics-export-port": _free_port()}
+    temp = tempfile.mkdtemp(prefix="inkray-")  # short: Ray's socket paths are limited in length
+    log = (tmp_path / "ray-head.log").open("wb")
+    command = [str(SCRIPT.with_name("ray")), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
+               "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", temp,
+               *[str(x) for option, port in ports.items() for x in (option, port)]]
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
+    head = subprocess.Popen(command, env=fake_env(RAY_USAGE_STATS_ENABLED="0", **auth), stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", client), timeout=1).close()
+                break
+            except OSError:
+                if head.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("the Ray head did not start: " + (tmp_path / "ray-head.log").read_text()[-2000:])
+                time.sleep(1)
+        yield f"ray://127.0.0.1:{client}", auth
+    finally:
+        head.terminate()  # ray start --block stops the node's processes it started
+        try:
+            head.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            head.kill()
+            head.wait()
+        with contextlib.suppress(ProcessLookupError):  # anything of its group left over
+            os.killpg(head.pid, signal.SIGKILL)
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_ray_client_reads_a_folder(ray_head, batch_dir: Path, tmp_path: Path):
+    """--ray ray://HOST:PORT joins a cluster through Ray Client (the ray extra's ray[client]): the
+    folder is read on the cluster's actors, the outputs written here, as the local pool writes them."""
+    address, auth = ray_head
+    serial, rayed = tmp_path / "serial", tmp_path / "ray"
+    inkread(batch_dir / "a", "-o", serial, "--jobs", "1")
+    done = inkread(batch_dir / "a", "-o", rayed, "--ray", address, "--jobs", "2", "--report",
+                   tmp_path / "ray.jsonl", env=auth, timeout=300)
+    assert done.returncode == cli.EXIT_SOME_FAILED, done.stderr  # one bad file of seven
+    assert outputs(rayed) == outputs(serial) and len(outputs(serial)) == 6
+    rows = report_rows(tmp_path / "ray.jsonl")
+    assert [r["status"] for r in rows].count("ok") == 6 and [r["status"] for r in rows].count("failed") == 1
 
 
 # ----------------------------------------------------------------------------------------------

@@ -160,10 +160,10 @@ def test_fusion_reads_the_shared_trunk_once_with_the_same_result(tmp_path, monke
     crops = [line_crop(s) for s in _lines(eval_samples, ("copiste", "hooker"), 3)]
     one = PaddleModels(threads=1)
     together = one.recognize(crops, model="fused")
-    assert one._fused, "no shared-trunk graph was built"
+    assert one._fused[str(HANDWRITING_MODEL)], "no shared-trunk graph was built"
     assert len(list(tmp_path.glob("fused-*.onnx"))) == 1
     apart_models = PaddleModels(threads=1)
-    apart_models._fused = False  # run the two models apart
+    apart_models._fused[str(HANDWRITING_MODEL)] = False  # run the two models apart
     apart = apart_models.recognize(crops, model="fused")
     assert [r.text for r in together] == [r.text for r in apart]
     assert np.allclose([r.confidence for r in together], [r.confidence for r in apart], atol=1e-4)

@@ -143,3 +143,59 @@ def test_api_docs_render_offline(browser, service):
     pg.wait_for_selector('[data-path="/connect/token"]')
     context.close()
     assert outside == []
+
+
+def test_correct_the_lines_and_download_line_pairs(page, service, tmp_path):
+    """Each line read is shown beside its image, cut here from the picture: edit one, download the
+    line pairs as a .zip (built in the browser) and find them ready for ``inkread train``."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+    from test_format_gt import expected_size
+
+    from inkread.export.gt import line_image
+
+    note = Path(__file__).resolve().parent / "data" / "synth" / "ruled_note.png"  # one line skewed
+    _sign_in(page, *service.creds)
+    page.wait_for_selector("#work-panel:not([hidden])")
+    page.set_input_files("#file", str(note))
+    page.select_option("#mode", "handwritten")
+    page.click("#recognize")
+    page.wait_for_function("document.getElementById('text').value.length > 0", timeout=60_000)
+    lines = page.evaluate("state.result.pages[0].lines")
+    assert len(lines) >= 3
+    page.wait_for_function(f"document.getElementById('lines').dataset.count === '{len(lines)}'")
+    assert page.is_visible("#lines-panel") and not page.is_disabled("#download-gt")
+    fields = page.locator("#lines li input")
+    assert [fields.nth(i).input_value() for i in range(len(lines))] == [line["text"] for line in lines]
+
+    fields.nth(0).fill("Corrected first line ✓")
+    fields.nth(len(lines) - 1).fill("   ")  # an emptied line is left out
+    assert "edited" in page.get_attribute("#lines li >> nth=0", "class")
+    with page.expect_download() as info:
+        page.click("#download-gt")
+    assert info.value.suggested_filename == "ruled_note_lines.zip"
+    with zipfile.ZipFile(info.value.path()) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        kept = range(1, len(lines))
+        assert names == [f"ruled_note_l{n:03d}{ext}" for n in kept for ext in (".png", ".gt.txt")]
+        assert archive.read("ruled_note_l001.gt.txt").decode("utf-8") == "Corrected first line ✓\n"
+        page_image = np.asarray(Image.open(note).convert("RGB"))
+        for n in kept:
+            line = lines[n - 1]
+            if n > 1:
+                assert archive.read(f"ruled_note_l{n:03d}.gt.txt").decode("utf-8") == line["text"].strip() + "\n"
+            crop = Image.open(io.BytesIO(archive.read(f"ruled_note_l{n:03d}.png")))
+            assert crop.format == "PNG" and crop.size == expected_size(line["bbox"])
+            # the same pixels as `inkread --format gt` cuts (a skewed line: mapped, not warped, here)
+            got = np.asarray(crop.convert("RGB"), dtype=np.int16)
+            want = line_image(page_image, line["bbox"]).astype(np.int16)
+            q = np.array(line["bbox"])
+            if np.all(np.min(np.abs(np.roll(q, -1, axis=0) - q), axis=1) <= 1.0):
+                assert np.array_equal(got, want), n  # a box: pixel for pixel
+            else:
+                assert np.abs(got - want).mean() < 6, n

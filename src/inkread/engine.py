@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from .exceptions import MissingDependencyError, OcrException
-from .languages import Language
+from .languages import Language, LanguageChoice, parse_languages
 from .options import RecognitionMode, RecognitionOptions
 from .result import OcrResult
 
@@ -50,6 +50,8 @@ class OcrEngine:
         self.url = url or os.environ.get("INKREAD_URL") or None
         if (client_id or client_secret) and not self.url:
             log.info("inkread: no service URL configured; running locally, client credentials not used")
+        if self._options.model and not self.url:  # a handwriting model file: refused now if it is none
+            self._options = _with_model_checked(self._options)
 
     # ----- cloud-SDK style settings ---------------------------------------------------------
     @property
@@ -69,8 +71,9 @@ class OcrEngine:
     def set_recognition_mode(self, mode: RecognitionMode | str) -> None:
         self._options = self._options.updated(mode=RecognitionMode.parse(mode))
 
-    def set_language(self, language: Language | str) -> None:
-        self._options = self._options.updated(language=Language.parse(language))
+    def set_language(self, language: Language | LanguageChoice | str | list[str]) -> None:
+        """One language (``"fr"``), ``"auto"`` (each page's own) or several (``"en+fr"``, ``["en", "fr"]``)."""
+        self._options = self._options.updated(language=parse_languages(language))
 
     def set_options(self, **options: Any) -> None:
         """Change default options (``pages``, ``binarize``, ``upscale`` ...) for later calls."""
@@ -85,6 +88,10 @@ class OcrEngine:
         from .backends import backend_for
 
         backend_for(self._options.language, self._options.engine).warmup()
+        from .language_id import candidates
+
+        if isinstance(self._options.language, LanguageChoice) and self._options.language.auto:
+            candidates()  # the language detector's model (loaded on first use for the other-language check)
 
     def recognize(self, source: Any = None, **options: Any) -> OcrResult:
         """Recognise ``source`` (or the image given to ``load_image``) with these per-call options."""
@@ -111,9 +118,11 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
     in another language is checked with OSD too, and a warning names the script it seems to be in.
     """
     from . import io as inkio
+    from .autolang import result_language
     from .backends import add_seconds, select_backend
 
     select_backend(options.language, options.engine)  # refuse before reading anything
+    options = _with_model_checked(options)
     timings: dict[str, float] = {"load": 0.0}
     kept: list[int] = []  # PDF pages whose own text was kept (options.existing_text)
     t0 = time.perf_counter()
@@ -152,8 +161,20 @@ def recognize_local(source: Any, options: RecognitionOptions) -> OcrResult:
         logging.getLogger("inkread.kept").warning("inkread: %s", kept_text_note(src, kept))
     timings["total"] = time.perf_counter() - t0
     return OcrResult(
-        pages=result_pages, language=options.language.value, mode=options.mode.value, source=src, timings=timings
+        pages=result_pages,
+        language=result_language(options.language, result_pages),
+        mode=options.mode.value,
+        source=src,
+        timings=timings,
     )
+
+
+def _with_model_checked(options: RecognitionOptions) -> RecognitionOptions:
+    """``options`` with their handwriting model (``model=``), if any, checked and made absolute
+    (:func:`inkread.backends.check_handwriting_model`: an InvalidOptionError if it is no model)."""
+    from .backends import check_handwriting_model
+
+    return options.updated(model=check_handwriting_model(options.model)) if options.model else options
 
 
 def kept_text_note(source: str, pages: list[int]) -> str:
@@ -219,15 +240,22 @@ def _read_page(page: Any, options: RecognitionOptions) -> Any:
     """The page read by its language's backend (see :func:`recognize_local`), and the seconds it took."""
     import functools
 
+    from . import autolang
     from .backends import tesseract
     from .languages import script_variants
 
     osd = functools.cache(lambda: tesseract.osd(page.image))  # Tesseract's OSD, at most once a page
-    variants = script_variants(options.language) if options.engine == "auto" else []
+    if isinstance(options.language, LanguageChoice) and options.language.auto:  # each page's own
+        return autolang.read_page(page, options, osd, _read_with, _reads_as_nothing, _script_score)
+    language = options.language
+    variants = script_variants(language) if options.engine == "auto" and isinstance(language, Language) else []
     if variants:
         return _read_in_its_script(page, options, osd, variants)
     read, seconds = _read_with(page, options, osd)
-    if _reads_as_nothing(read):
+    read.language = read.language or options.language.value
+    if not _reads_as_nothing(read):
+        autolang.warn_if_other(read, options.language)  # read in a language it seems not to be in?
+    else:
         found = osd()
         script = found.script if found is not None else None
         asked = options.language.info

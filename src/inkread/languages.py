@@ -9,6 +9,9 @@ languages of ``_TABLE``) and the system's Tesseract 5 (``"tesseract"``, printed 
 it has traineddata for: ``_TABLE`` plus ``_TESSERACT_TABLE``). ``LanguageInfo.backends`` lists the
 backends that serve a language, the default (the one ``engine="auto"`` picks) first.
 
+``"auto"`` and several languages at once (``"en+fr"``, ``["en", "fr"]``) are a :class:`LanguageChoice`
+(:func:`parse_languages` reads every form).
+
 Why this module is long: most of it is the two tables (124 languages with their names, codes,
 scripts and Tesseract data); the code around them is short.
 """
@@ -23,6 +26,9 @@ from .exceptions import UnsupportedLanguageError
 __all__ = [
     "Language",
     "LanguageInfo",
+    "LanguageChoice",
+    "parse_languages",
+    "AUTO",
     "language_info",
     "supported_languages",
     "script_variants",
@@ -534,3 +540,83 @@ def script_variants(language: Language | str) -> list[LanguageInfo]:
     info = Language.parse(language).info
     base = info.code.split("-")[0]
     return [i for i in supported_languages() if i.code.split("-")[0] == base and i.script != info.script]
+
+
+#: how ``auto`` is written: each page's language found from a first reading (:mod:`inkread.autolang`)
+AUTO = "auto"
+_AUTO_INFO = LanguageInfo(
+    code=AUTO,
+    name="each page's own language",
+    iso3="",
+    script="latin",  # assumed until a page shows another
+    rapidocr="",
+    tesseract=None,
+    backends=("ppocr", "tesseract"),
+)
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """A reading's language when it is not one: ``auto`` (no ``languages``: each page's own, found from
+    a first reading) or several read together (``en+fr``: the PP-OCR reader decodes with both
+    lexicons, Tesseract gets ``eng+fra``). ``value`` is how it is written and ``info`` what a backend
+    needs (the script they share, the backends that read them all, Tesseract's ``eng+fra``)."""
+
+    languages: tuple[Language, ...] = ()
+
+    @property
+    def auto(self) -> bool:
+        return not self.languages
+
+    @property
+    def value(self) -> str:
+        return "+".join(lang.value for lang in self.languages) or AUTO
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def info(self) -> LanguageInfo:
+        if self.auto:
+            return _AUTO_INFO
+        infos = [lang.info for lang in self.languages]
+        scripts = {i.script for i in infos}
+        # the PP-OCR reader reads several languages in one script (one set of classes); Tesseract any
+        backends = tuple(
+            b
+            for b in ("ppocr", "tesseract")
+            if all(b in i.backends for i in infos) and (b != "ppocr" or len(scripts) == 1)
+        )
+        codes = [i.tesseract for i in infos]
+        return LanguageInfo(
+            code=self.value,
+            name=" + ".join(i.name for i in infos),
+            iso3="+".join(i.iso3 for i in infos),
+            script=infos[0].script if len(scripts) == 1 else "mixed",
+            rapidocr="",
+            tesseract="+".join(c for c in codes if c) if all(codes) else None,
+            backends=backends,
+        )
+
+
+def parse_languages(value: object) -> Language | LanguageChoice:
+    """A language (:meth:`Language.parse`), ``"auto"``, or several: ``"en+fr"`` (also ``"eng+fra"``,
+    ``"en,fr"``) or a list (``["en", "fr"]``); one language given so is that language. An unknown
+    part raises :class:`UnsupportedLanguageError` naming it."""
+    if isinstance(value, (Language, LanguageChoice)):
+        return value
+    if isinstance(value, str) and value.strip().lower() in (AUTO, "detect"):
+        return LanguageChoice()
+    if isinstance(value, str) and ("+" in value or "," in value):
+        value = [part for part in value.replace(",", "+").split("+") if part.strip()]
+    if isinstance(value, (list, tuple)):
+        parts: list[Language] = []
+        for part in value:
+            if isinstance(part, str) and part.strip().lower() == AUTO:
+                raise UnsupportedLanguageError("auto cannot be one of several languages", hint="give auto alone")
+            if (found := Language.parse(part)) not in parts:
+                parts.append(found)
+        if not parts:
+            raise UnsupportedLanguageError("no language given", hint="e.g. en, en+fr or auto")
+        return parts[0] if len(parts) == 1 else LanguageChoice(tuple(parts))
+    return Language.parse(value)  # type: ignore[arg-type]  # it says what is wrong with another type

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .columns import blocks_of, crosses_gutter, find_gutter, head_and_foot, page_gutters, side
+
 __all__ = ["LineGroup", "group_lines", "reading_order", "assign_paragraphs", "LayoutParams"]
 
 
@@ -81,11 +83,16 @@ def group_lines(boxes: np.ndarray, params: LayoutParams = LayoutParams()) -> lis
     heights = np.linalg.norm(quads[:, 3] - quads[:, 0], axis=1)
     med_h = float(np.median(heights))
     order = np.argsort(mid_l[:, 0], kind="stable")
+    # no line runs across a column gutter, however narrow (issue 23: a scan's 2% gutter, one line
+    # height, was crossed by every row)
+    gutters = page_gutters(axis, med_h)
     lines: list[list[int]] = []
     for i in order:
         best, best_score = -1, 0.0
         for li, members in enumerate(lines):
             j = members[-1]
+            if gutters and crosses_gutter(gutters, (axis[j, 0], axis[j, 2]), (axis[i, 0], axis[i, 2]), mid_l[i, 1]):
+                continue
             hi, hj = heights[i], heights[j]
             if not 0.5 < hi / max(1.0, hj) < 2.0:
                 continue  # a much taller or shorter fragment: a neighbour's piece, a mark, a stamp
@@ -207,10 +214,13 @@ def _is_gutter(cover: np.ndarray, lo: float, hi: float, crossing: int = 0) -> bo
 def reading_order(groups: list[LineGroup], params: LayoutParams = LayoutParams()) -> list[LineGroup]:
     """Order lines: columns left to right, full-width lines (headings, footers) between them.
 
-    A gutter is looked for among the lines narrower than 60% of the region (a heading crossing the
-    gutter must not hide it); lines that cross the gutter split the region into bands top to bottom,
-    and each band is read column by column, recursively. Returns copies of the groups with their
-    ``column`` and ``block`` set.
+    A region parted by high white across it (a figure under a title block) is read block by block.
+    Else a gutter is looked for: text columns each side of a white run however narrow
+    (:func:`inkread.columns.find_gutter`), else a wide gap among the lines narrower than 60% of the
+    region (a heading crossing the gutter must not hide it); else the region is parted at narrower
+    white. A running head and foot are read first and last; lines that run into both columns split
+    the region into bands top to bottom, and each band is read column by column, recursively.
+    Returns copies of the groups with their ``column`` and ``block`` set.
     """
     if not groups:
         return []
@@ -225,15 +235,33 @@ def reading_order(groups: list[LineGroup], params: LayoutParams = LayoutParams()
 
     def visit(items: list[LineGroup], column: int, depth: int) -> int:
         """Emit ``items`` in reading order; returns the number of columns used."""
-        cut = _find_gutter(items, params.min_gutter * med_h) if depth < 8 else None
-        if cut is None:
+        boxes = np.array([g.box for g in items])
+        # blocks parted by white across the region (a figure between a title block and the
+        # columns, issue 23), each with its own columns; else columns of text lines each side of a
+        # gutter, however narrow, or of a wider gap; else blocks parted by narrower white
+        blocks = blocks_of(boxes, med_h, wide=True) if depth < 32 else [list(range(len(items)))]
+        cut, found = None, None
+        if len(blocks) == 1 and depth < 8:
+            found = find_gutter(boxes, med_h)
+            cut = found.x if found is not None else _find_gutter(items, params.min_gutter * med_h)
+        if len(blocks) == 1 and cut is None and depth < 32:
+            blocks = blocks_of(boxes, med_h, wide=False)
+        if len(blocks) > 1:
+            return max(visit([items[i] for i in block], column, depth + 1) for block in blocks)
+        if cut is None:  # one block: read top to bottom
             emit(items, column)
             return 1
-        items = sorted(items, key=lambda g: (g.box[1] + g.box[3]) / 2)
+        # text columns: a running head and foot across them read first and last, and only lines
+        # running well into both split them (a wide gap's cut: any line across it, as a table's)
+        head, foot = head_and_foot(boxes, 0.6 * med_h) if found is not None else ([], [])
+        spans = _spans if found is not None else (lambda box, cut: box[0] < cut < box[2])
+        for i in head:
+            emit([items[i]], column)
+        body = [g for i, g in enumerate(items) if i not in head and i not in foot]
         band: list[LineGroup] = []
         width = 1
-        for g in items:
-            if g.box[0] < cut < g.box[2]:  # crosses the gutter: a heading or footer
+        for g in sorted(body, key=lambda g: (g.box[1] + g.box[3]) / 2):
+            if spans(g.box, cut):  # across the gutter: a heading or footer
                 if band:
                     width = max(width, _visit_band(band, cut, column, depth))
                     band = []
@@ -242,6 +270,8 @@ def reading_order(groups: list[LineGroup], params: LayoutParams = LayoutParams()
                 band.append(g)
         if band:
             width = max(width, _visit_band(band, cut, column, depth))
+        for i in foot:
+            emit([items[i]], column)
         return width
 
     def _visit_band(band: list[LineGroup], cut: float, column: int, depth: int) -> int:
@@ -253,6 +283,12 @@ def reading_order(groups: list[LineGroup], params: LayoutParams = LayoutParams()
 
     visit(groups, 0, 0)
     return ordered
+
+
+def _spans(box: np.ndarray, cut: float) -> bool:
+    """Whether a line runs across the gutter at ``cut`` into both columns (a title, a running head),
+    not a column's line reaching a little past it (a margin note in the gutter, issue 23)."""
+    return side(box[0], box[2], cut) == 0
 
 
 def _find_gutter(items: list[LineGroup], min_gap: float) -> float | None:

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 from .exceptions import InvalidOptionError, OcrException, PageSelectionError
-from .languages import Language
+from .languages import Language, LanguageChoice, parse_languages
 
 __all__ = [
     "RecognitionMode",
@@ -166,7 +166,7 @@ def _limit(value: Any, name: str, kind: type) -> Any:
 @dataclass(frozen=True)
 class RecognitionOptions:
     mode: RecognitionMode = RecognitionMode.AUTO
-    language: Language = Language.ENGLISH
+    language: Language | LanguageChoice = Language.ENGLISH  # or "auto", "en+fr" (languages.parse_languages)
     pages: tuple[int, ...] | None = None  # 0-based page indices; None = all
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)
     detect_checkboxes: bool = True
@@ -181,8 +181,12 @@ class RecognitionOptions:
     # pixels and replaces its text, "redo" reads it again when its text is an earlier OCR layer only
     # (OCRmyPDF's --skip-text, --force-ocr, --redo-ocr)
     existing_text: str = "skip"
+    # a handwriting model file read with in place of the shipped one (one inkread train exported);
+    # on a service and its client, the name of a model the service registered (serve --model)
+    model: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "model", str(self.model) if self.model else None)
         object.__setattr__(self, "existing_text", parse_existing_text(self.existing_text))
         object.__setattr__(self, "rotate", parse_rotate(self.rotate))
         object.__setattr__(self, "max_pages", _limit(self.max_pages, "max_pages", int))
@@ -190,7 +194,7 @@ class RecognitionOptions:
             object.__setattr__(self, "time_limit", _limit(self.time_limit, "time_limit", float))
         object.__setattr__(self, "mode", RecognitionMode.parse(self.mode))
         object.__setattr__(self, "engine", parse_engine(self.engine))
-        object.__setattr__(self, "language", Language.parse(self.language))
+        object.__setattr__(self, "language", parse_languages(self.language))
         if self.pages is not None:
             object.__setattr__(self, "pages", tuple(int(p) for p in self.pages))
         if isinstance(self.preprocess, dict):
@@ -249,8 +253,9 @@ class RecognitionOptions:
                 changes[key] = _pages(value, first_page, name)
             elif key in _TOGGLES:
                 changes[key] = value if isinstance(value, bool) else _text(value, name)
-            elif key in ("mode", "language"):
-                changes[key] = value if isinstance(value, Enum) else _text(value, name)
+            elif key in ("mode", "language", "model"):  # a language may be a list too (["en", "fr"])
+                listed = key == "language" and isinstance(value, list)
+                changes[key] = value if isinstance(value, Enum) or listed else _text(value, name)
             elif key in (
                 "engine",
                 "rotate",

@@ -7,6 +7,7 @@ A :class:`Sink` takes results one input at a time, in input order. Three kinds:
 * ``file``: one file, written once at the end (atomically);
 * ``folder``: one file per input under a folder, written as each input is finished (atomically), the
   input's folder structure kept; :meth:`Sink.targets` names them, so ``--resume`` can check them first.
+  ``gt`` writes several files per input (line pairs, page images, a PAGE-XML per page: export/gt.py).
 """
 
 from __future__ import annotations
@@ -101,9 +102,9 @@ class Sink:
         self.first: Any = None  # pdf: the first input and its result
         self._names: dict[Path, Path] = {}
         if folder is not None:
-            from .export.formats import EXTENSIONS
+            from .export.formats import EXTENSIONS, FOLDER_EXTENSIONS
 
-            self._namer = Namer(EXTENSIONS[fmt])
+            self._namer = Namer(EXTENSIONS.get(fmt) or FOLDER_EXTENSIONS[fmt])
 
     def __repr__(self) -> str:
         where = self.folder or self.target or "stdout"
@@ -121,8 +122,18 @@ class Sink:
     def complete(self, f: InputFile) -> bool:
         """Is this input's output already there, and newer than the input (``--resume``)?"""
         target = self.target_for(f)
+        if target is None:
+            return False
+        marks = [target]
+        if self.fmt == "gt":  # a multi-page input's pages: NAME_p001.page.xml ...
+            import glob
+
+            marks += target.parent.glob(
+                glob.escape(target.name[: -len(self._namer.ext)]) + "_p[0-9]*" + self._namer.ext
+            )
         try:
-            return target is not None and target.is_file() and target.stat().st_mtime >= f.path.stat().st_mtime
+            mtime = f.path.stat().st_mtime
+            return any(mark.is_file() and mark.stat().st_mtime >= mtime for mark in marks)
         except OSError:
             return False
 
@@ -149,7 +160,10 @@ class Sink:
             target = self.target_for(f)
             assert target is not None  # a folder sink names every input's file
             self._names.pop(f.path, None)
-            write_atomic(target, render(self.fmt, result, path, self.pdf_dpi, self.image_dpi))
+            if self.fmt == "gt":
+                target = self._add_gt(f, result, target)
+            else:
+                write_atomic(target, render(self.fmt, result, path, self.pdf_dpi, self.image_dpi))
             self.count += 1
             return target
         if self.fmt == "pdf":
@@ -185,6 +199,29 @@ class Sink:
             self._emit(result.text + "\n" if result.text else "")
         self.count += 1
         return self.target
+
+    def _add_gt(self, f: InputFile, result: Any, target: Path) -> Path:
+        """``--format gt``: the input's line pairs, page images and PAGE-XMLs beside ``target`` (named
+        after it); returns its first PAGE-XML. A page image that would be the input is left alone."""
+        from .export.gt import ground_truth_files
+
+        first = None
+        try:
+            base = target.name[: -len(self._namer.ext)]
+            for name, data in ground_truth_files(result, base, f.path, pdf_dpi=self.pdf_dpi):
+                path = target.with_name(name)
+                if same_file(path, f.path):
+                    if path.read_bytes() == data:
+                        continue  # the input is already its own page image
+                    raise OutputError(f"refusing to write {path}: it is the input file {f.shown}")
+                write_atomic(path, data)
+                if first is None and name.endswith(self._namer.ext):
+                    first = path
+        except OutputError:
+            raise
+        except (OcrException, OSError, ValueError) as error:
+            raise OutputError(f"cannot make the gt output for {f.shown}: {error_line(error)}") from error
+        return first or target
 
     def _add_pdf(self, f: InputFile, result: Any) -> None:
         try:

@@ -71,6 +71,24 @@ def _reader_class(options: RecognitionOptions, threads: int) -> type:
     return Reader
 
 
+def _batch_of(task: PageTask) -> dict[str, list[Any]]:
+    """One page as the batch :class:`PageReader` takes."""
+    return {"seq": [task.seq], "path": [task.path], "page": [task.page]}
+
+
+def _unread(chunk: list[PageTask], seen: set[tuple[int, int]], error: Exception) -> Iterator[PageOutcome]:
+    """A failure for each page of ``chunk`` not in ``seen``: Ray stopped before reading it."""
+    line = f"Ray stopped before reading this page: {type(error).__name__}: {error}"
+    for task in chunk:
+        if (task.seq, task.page) not in seen:
+            yield PageOutcome(
+                task.seq,
+                task.page,
+                None,
+                Failure(f"{task.path}: {' '.join(line.split())[:500]}", 70, type(error).__name__),
+            )
+
+
 def _ray() -> Any:
     try:
         import ray
@@ -118,6 +136,7 @@ class RayRunner:
                     hint=said.getvalue().strip()[-300:] or None,
                 ) from error
             self.started = True
+        if not str(self.address).startswith("ray://"):  # Ray Data (not over Ray Client: _on_actors)
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = False  # inkread draws its own bar, in pages
             ctx.verbose_stats_logs = False
@@ -133,6 +152,9 @@ class RayRunner:
             if not self.ready:
                 self._start()
                 self.ready = True
+            if str(self.address).startswith("ray://"):
+                yield from self._on_actors(chunk)
+                continue
             ds = ray.data.from_items([asdict(t) for t in chunk])
             actors = ray.data.ActorPoolStrategy(size=min(self.actors, len(chunk)))
             with warnings.catch_warnings():
@@ -154,15 +176,29 @@ class RayRunner:
                     seen.add((outcome.seq, outcome.page))
                     yield outcome
             except Exception as error:  # noqa: BLE001 - the cluster failed: every page not read fails
-                line = f"Ray stopped before reading this page: {type(error).__name__}: {error}"
-                for task in chunk:
-                    if (task.seq, task.page) not in seen:
-                        yield PageOutcome(
-                            task.seq,
-                            task.page,
-                            None,
-                            Failure(f"{task.path}: {' '.join(line.split())[:500]}", 70, type(error).__name__),
-                        )
+                yield from _unread(chunk, seen, error)
+
+    def _on_actors(self, chunk: list[PageTask]) -> Iterator[PageOutcome]:
+        """The pages of ``chunk`` read on a pool of plain Ray actors: through Ray Client (``ray://``),
+        whose driver has no core worker for Ray Data's executor ('Worker' object has no attribute
+        'core_worker'); remote actors and waiting on their results work over it."""
+        ray = _ray()
+        from ray.util import ActorPool
+
+        reader = ray.remote(num_cpus=CPUS_PER_ACTOR, max_restarts=0)(_reader_class(self.options, self.threads))
+        actors = [reader.remote() for _ in range(min(self.actors, len(chunk)))]
+        seen: set[tuple[int, int]] = set()
+        try:
+            pool = ActorPool(actors)
+            for row in pool.map_unordered(lambda actor, t: actor.__call__.remote(_batch_of(t)), chunk):
+                outcome = pickle.loads(row["outcome"][0])
+                seen.add((outcome.seq, outcome.page))
+                yield outcome
+        except Exception as error:  # noqa: BLE001 - the cluster failed: every page not read fails
+            yield from _unread(chunk, seen, error)
+        finally:
+            for actor in actors:
+                ray.kill(actor)
 
     def close(self) -> None:
         if self.started:

@@ -96,6 +96,7 @@ class Page:
     rotation: int = 0  # clockwise quarter turns (0, 90, 180, 270) that made the page upright
     unread: list[Polygon] = field(default_factory=list)  # text regions found but not readable
     text_source: str = "ocr"  # "ocr": read from the pixels; "pdf": a PDF page's own text, kept (not read)
+    language: str = ""  # the language it was read in ("fr"; "en+fr"): with language "auto", the one found
 
     def __repr__(self) -> str:
         extra = f", rotation={self.rotation}" if self.rotation else ""
@@ -131,6 +132,7 @@ class Page:
             "rotation": self.rotation,
             "unread": [_poly_json(p) for p in self.unread],
             **({"text_source": self.text_source} if self.text_source != "ocr" else {}),
+            **({"language": self.language} if self.language else {}),
             "text": self.text,
             "confidence": mean_confidence(self.lines, 4),
             "lines": [l.to_dict() for l in self.lines],
@@ -148,6 +150,7 @@ class Page:
             rotation=int(d.get("rotation", 0)),
             unread=[_poly_from_json(p) for p in d.get("unread", [])],
             text_source=d.get("text_source", "ocr"),
+            language=d.get("language", ""),
         )
 
 

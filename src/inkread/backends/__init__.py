@@ -16,7 +16,7 @@ import importlib
 import os
 
 from ..exceptions import MissingDependencyError, UnsupportedLanguageError
-from ..languages import Language
+from ..languages import Language, LanguageChoice, parse_languages
 from ..options import parse_engine
 from .base import Capabilities, PageReading, Recognizer, add_seconds
 from .ppocr import PpOcrRecognizer
@@ -32,6 +32,7 @@ __all__ = [
     "backend_for",
     "select_backend",
     "register_backend",
+    "check_handwriting_model",
 ]
 
 # every backend, by name; a new one is a Recognizer class and a line here
@@ -73,15 +74,21 @@ def register_backend(recognizer: Recognizer) -> Recognizer | None:
     return previous
 
 
-def backend_for(language: Language | str, engine: str = "auto") -> Recognizer:
+def backend_for(language: Language | LanguageChoice | str, engine: str = "auto") -> Recognizer:
     """The backend that reads ``language`` under ``engine`` (see :func:`select_backend`)."""
     return get_backend(select_backend(language, engine))
 
 
-def select_backend(language: Language | str, engine: str = "auto") -> str:
-    """The backend that reads ``language`` under ``engine`` ("auto", "ppocr" or "tesseract")."""
-    info = Language.parse(language).info
+def select_backend(language: Language | LanguageChoice | str, engine: str = "auto") -> str:
+    """The backend that reads ``language`` (one, several, or ``auto``: see
+    :func:`~inkread.languages.parse_languages`) under ``engine`` ("auto", "ppocr" or "tesseract")."""
+    info = parse_languages(language).info
     engine = parse_engine(engine)
+    if not info.backends:  # several languages no backend reads together
+        raise UnsupportedLanguageError(
+            f"no engine reads {info.name} together",
+            hint="PP-OCRv6 reads several languages of one script together, Tesseract those it has packs for",
+        )
     if engine == "auto":
         return info.backends[0]
     if engine not in info.backends:
@@ -91,3 +98,12 @@ def select_backend(language: Language | str, engine: str = "auto") -> str:
             hint=f"backends that read it: {served}; use engine='auto' or one of those",
         )
     return engine
+
+
+def check_handwriting_model(path: str | os.PathLike[str]) -> str:
+    """The absolute path of ``path`` once it is known to be a handwriting model the PP-OCRv6 reader
+    can read with in place of its own (``model=``, ``--model``: one ``inkread train`` exported);
+    else :class:`~inkread.exceptions.InvalidOptionError` saying what is wrong with it."""
+    from .ppocr.handmodel import check_handwriting_model as check
+
+    return str(check(path))

@@ -27,7 +27,7 @@ from typing import cast
 import numpy as np
 
 from ..exceptions import MissingDependencyError, OcrException, OcrTimeoutError
-from ..languages import Language, LanguageInfo
+from ..languages import Language, LanguageChoice, LanguageInfo, parse_languages
 from ..result import Page
 from .tesseract_tsv import LOOKALIKES, OWN_SPACING, TesseractWord, page_from_words, parse_tsv, respace
 
@@ -82,11 +82,11 @@ def installed_languages(*, refresh: bool = False) -> frozenset[str]:
     return list_langs(binary)
 
 
-def check_language(language: Language | str) -> str:
+def check_language(language: Language | LanguageChoice | str) -> str:
     """Tesseract's code for ``language``; :class:`MissingDependencyError` when Tesseract or its data
     for the language is not installed (checked once, before a batch reads anything)."""
     tesseract_binary()
-    return _check_language(Language.parse(language).info)
+    return _check_language(parse_languages(language).info)
 
 
 def _check_language(info: LanguageInfo) -> str:
@@ -95,11 +95,12 @@ def _check_language(info: LanguageInfo) -> str:
         raise MissingDependencyError(
             f"Tesseract has no model for {info.name} ({info.code})", hint="read it with engine='ppocr'"
         )
-    if code not in installed_languages():
-        if code not in installed_languages(refresh=True):  # installed since we last looked?
+    for part in code.split("+"):  # several languages: eng+fra
+        if part not in installed_languages() and part not in installed_languages(refresh=True):
+            # (refreshed: installed since we last looked?)
             raise MissingDependencyError(
-                f"Tesseract's {info.name} data ({code}.traineddata) is not installed",
-                hint=f"apt-get install {package_for(code)}",
+                f"Tesseract's {info.name if part == code else part} data ({part}.traineddata) is not installed",
+                hint=f"apt-get install {package_for(part)}",
             )
     return code
 
@@ -147,7 +148,12 @@ def run_tesseract(
 
 
 def recognize_page(
-    image: np.ndarray, language: Language | str, index: int = 0, *, mode: str = "printed", line: bool | None = None
+    image: np.ndarray,
+    language: Language | LanguageChoice | str,
+    index: int = 0,
+    *,
+    mode: str = "printed",
+    line: bool | None = None,
 ) -> Page:
     """Read one page image (RGB or gray, uint8) with Tesseract; boxes refer to ``image``'s pixels.
 
@@ -156,7 +162,7 @@ def recognize_page(
     """
     from PIL import Image
 
-    info = Language.parse(language).info
+    info = parse_languages(language).info
     binary = tesseract_binary()
     code = _check_language(info)
     if mode == "handwritten" and line is None:

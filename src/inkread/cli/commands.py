@@ -133,6 +133,15 @@ register_command(
 
 register_command(
     Command(
+        name="train",
+        help="fine-tune the handwriting model on your corrected lines (pip install 'inkread[train]')",
+        add_arguments=_lazy("training.command", "add_arguments"),
+        run=_lazy("training.command", "run"),
+    )
+)
+
+register_command(
+    Command(
         name="serve",
         help="run the OCR web service (API, Aspose-compatible API, web page)",
         add_arguments=_lazy("service.commands", "add_serve_arguments"),

@@ -66,6 +66,10 @@ where results go:
                       structure kept; otherwise OUT is one file, format taken from its suffix
                       (.txt, .json, .hocr/.html -> hocr, .xml/.alto -> alto, .pdf, .md, .tsv;
                       no suffix: text; another suffix is an error unless --format says).
+  -o DIR --format gt  lines to correct, for 'inkread train': per line DIR/PAGE_lNNN.png (the line
+                      as cut from the page) and DIR/PAGE_lNNN.gt.txt (its reading, to correct);
+                      per page DIR/PAGE.page.xml (PAGE-XML, for eScriptorium or Transkribus) and
+                      the page image it names. PAGE: the input's name (+ _pNNN a page of a PDF).
   -o -                stdout, in any format (pdf too)
                       pdf: a searchable PDF (the page images with an invisible text layer).
   --overlay IMG.png   also draw each page's recognised lines and their text, to check by eye
@@ -85,7 +89,8 @@ environment:
   INKREAD_DB             'inkread serve' / 'inkread clients': the task and client database
   INKREAD_DEBUG          1: print tracebacks with errors
   INKREAD_PLUGINS        modules whose backends() add or replace recognition backends
-  INKREAD_HANDWRITING_MODEL  another handwriting model file (one rebuilt by inkread.training)
+  INKREAD_HANDWRITING_MODEL  another handwriting model file (one rebuilt by inkread.training;
+                         --model FILE chooses one for a run)
 
 exit codes:
 {_exit_code_table()}
@@ -100,6 +105,8 @@ examples:
   inkread page.png --format json | jq .text
   inkread scan.pdf -o scan-searchable.pdf            (pages with text keep it: --force-ocr, --redo-ocr)
   inkread note.jpg -o note.md --overlay note-check.png
+  inkread letters/ --mode handwritten -o lines/ --format gt    (correct lines/*.gt.txt, then train)
+  inkread letters/ --mode handwritten --model hand.onnx -o texts/   (a model inkread train made)
 """
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -131,7 +138,8 @@ examples:
         dest="lang",
         default="en",
         metavar="LANG",
-        help="language code or name, e.g. en, fr, german (default: en; see 'inkread languages')",
+        help="language code or name, e.g. en, fr, german (default: en; see 'inkread languages'); auto: each "
+        "page's own, found from a first reading; several read together: en+fr",
     )
     rec.add_argument(
         "--engine",
@@ -149,6 +157,14 @@ examples:
         "off reads them as they are; a number turns every page that far clockwise",
     )
     rec.add_argument("--pages", "-p", metavar="RANGE", help="pages to read, 1-based, e.g. 1-3,5 (default: all)")
+    rec.add_argument(
+        "--model",
+        metavar="FILE",
+        default=None,
+        help="read handwriting with this model (one 'inkread train' exported) in place of the shipped "
+        "one, lexicon and fusion with PP-OCRv6 on top; with $INKREAD_URL, the name of a model the "
+        "service registered (serve --model NAME=FILE)",
+    )
     rec.add_argument(
         "--dpi",
         type=positive_int,
@@ -214,7 +230,8 @@ examples:
         metavar="FMT[,FMT...]",
         default=None,
         help="text (default; also txt), json, hocr, alto (ALTO XML v4), pdf (searchable), md "
-        "(Markdown) or tsv (Tesseract's TSV); several at once with -o DIR/ "
+        "(Markdown), tsv (Tesseract's TSV) or gt (with -o DIR/: line images and readings to correct, "
+        "and PAGE-XML); several at once with -o DIR/ "
         "(--format text,pdf,alto); inferred from -o OUT's suffix when not given",
     )
     out.add_argument(

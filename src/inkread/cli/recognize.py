@@ -35,10 +35,17 @@ def _options(args: argparse.Namespace) -> Any:
         time_limit=args.time_limit,
         max_pixels=args.max_pixels,
         existing_text=args.existing_text,
+        model=args.model,
     )
     if args.max_pixels is not None:
         _trust_pixel_limit(args.max_pixels)
-    return RecognitionOptions.from_fields(given)
+    options = RecognitionOptions.from_fields(given)
+    if options.model and not os.environ.get("INKREAD_URL"):  # a file here (remotely: a service's name)
+        from ..backends import check_handwriting_model
+
+        # checked once, before any file is read; absolute, so worker processes and Ray actors find it
+        options = options.updated(model=check_handwriting_model(options.model))
+    return options
 
 
 def _quiet_pillow() -> None:

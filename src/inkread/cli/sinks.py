@@ -80,9 +80,11 @@ def _single_format(path: Path, given: list[str] | None) -> str:
 def _plan_sinks(args: argparse.Namespace, multi: bool, explicit: Sequence[Path], reporter: _Reporter) -> list[Any]:
     """The outputs this run writes (checked against the inputs named on the command line; each
     per-input file is checked against its own input when it is written)."""
+    from ..export.formats import FOLDER_FORMATS
     from ..outputs import Sink
 
     formats = _formats(args)
+    folder_only = [f for f in formats or [] if f in FOLDER_FORMATS]  # several files per input (gt)
     out_fn = reporter.out
     sinks: list[Sink] = []
     if args.overlay is not None:
@@ -91,6 +93,8 @@ def _plan_sinks(args: argparse.Namespace, multi: bool, explicit: Sequence[Path],
         if formats and len(formats) > 1:
             raise CliError("several formats need a folder to write them to", hint="give -o DIR/")
         fmt = formats[0] if formats else "text"
+        if folder_only:
+            raise CliError(f"--format {folder_only[0]} writes several files a page", hint="give -o DIR/")
         if fmt == "pdf" and args.output is None:
             raise CliError("--format pdf writes a file", hint="give -o OUT.pdf (or -o - for stdout)")
         sinks.append(Sink(fmt, multi=multi, pdf_dpi=args.dpi, image_dpi=args.image_dpi, out=out_fn))
@@ -101,8 +105,11 @@ def _plan_sinks(args: argparse.Namespace, multi: bool, explicit: Sequence[Path],
             or args.output.endswith(("/", os.sep))
             or (multi and _suffix_format(out) is None and not out.suffix)
             or (formats is not None and len(formats) > 1)
+            or bool(folder_only)
         )
         if is_dir:
+            if folder_only and out.exists() and not out.is_dir():
+                raise CliError(f"-o {out}: --format {folder_only[0]} writes a folder, but {out} is a file")
             if out.exists() and not out.is_dir():
                 raise CliError(
                     f"-o {out}: several inputs need a directory, but {out} is a file",

@@ -7,7 +7,8 @@
 
 Every text exporter takes one :class:`~inkread.OcrResult` or several (exported one after the
 other as one document). The searchable PDF and the overlay also need the page images: they reload
-``result.source`` when it is a file, or take ``images=`` (see :func:`to_pdf_bytes`).
+``result.source`` when it is a file, or take ``images=`` (see :func:`to_pdf_bytes`); so does ``gt``
+(:func:`save_ground_truth`: line images and readings to correct, and a PAGE-XML per page, in a folder).
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from typing import Any
 
 from ..result import PAGE_SEPARATOR, OcrResult, register_writers
 from .alto import ALTO_NAMESPACE, ALTO_SCHEMA_PATH, AltoValidationError, to_alto, validate_alto
-from .formats import BINARY_FORMATS, DOCUMENT_FORMATS, EXTENSIONS, FORMATS, SUFFIXES, format_for_path, parse_format
+from .formats import (
+    BINARY_FORMATS,
+    DOCUMENT_FORMATS,
+    EXTENSIONS,
+    FOLDER_FORMATS,
+    FORMATS,
+    SUFFIXES,
+    format_for_path,
+    parse_format,
+)
 from .hocr import to_hocr
 from .markdown import to_markdown
 from .tsv import to_tsv
@@ -33,6 +43,8 @@ _LAZY = {
     "render_overlay": "overlay",
     "iter_page_images": "_images",
     "DEFAULT_DPI": "_images",
+    "ground_truth_files": "gt",
+    "to_page_xml": "gt",
 }
 
 
@@ -47,6 +59,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "FORMATS",
+    "FOLDER_FORMATS",
     "SUFFIXES",
     "EXTENSIONS",
     "BINARY_FORMATS",
@@ -66,6 +79,9 @@ __all__ = [
     "render_overlays",
     "save_overlays",
     "overlay_paths",
+    "save_ground_truth",
+    "ground_truth_files",
+    "to_page_xml",
     "encode_image",
     "write_file",
     "validate_alto",
@@ -104,6 +120,8 @@ def export(results: OcrResult | Iterable[OcrResult], format: str, *, images: Any
         from .pdf import to_pdf_bytes
 
         return to_pdf_bytes(results, images, **options)
+    if fmt in FOLDER_FORMATS:
+        raise ValueError(f"{fmt} writes several files: save(result, FOLDER, format={fmt!r}) writes them")
     if options:
         raise TypeError(f"unexpected options for {fmt}: {', '.join(sorted(options))}")
     if fmt == "text":
@@ -150,7 +168,8 @@ def save(
 ) -> Path:
     """Write ``results`` to ``path`` in ``format`` (default: from the suffix, see :data:`SUFFIXES`).
 
-    Returns the path written. ``images``/``options``: see :func:`export`.
+    Returns the path written. ``images``/``options``: see :func:`export`. ``format="gt"`` writes the
+    files of :func:`save_ground_truth` into the folder ``path`` (one result; ``options``: ``pdf_dpi``).
     """
     if format is None:
         format = format_for_path(path)
@@ -159,9 +178,43 @@ def save(
                 f"cannot tell the output format from {os.fspath(path)!r}: pass format= "
                 f"(one of {', '.join(FORMATS)}) or use one of {', '.join(sorted(SUFFIXES))}"
             )
+    if parse_format(format) == "gt":
+        if not isinstance(results, OcrResult):
+            raise TypeError("format='gt' writes one result at a time")
+        save_ground_truth(results, path, images=images, **options)
+        return Path(path)
     data = export(results, format, images=images, **options)
     write_file(path, data)
     return Path(path)
+
+
+def save_ground_truth(
+    result: OcrResult,
+    folder: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    images: Any = None,
+    pdf_dpi: float | None = None,
+) -> list[Path]:
+    """``--format gt`` from Python: write :func:`~inkread.export.gt.ground_truth_files` (each line's
+    image and reading, the page images, a PAGE-XML per page) into ``folder``, each file atomically;
+    ``name`` defaults to the stem of ``result.source``. Returns the paths written. The input file is
+    never written over (where the page image would be the input itself, it is left as it is)."""
+    from .gt import ground_truth_files, source_file
+
+    folder = Path(folder)
+    base = name or (Path(result.source).stem if result.source and not result.source.startswith("<") else "page")
+    source = source_file(result, images)
+    written = []
+    for file_name, data in ground_truth_files(result, base, images, pdf_dpi=pdf_dpi):
+        path = folder / file_name
+        if source is not None and path.exists() and os.path.samefile(path, source):
+            if path.read_bytes() == data:
+                continue
+            raise ValueError(f"refusing to write {path}: it is the input file")
+        write_file(path, data)
+        written.append(path)
+    return written
 
 
 def overlay_paths(

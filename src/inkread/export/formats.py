@@ -5,10 +5,27 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["FORMATS", "SUFFIXES", "EXTENSIONS", "BINARY_FORMATS", "DOCUMENT_FORMATS", "parse_format", "format_for_path"]
+__all__ = [
+    "FORMATS",
+    "FOLDER_FORMATS",
+    "SUFFIXES",
+    "EXTENSIONS",
+    "FOLDER_EXTENSIONS",
+    "BINARY_FORMATS",
+    "DOCUMENT_FORMATS",
+    "parse_format",
+    "format_for_path",
+]
 
 #: The output formats, as ``--format`` names them.
 FORMATS = ("text", "json", "hocr", "alto", "pdf", "md", "tsv")
+
+#: Formats written as several files per input, in a folder (``-o DIR``): ``gt``, each line's image and
+#: reading as a line pair (``PAGE_lNNN.png`` + ``PAGE_lNNN.gt.txt``) and a PAGE-XML per page.
+FOLDER_FORMATS = ("gt",)
+
+#: Folder format -> the suffix of the file that marks a page of an input written (its PAGE-XML).
+FOLDER_EXTENSIONS = {"gt": ".page.xml"}
 
 #: Formats written as bytes (not UTF-8 text).
 BINARY_FORMATS = frozenset({"pdf"})
@@ -38,15 +55,16 @@ EXTENSIONS = {
     "tsv": ".tsv",
 }
 
-_ALIASES = {"txt": "text", "markdown": "md", "html": "hocr", "xml": "alto"}
+_ALIASES = {"txt": "text", "markdown": "md", "html": "hocr", "xml": "alto", "ground-truth": "gt"}
 
 
 def parse_format(name: str) -> str:
-    """A format name (``"hocr"``, ``"markdown"``, ``"txt"`` ...) as one of :data:`FORMATS`."""
+    """A format name (``"hocr"``, ``"markdown"``, ``"txt"`` ...) as one of :data:`FORMATS` or
+    :data:`FOLDER_FORMATS`."""
     key = str(name).strip().lower().lstrip(".")
     key = _ALIASES.get(key, key)
-    if key not in FORMATS:
-        raise ValueError(f"unknown output format {name!r} (expected one of {', '.join(FORMATS)})")
+    if key not in FORMATS and key not in FOLDER_FORMATS:
+        raise ValueError(f"unknown output format {name!r} (expected one of {', '.join(FORMATS + FOLDER_FORMATS)})")
     return key
 
 

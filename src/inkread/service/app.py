@@ -20,7 +20,7 @@ Endpoints (OpenAPI at ``/docs`` and ``/openapi.json``):
 ``/v5.0/ocr/...``  (Bearer)
     The Aspose OCR Cloud v5 compatible API (see :mod:`.aspose`).
 
-``GET /``  the web page; ``GET /healthz``; ``GET /v1/languages``.
+``GET /``  the web page; ``GET /healthz``; ``GET /v1/languages``; ``GET /v1/models``.
 
 Both ``/v1/recognize`` and ``/v1/tasks`` take either
 
@@ -31,7 +31,8 @@ with these options: ``mode`` (auto, printed, handwritten), ``language`` (``en``,
 ``pages`` (1-based, ``"1-3,5"`` or ``[1, 2, 3]``), ``upscale``/``contrast``/``denoise``/``binarize``/
 ``deskew`` (auto, on, off; true/false too), ``dpi`` (PDF render resolution, up to 600),
 ``detect_checkboxes``, ``lexicon`` and any other boolean ``RecognitionOptions`` field,
-``max_pixels``, ``filename``, and ``options``: a whole
+``max_pixels``, ``filename``, ``model`` (the name of a handwriting model the service registered with
+``serve --model NAME=FILE``, also ``?model=NAME``; ``GET /v1/models`` lists them), and ``options``: a whole
 ``RecognitionOptions.to_dict()`` object (0-based ``pages``) that the single fields then override.
 
 Errors are ``application/problem+json``: ``{"type", "title", "status", "detail", "error", "hint"?}``
@@ -86,6 +87,10 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
     """Build the app. The store is opened (and the worker threads started) at startup; pass
     ``store``/``engine`` to share them (tests, several apps in one process)."""
     settings = settings or ServiceSettings()
+    if settings.models:  # each registered handwriting model checked now, its file made absolute
+        from ..backends import check_handwriting_model
+
+        settings.models = {name: check_handwriting_model(path) for name, path in settings.models.items()}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
@@ -116,6 +121,7 @@ def create_app(settings: ServiceSettings | None = None, *, store: Store | None =
             max_sync_pending=settings.max_sync_pending,
             max_attempts=settings.max_attempts,
             purge_interval=settings.purge_interval,
+            models=settings.models,
         )
         pool.start()
         from .limits import CheckGate, FailureLimiter
@@ -213,6 +219,10 @@ def _add_routes(app: FastAPI) -> None:
 
         return [{"code": i.code, "name": i.name} for i in supported_languages()]
 
+    @app.get("/v1/models", tags=["service"], summary="handwriting models requests may name (model=NAME)")
+    def models(request: Request) -> list[dict[str, str]]:
+        return [{"name": name} for name in sorted(state(request).settings.models)]
+
     from .oauth import router as token_router  # POST /connect/token
 
     app.include_router(token_router)
@@ -233,7 +243,7 @@ def _add_routes(app: FastAPI) -> None:
 
         def work() -> Any:
             with running(token):
-                return recognize_bytes(st.engine, data, options, name=name)
+                return recognize_bytes(st.engine, data, options, name=name, models=st.settings.models)
 
         try:
             fut = st.pool.submit(work)

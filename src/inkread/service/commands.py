@@ -105,11 +105,39 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="a running task whose server stops renewing it for this long is run again elsewhere (default: 30)",
     )
+    parser.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        type=_named_model,
+        default=[],
+        metavar="NAME=FILE",
+        help="a handwriting model (one 'inkread train' exported) that requests choose with model=NAME "
+        "on the native routes (the Aspose routes read with the shipped one); repeatable",
+    )
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
 
+def _named_model(text: str) -> tuple[str, str]:
+    """argparse type of ``--model NAME=FILE``: a name of letters, digits, '.', '_' or '-', and a file."""
+    import re
+
+    name, _, path = text.partition("=")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name) or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=FILE (NAME: letters, digits, . _ -), got {text!r}")
+    return name, path
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    from ..backends import check_handwriting_model
+    from ..failure import CliError
     from .app import ServiceSettings, serve
+
+    models: dict[str, str] = {}
+    for name, path in args.models:
+        if name in models:
+            raise CliError(f"--model {name}= is given twice", hint="give each model its own name")
+        models[name] = check_handwriting_model(path)  # refused before serving: one line, exit 2
 
     settings = ServiceSettings(
         db=args.db,
@@ -124,6 +152,7 @@ def run_serve(args: argparse.Namespace) -> int:
         result_ttl=args.result_ttl,
         token_ttl=args.token_ttl,
         lease_seconds=args.lease,
+        models=models,
     )
     return serve(settings, host=args.host, port=args.port, log_level=args.log_level)
 

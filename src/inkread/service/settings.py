@@ -4,11 +4,13 @@ filled from the command line by :mod:`.commands` or built directly by tests and 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from ..options import MAX_PAGES_DEFAULT, MAX_PIXELS_DEFAULT
+from ..exceptions import InvalidOptionError
+from ..options import MAX_PAGES_DEFAULT, MAX_PIXELS_DEFAULT, RecognitionOptions
 
-__all__ = ["ServiceSettings", "MAX_PDF_DPI"]
+__all__ = ["ServiceSettings", "MAX_PDF_DPI", "with_model_file"]
 
 MAX_PDF_DPI = 600  # the highest PDF render resolution a request may ask for
 
@@ -38,8 +40,21 @@ class ServiceSettings:
     token_failures_per_address: int = 50  # ... and per address, in token_failure_window seconds: then 429
     token_failure_window: float = 60.0
     token_checks_at_once: int = 2  # scrypt checks running at once; more: 503 Retry-After 1
+    # handwriting models requests may choose by name (``model``; serve --model NAME=FILE): name -> file
+    models: dict[str, str] = field(default_factory=dict)
 
     @property
     def max_body_bytes(self) -> int:
         """Largest request body: the file as base64 in JSON, plus room for the other fields."""
         return math.ceil(self.max_upload_bytes * 4 / 3) + 64 * 1024
+
+
+def with_model_file(options: RecognitionOptions, models: Mapping[str, str]) -> RecognitionOptions:
+    """``options`` with the file of the registered model they name (``model``, a name on the service)
+    in its place; an unknown name is an :class:`InvalidOptionError` (422)."""
+    if options.model is None:
+        return options
+    if options.model not in models:
+        known = ", ".join(sorted(models)) or "none: the service was started without --model"
+        raise InvalidOptionError(f"unknown model {options.model!r}", hint=f"models this service has: {known}")
+    return options.updated(model=models[options.model])

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from ..exceptions import EmptyInputError, InvalidOptionError, OcrException, UnsupportedFormatError
 from ..options import EXISTING_TEXT, OPTION_NAMES, PreprocessOptions, RecognitionOptions
 from .problems import ApiError
-from .settings import MAX_PDF_DPI, ServiceSettings
+from .settings import MAX_PDF_DPI, ServiceSettings, with_model_file
 
 __all__ = ["UPLOAD_BODY", "build_options", "check_upload", "decode_base64", "read_upload", "check_pages"]
 
@@ -60,6 +60,7 @@ def build_options(fields_: dict[str, Any], settings: ServiceSettings) -> Recogni
         options = dataclasses.replace(options, **changes)
         if settings.task_seconds is not None and (options.time_limit or math.inf) > settings.task_seconds:
             options = dataclasses.replace(options, time_limit=None)  # the task's own budget is the tighter one
+        with_model_file(options, settings.models)  # a model the service has (kept by name: the worker's)
         return options
     except Exception as exc:  # noqa: BLE001 - every option problem is the caller's: 4xx
         raise _option_error(exc) from None
@@ -141,6 +142,8 @@ async def read_upload(request: Request, settings: ServiceSettings) -> tuple[byte
     check_upload(data, settings)
     if isinstance(values.get("filename"), str) and values["filename"]:
         name = values["filename"]
+    if "model" not in values and "model" in request.query_params:  # ?model=NAME
+        values = {**values, "model": request.query_params["model"]}
     options = build_options(values, settings)
     await run_in_threadpool(check_pages, data, options, settings)
     return data, (name[:255] if name else None), options
@@ -187,6 +190,12 @@ _EXISTING_TEXT = {
     "force (read it, replacing its text), redo (read it again if its text is an invisible OCR layer)",
 }
 
+_MODEL = {
+    "type": "string",
+    "description": "handwriting: the name of a model the service registered (serve --model NAME=FILE; "
+    "GET /v1/models lists them; also ?model=NAME); default: the shipped one",
+}
+
 # the request body both upload routes take, for the OpenAPI document
 UPLOAD_BODY = {
     "required": True,
@@ -204,6 +213,7 @@ UPLOAD_BODY = {
                     "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},
                     **{k: {"type": "boolean"} for k in _BOOL_OPTIONS},
                     "existing_text": _EXISTING_TEXT,
+                    "model": _MODEL,
                     "options": {"type": "string", "description": "RecognitionOptions.to_dict() as JSON"},
                 },
             }
@@ -222,6 +232,7 @@ UPLOAD_BODY = {
                     "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},
                     **{k: {"type": "boolean"} for k in _BOOL_OPTIONS},
                     "existing_text": _EXISTING_TEXT,
+                    "model": _MODEL,
                     "options": {"type": "object"},
                 },
             }

@@ -23,13 +23,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
 from ..exceptions import OcrCancelledError, OcrException, ServiceUnavailableError
 from ..options import RecognitionOptions
 from ..result import OcrResult
+from .settings import with_model_file
 from .store import ClaimedTask, Store
 
 __all__ = ["WorkerPool", "QueueFull", "recognize_bytes", "error_body", "options_from_dict"]
@@ -54,10 +55,18 @@ def options_from_dict(data: dict[str, Any]) -> RecognitionOptions:
 
 
 def recognize_bytes(
-    engine: Any, data: bytes, options: RecognitionOptions, *, rotate: int = 0, name: str | None = None
+    engine: Any,
+    data: bytes,
+    options: RecognitionOptions,
+    *,
+    rotate: int = 0,
+    name: str | None = None,
+    models: Mapping[str, str] | None = None,
 ) -> OcrResult:
     """Recognise an uploaded file with the shared engine. ``rotate``: degrees clockwise, applied
-    to images first (PDF pages are not rotated)."""
+    to images first (PDF pages are not rotated). ``models``: the handwriting models the options may
+    name (``ServiceSettings.models``), read with from their files."""
+    options = with_model_file(options, models or {})
     source: Any = data
     if rotate % 360:
         from ..io import detect_format
@@ -111,9 +120,11 @@ class WorkerPool:
         max_attempts: int = 3,
         purge_interval: float = 60.0,
         task_seconds: float | None = None,
+        models: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
+        self.models = dict(models or {})  # the handwriting models tasks may name: name -> file
         self.workers = max(0, int(workers))  # 0: queue only, recognise nothing here
         self.lease_seconds = float(lease_seconds)
         self.poll_interval = float(poll_interval)
@@ -290,6 +301,7 @@ class WorkerPool:
                         recognition,
                         rotate=int(options.get("rotate") or 0),
                         name=options.get("input_name"),
+                        models=self.models,
                     )
 
             result = self._timed(work)

@@ -258,7 +258,7 @@ def train_stage_main(args) -> dict:
     train_lines, val_lines = D.split_by_page(lines, args.val_fraction, args.seed)
     work.mkdir(parents=True, exist_ok=True)
     (work / "data_hash.txt").write_text(D.data_hash(train_lines) + "\n")
-    samples = []
+    samples: list[tuple[np.ndarray, list[int], bool]] = []
     groups: dict[str, list[int]] = {}
     for ln in train_lines:
         y = D.encode(ln.text, index)

@@ -43,11 +43,14 @@ class PpOcrRecognizer:
         get_models()
 
     def read_page(self, page: Any, options: Any, *, osd: Callable[[], Any]) -> PageReading:
+        from .language import recognize_page_auto
         from .models import get_models
         from .page import recognize_page
 
         t0 = time.perf_counter()
         models = get_models()
         loaded = {"models": time.perf_counter() - t0}
-        read, seconds = recognize_page(page.image, options, models, index=page.index, profiles=self.profiles)
+        # language="auto": the language found from a first reading (.language)
+        reader = recognize_page_auto if getattr(options.language, "auto", False) else recognize_page
+        read, seconds = reader(page.image, options, models, index=page.index, profiles=self.profiles)
         return PageReading(read, add_seconds(loaded, seconds))

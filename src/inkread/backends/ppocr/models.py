@@ -13,11 +13,13 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from ...exceptions import MissingDependencyError
+from .memo import digest, recall
 from .scripts import allowed as _allowed
 from .trunk import fuse_posteriors, merged_model_path
 
@@ -120,8 +122,10 @@ class PaddleModels:
         self.charset: list[str] = _charset(self.rec)
         self._threads = threads
         self._folder = folder
-        self._hw = None  # the handwriting recogniser, loaded on first use
-        self._fused = None  # (session, outputs) of PP-OCRv6 + handwriting on one trunk; False: none
+        # by handwriting model file, each loaded on first use: its session, and (session, outputs) of
+        # PP-OCRv6 + it on one trunk (False: none)
+        self._hw: dict[str, Any] = {}
+        self._fused: dict[str, Any] = {}
         self._hw_lock = threading.Lock()
         self._masks: dict[str, np.ndarray] = {}
         self._mask_lock = threading.Lock()
@@ -155,7 +159,7 @@ class PaddleModels:
         resized = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR)
         x = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
         x = x.transpose(2, 0, 1)[None]
-        pred = self.det.run(None, {self.det.get_inputs()[0].name: x})[0][0, 0]
+        pred = recall(("det",), x, lambda: self.det.run(None, {self.det.get_inputs()[0].name: x})[0][0, 0])
         return pred, w / rw, h / rh
 
     # ----- orientation ----------------------------------------------------------------------
@@ -164,7 +168,8 @@ class PaddleModels:
         out: list[np.ndarray] = []
         for start in range(0, len(crops), 8):
             imgs = np.stack([_resize_pad(c, 48, 192) for c in crops[start : start + 8]])
-            out.extend(self.cls.run(None, {self.cls.get_inputs()[0].name: imgs})[0])
+            run = lambda imgs=imgs: self.cls.run(None, {self.cls.get_inputs()[0].name: imgs})[0]  # noqa: E731
+            out.extend(recall(("cls",), imgs, run))
         return out
 
     def upright_probability(self, crops: list[np.ndarray]) -> list[float]:
@@ -177,8 +182,9 @@ class PaddleModels:
 
     # ----- recognition ----------------------------------------------------------------------
     @staticmethod
-    def _handwriting_path() -> Path:
-        path = Path(os.environ.get(HANDWRITING_MODEL_ENV) or HANDWRITING_MODEL)
+    def _handwriting_path(given: str | Path | None = None) -> Path:
+        """``given`` (a model chosen per call), else $INKREAD_HANDWRITING_MODEL, else the shipped one."""
+        path = Path(given or os.environ.get(HANDWRITING_MODEL_ENV) or HANDWRITING_MODEL)
         if not path.is_file():
             raise MissingDependencyError(
                 f"the handwriting model {path} is missing",
@@ -193,41 +199,44 @@ class PaddleModels:
                 hint="rebuild it against the installed rapidocr: python -m inkread.training all",
             )
 
-    def _recogniser(self, model: str):
-        """The session of ``"ppocr"`` or ``"handwriting"`` (``recognize`` checks the name)."""
+    def _recogniser(self, model: str, handwriting: str | Path | None = None):
+        """The session of ``"ppocr"`` or ``"handwriting"`` (``recognize`` checks the name; the
+        handwriting model file: see :meth:`_handwriting_path`)."""
         if model == "ppocr":
             return self.rec
+        path = self._handwriting_path(handwriting)
         with self._hw_lock:
-            if self._hw is None:
-                path = self._handwriting_path()
+            if str(path) not in self._hw:
                 session = _session(path, self._threads)
                 self._check_classes(path, session)
-                self._hw = session
-            return self._hw
+                self._hw[str(path)] = session
+            return self._hw[str(path)]
 
-    def _fused_session(self):
+    def _fused_session(self, handwriting: str | Path | None = None):
         """PP-OCRv6 and the handwriting model in one graph on their shared trunk (:mod:`.trunk`) and
         its two outputs, or None where it cannot be built (the two are then run apart)."""
+        path = self._handwriting_path(handwriting)
         with self._hw_lock:
-            if self._fused is None:
-                path = self._handwriting_path()
+            if str(path) not in self._fused:
                 self._check_classes(path)
                 merged = merged_model_path(self._folder / REC_MODEL, path)
-                self._fused = (_session(merged[0], self._threads), merged[1]) if merged else False
-            return self._fused or None
+                self._fused[str(path)] = (_session(merged[0], self._threads), merged[1]) if merged else False
+            return self._fused[str(path)] or None
 
-    def _posteriors(self, model: str, batch: np.ndarray, fusion: float) -> np.ndarray:
+    def _posteriors(
+        self, model: str, batch: np.ndarray, fusion: float, handwriting: str | Path | None = None
+    ) -> np.ndarray:
         """The recogniser's per-frame class probabilities for a batch (``model``: RECOGNISERS)."""
         if model != "fused":
-            session = self._recogniser(model)
+            session = self._recogniser(model, handwriting)
             return session.run(None, {session.get_inputs()[0].name: batch})[0]
-        both = self._fused_session()
+        both = self._fused_session(handwriting)
         if both is not None:
             session, (ppocr_out, hw_out) = both[0], both[1][:2]
             ppocr, hw = session.run([ppocr_out, hw_out], {session.get_inputs()[0].name: batch})
         else:
             ppocr = self.rec.run(None, {self.rec.get_inputs()[0].name: batch})[0]
-            second = self._recogniser("handwriting")
+            second = self._recogniser("handwriting", handwriting)
             hw = second.run(None, {second.get_inputs()[0].name: batch})[0]
         return fuse_posteriors(hw, ppocr, fusion)
 
@@ -241,14 +250,16 @@ class PaddleModels:
         model: str = "ppocr",
         params: LexiconParams | None = None,
         fusion: float = FUSION_WEIGHT,
+        handwriting: str | Path | None = None,
     ) -> list[Reading]:
         """Read each crop (RGB, one text line) over the allowed classes: greedy CTC decoding, or a
         lexicon-guided beam search when a ``lexicon`` is given, its words then rescored against
         nearby dictionary words unless ``rescore`` is false (:func:`inkread.backends.ppocr.decode.rescore_words`).
         ``model`` is ``"ppocr"`` (PP-OCRv6 as shipped) or ``"handwriting"`` (:data:`HANDWRITING_MODEL`,
         same classes, Latin script only) or ``"fused"`` (both, their posteriors combined with the
-        handwriting model's share ``fusion``). ``params`` tune the search and the rescoring (default:
-        ``LexiconParams()``)."""
+        handwriting model's share ``fusion``). ``handwriting``: another handwriting model file in
+        place of that one (a user's, chosen per call; default: :meth:`_handwriting_path`). ``params``
+        tune the search and the rescoring (default: ``LexiconParams()``)."""
         if model not in RECOGNISERS:
             raise ValueError(f"unknown recogniser {model!r} (one of {', '.join(RECOGNISERS)})")
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
@@ -256,44 +267,45 @@ class PaddleModels:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             batch, widths = rec_batch([crops[i] for i in idx])
-            probs = self._posteriors(model, batch, fusion)
-            for j, (i, used) in enumerate(zip(idx, own_frames(probs.shape[1], widths, batch.shape[3]))):
-                results[i] = self._decode(probs[j, :used], mask, lexicon, rescore, params)
+
+            def run(
+                batch: np.ndarray = batch, widths: list[int] = widths
+            ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                probs = self._posteriors(model, batch, fusion, handwriting)
+                used = own_frames(probs.shape[1], widths, batch.shape[3])
+                return [_columns(probs[j, :n], mask) for j, n in enumerate(used)]
+
+            tag = ("rec", model, fusion, str(handwriting), None if mask is None else digest(mask))
+            for i, columns in zip(idx, recall(tag, batch, run)):  # (kept for a second reading: .memo)
+                results[i] = self._decode(*columns, lexicon, rescore, params)
         return [r for r in results if r is not None]
 
     def _decode(
         self,
-        probs: np.ndarray,
-        mask: np.ndarray | None,
+        sub: np.ndarray,
+        classes: np.ndarray,
+        best_p: np.ndarray,
         lexicon: Lexicon | None = None,
         rescore: bool = True,
         params: LexiconParams | None = None,
     ) -> Reading:
+        """One crop's reading from its allowed classes' posteriors (``sub``: frames x ``classes``) and
+        each frame's highest probability over every class (``best_p``; :func:`_columns`)."""
         if lexicon is not None:
             from .decode import LexiconParams, beam_decode, decide_case, rescore_words
 
             params = params or LexiconParams()
-
-            classes = np.flatnonzero(mask) if mask is not None else np.arange(probs.shape[1])
-            sub = probs[:, classes]
             text, _conf, frames = beam_decode(sub, classes, self.charset, lexicon, params=params)
             first_lower = False
             if rescore:
                 text, frames = rescore_words(sub, classes, self.charset, lexicon, text, frames, params=params)
                 text, first_lower = decide_case(sub, classes, self.charset, lexicon, text, frames, params=params)
-            best_p = probs.max(axis=1)
-            reading = _reading(list(text), frames, [float(best_p[t]) for t in frames], len(probs))
+            reading = _reading(list(text), frames, [float(best_p[t]) for t in frames], len(sub))
             reading.first_lower = first_lower
             return reading
-        if mask is not None and not mask.all():
-            allowed = np.flatnonzero(mask)  # a view of the allowed columns only: no full-size copy
-            sub = probs[:, allowed]
-            pick = sub.argmax(axis=1)
-            best = allowed[pick]
-            best_p = sub[np.arange(len(pick)), pick]
-        else:
-            best = probs.argmax(axis=1)
-            best_p = probs[np.arange(len(best)), best]
+        pick = sub.argmax(axis=1)
+        best = classes[pick]
+        best_p = sub[np.arange(len(pick)), pick]
         chars: list[str] = []
         emitted: list[int] = []  # the frame of each character
         prev = 0
@@ -303,6 +315,15 @@ class PaddleModels:
                 emitted.append(t)
             prev = k
         return _reading(chars, emitted, [float(best_p[t]) for t in emitted], len(best))
+
+
+def _columns(probs: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One crop's posteriors (frames x classes) as decoding takes them: the columns of the classes
+    ``mask`` allows (all: ``probs`` itself), those classes, and each frame's highest probability."""
+    if mask is None or mask.all():
+        return probs, np.arange(probs.shape[1]), probs.max(axis=1)
+    classes = np.flatnonzero(mask)
+    return probs[:, classes], classes, probs.max(axis=1)
 
 
 def _reading(chars: list[str], frames: list[int], confs: list[float], n_frames: int) -> Reading:

@@ -28,6 +28,7 @@ from .checkboxes import Checkbox, find_checkboxes, normalise_bullet
 from .crops import crop_quad, drop_faint, fit_line, has_ink, rotation_matrix, trimmed
 from .decode import Lexicon, ends_sentence, get_lexicon
 from .detect import DetectParams, boxes_from_map
+from .gutter_split import split_at_gutters
 from .models import PaddleModels, Reading
 from .oneline import is_single_line
 from .profiles import AUTO_PRINT_CONFIDENCE, PROFILES, ModeProfile
@@ -64,9 +65,11 @@ def recognize_page(
     models: PaddleModels,
     index: int = 0,
     profiles: Mapping[RecognitionMode, ModeProfile] = PROFILES,
+    *,
+    quiet: bool = False,
 ) -> PageReading:
     """Recognise one page image (RGB, EXIF applied) with the modes' ``profiles``: the page (boxes on
-    ``image``) and the seconds each stage took."""
+    ``image``) and the seconds each stage took; ``quiet``: no warning (a first reading, read again)."""
     t0 = time.perf_counter()
     work, to_input, _steps = prepare(image, options.preprocess)
     t1 = time.perf_counter()
@@ -77,7 +80,9 @@ def recognize_page(
     rotation, took = _page_rotation(work, detections, options, models, detect)
     seconds = add_seconds(seconds, took)
     if rotation:  # read the page turned upright; its boxes are given back on the image as it came
-        upright, took = recognize_page(turn(image, rotation), options.updated(rotate="0"), models, index, profiles)
+        upright, took = recognize_page(
+            turn(image, rotation), options.updated(rotate="0"), models, index, profiles, quiet=quiet
+        )
         return PageReading(turned_back(upright, rotation, image.shape[1], image.shape[0]), add_seconds(seconds, took))
     mode = options.mode
     if mode is RecognitionMode.AUTO:
@@ -96,7 +101,7 @@ def recognize_page(
         lines, unread, angle, took = _read_page(work, to_input, detections, options, profiles[mode], models)
         seconds = add_seconds(seconds, took)
     height, width = image.shape[:2]
-    if unread:
+    if unread and not quiet:
         log.warning(
             "inkread: page %d: %d text line(s) found but read too unsurely to keep (their boxes are in the "
             "JSON's 'unread')",
@@ -177,8 +182,9 @@ def _read_page(
         found = skew_angle([b for b, _ in detections])
         if 0.3 <= abs(found) <= 20 or options.preprocess.deskew is Toggle.ON:
             angle = found
-    to_upright = Transform(rotation_matrix(-angle, (ww / 2, wh / 2)))
+    to_upright = Transform(rotation_matrix(angle, (ww / 2, wh / 2)))  # not -angle: that doubled the skew
     to_work = Transform(cv2.invertAffineTransform(to_upright.matrix))
+    detections = split_at_gutters(work, detections, to_upright)  # boxes the detector ran across columns
     quads = [b.astype(np.float64) for b, _ in detections]
     upright = np.array([to_upright.apply(q) for q in quads]).reshape(-1, 4, 2)
     if len(upright):
@@ -233,6 +239,7 @@ def _read_page(
         profile.lexicon,
         flip_lines=len(crops) < orientation.FIRST,
         fusion=profile.fusion,
+        handwriting=options.model,
     )
     if lexicon is not None and profile.tidy:
         readings = [

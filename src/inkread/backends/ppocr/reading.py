@@ -26,17 +26,26 @@ def read_upright(
     params: LexiconParams | None = None,
     flip_lines: bool = True,
     fusion: float = FUSION_WEIGHT,
+    handwriting: str | None = None,
 ) -> tuple[list[Reading], list[bool]]:
     """Read each crop; where the plain reading's confidence is within ``variants_for`` (low, high),
     read the crop's test-time ``variants`` too (:mod:`inkread.backends.ppocr.variants`): a crop read with less
     confidence than the line floor is noise and stays so, one read surely needs nothing more.
     Where the orientation classifier suspects a crop is upside down (and ``flip_lines``: a page of
     too few lines for its own turn to be decided), read it turned as well (the classifier alone
-    misjudges handwriting). The most confident reading of each crop wins."""
+    misjudges handwriting). The most confident reading of each crop wins. ``handwriting``: the
+    handwriting model file read with (None: the shipped one; :meth:`PaddleModels.recognize`)."""
     if not crops:
         return [], []
     readings = models.recognize(
-        crops, mask, lexicon=lexicon, params=params, rescore=rescore, model=model, fusion=fusion
+        crops,
+        mask,
+        lexicon=lexicon,
+        params=params,
+        rescore=rescore,
+        model=model,
+        fusion=fusion,
+        handwriting=handwriting,
     )
     unsure = [i for i, r in enumerate(readings) if variants_for[0] <= r.confidence < variants_for[1]]
     for name in variants:
@@ -44,7 +53,14 @@ def read_upright(
         if not made:
             continue
         again = models.recognize(
-            [v[0] for _, v in made], mask, lexicon=lexicon, params=params, rescore=rescore, model=model, fusion=fusion
+            [v[0] for _, v in made],
+            mask,
+            lexicon=lexicon,
+            params=params,
+            rescore=rescore,
+            model=model,
+            fusion=fusion,
+            handwriting=handwriting,
         )
         for (i, (_img, xmap)), reading in zip(made, again):
             if reading.confidence > readings[i].confidence:
@@ -61,6 +77,7 @@ def read_upright(
                 rescore=rescore,
                 model=second,
                 fusion=fusion,
+                handwriting=handwriting,
             )
             for i, reading in zip(unsure, again):
                 if reading.confidence > readings[i].confidence:
@@ -76,6 +93,7 @@ def read_upright(
             rescore=rescore,
             model=model,
             fusion=fusion,
+            handwriting=handwriting,
         )
         for i, reading in zip(suspects, turned):
             if reading.confidence > readings[i].confidence:

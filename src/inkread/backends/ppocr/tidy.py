@@ -169,11 +169,12 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False, capitals: bool 
     """The tidied text and, for each of its characters, the index of the character of ``text`` it
     comes from; ``digits``: also read digit look-alikes inside numbers as digits, ``capitals``:
     words mostly in capitals in capitals throughout (both for handwriting)."""
-    language = lexicon.language
+    languages = lexicon.languages  # one, or several read together (en+fr)
     drop: set[int] = set()
     for m in _SPACE_BEFORE_PUNCT.finditer(text):
         drop.update(range(m.start(1), m.end(1)))
-    elide, contract = _ELISIONS.get(language, set()), _CONTRACTIONS.get(language, set())
+    elide = set().union(*(_ELISIONS.get(code, set()) for code in languages))
+    contract = set().union(*(_CONTRACTIONS.get(code, set()) for code in languages))
     for m in _APOSTROPHE.finditer(text):
         if (m.group(2) or m.group(3)) and (m.group(1).lower() in elide or m.group(4).lower() in contract):
             drop.update(range(m.start(2), m.end(2)))
@@ -190,7 +191,7 @@ def tidy_text(text: str, lexicon: Lexicon, digits: bool = False, capitals: bool 
         # a receipt's "5- VEGETABLE")
         if after[0].islower() or len(before) >= 2 and after[:1].isupper() and after[1:2].islower():
             drop.update(range(m.start(1), m.end(1)))
-    if language == "fr":
+    if "fr" in languages:
         _fr_a_grave(text, chars)
         _fr_participles("".join(chars), chars, lexicon)  # after the a/à rule: "basé à"
     for m in _LETTERS.finditer(text):

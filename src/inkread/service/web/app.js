@@ -1,5 +1,6 @@
 // The inkread web page: sign in with client credentials, send an image to /v1/recognize, show the
-// text (copy, TXT/JSON download) and draw the lines found over the image. No framework, no build.
+// text (copy, TXT/JSON download) and draw the lines found over the image (lines.js: the lines to
+// correct, downloaded as line pairs). No framework, no build.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -83,6 +84,10 @@ async function loadLanguages() {
     const list = await response.json();
     const select = $("language");
     select.textContent = "";
+    const auto = document.createElement("option"); // each page's own language, found from a first reading
+    auto.value = "auto";
+    auto.textContent = "Automatic (each page's own)";
+    select.appendChild(auto);
     for (const lang of list) {
       const option = document.createElement("option");
       option.value = lang.code;
@@ -117,7 +122,7 @@ function loadPreview(file) {
   }
   const url = URL.createObjectURL(file);
   const img = new Image();
-  img.onload = () => { state.image = img; draw(); };
+  img.onload = () => { state.image = img; draw(); renderLines(); };
   img.onerror = () => { $("preview-note").textContent = "This browser cannot show this image; the text still works."; };
   img.src = url;
 }
@@ -167,6 +172,7 @@ function setResult(result) {
       `mode ${result.mode}, confidence ${(result.confidence * 100).toFixed(0)}%`
     : "";
   draw();
+  renderLines(); // lines.js: each line beside its image, to correct
 }
 
 async function recognize(event) {

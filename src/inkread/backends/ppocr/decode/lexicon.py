@@ -7,6 +7,7 @@ import bisect
 import math
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _WORD_CHARS_EXTRA = "'’-"
@@ -73,14 +74,20 @@ class LexiconParams:
 
 
 class Lexicon:
-    """Word frequencies and the set of word prefixes of one language."""
+    """Word frequencies and the set of word prefixes of one language, or of several (``"en+fr"``: a
+    word scores its frequency in the language where it is commonest, and the candidates of the
+    rescoring are each language's commonest words)."""
 
     def __init__(self, language: str, size: int = 150_000) -> None:
         from wordfreq import top_n_list, word_frequency
 
         self.language = language
-        words = top_n_list(language, size)
-        self._freq = word_frequency
+        self.languages = tuple(language.split("+"))  # wordfreq's codes
+        self._freq: Callable[[str, str], float] = word_frequency
+        if len(self.languages) == 1:
+            words = top_n_list(language, size)
+        else:
+            words, self._freq = _union(self.languages, size)
         self.words = words  # most frequent first
         self._by_length: dict[int, list[str]] | None = None
         self._pools: dict[tuple[int, int], list[str]] = {}
@@ -153,6 +160,7 @@ class Lexicon:
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
 
+        vocab *= len(self.languages)  # each language's commonest words
         cache_key = (word, max_edits, limit, vocab)
         hit = self._near_cache.get(cache_key)
         if hit is not None:
@@ -192,6 +200,28 @@ class Lexicon:
         return best
 
 
+def _union(languages: tuple[str, ...], size: int) -> tuple[list[str], Callable[[str, str], float]]:
+    """The ``size`` commonest words of each of ``languages``, commonest first (a word at its frequency
+    in the language where it is commonest), and that frequency as ``word_frequency(word, _)``."""
+    from wordfreq import get_frequency_list, word_frequency
+
+    best: dict[str, float] = {}
+    for code in languages:
+        taken = 0
+        for centibels, bucket in enumerate(get_frequency_list(code)):  # wordfreq's own buckets
+            share = 10.0 ** (-centibels / 100)
+            for word in bucket[: size - taken]:
+                best[word] = max(best.get(word, 0.0), share)
+            taken += len(bucket)
+            if taken >= size:
+                break
+
+    def frequency(word: str, _language: str) -> float:
+        return max(word_frequency(word, code) for code in languages)
+
+    return sorted(best, key=lambda w: -best[w]), frequency
+
+
 def _strip_accents(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
 
@@ -217,19 +247,23 @@ _WORDFREQ = {"no": "nb", "sr-latn": "sh", "bs": "sh", "hr": "sh", "tl": "fil", "
 
 
 def get_lexicon(language: str) -> Lexicon | None:
-    """The lexicon of a language, built once; None where wordfreq has no list for it."""
-    code = _WORDFREQ.get(language, language)
+    """The lexicon of a language, or of several (``"en+fr"``: :class:`Lexicon`), built once; None where
+    wordfreq has no list for any of them."""
+    codes = [_WORDFREQ.get(c, c) for c in language.split("+")]
+    code = "+".join(dict.fromkeys(c for c in codes if _has_list(c)))  # sh+sh (Bosnian and Croatian): one
     with _LEX_LOCK:
         if code not in _LEXICONS:
-            try:
-                from wordfreq import available_languages
-
-                _LEXICONS[code] = (
-                    Lexicon(code) if code in available_languages("best") and code not in ("zh", "ja", "ko") else None
-                )
-            except ImportError:
-                _LEXICONS[code] = None
+            _LEXICONS[code] = Lexicon(code) if code else None
         return _LEXICONS[code]
+
+
+def _has_list(code: str) -> bool:
+    """Whether wordfreq has a word list inkread decodes with for ``code``."""
+    try:
+        from wordfreq import available_languages
+    except ImportError:
+        return False
+    return code in available_languages("best") and code not in ("zh", "ja", "ko")
 
 
 def _mixed_case(word: str) -> bool:

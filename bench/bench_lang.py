@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""``language="auto"`` against the language in the manifest: every dev sample read both ways.
+
+    INKREAD_THREADS=1 .venv/bin/python bench/bench_lang.py                 # every kind, sv/de/es notes
+    .venv/bin/python bench/bench_lang.py --limit 3 --notes 2               # a quick look
+
+Each sample is read with ``OcrEngine().recognize(path, mode=<matched>, language=<manifest's>)`` and
+again with ``language="auto"`` (HANDWRITTEN for ``hw-*`` kinds, PRINTED for ``print-*``, as
+bench_pages.py's ``matched``). Reported per kind: CER both ways, the share of samples where ``auto``
+chose the manifest's language, seconds per sample both ways, and the networks' runs both ways (``auto``'s
+second reading takes those its first reading ran from memory: ``backends/ppocr/memo.py``). Then the rendered notes of
+bench_synth_notes.py (Swedish, German, Spanish; held-out fonts) read in their language and with
+``auto``. Per-sample rows go to ``bench/out/lang/samples.tsv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import zlib
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from inkread import OcrEngine, evalset, metrics  # noqa: E402
+from inkread.backends.ppocr.memo import remembered  # noqa: E402
+
+KINDS = ("hw-page", "print-page", "hw-line", "print-line", "hw-word")
+
+
+def mode_for(kind: str) -> str:
+    return "handwritten" if kind.startswith("hw-") else "printed"
+
+
+def read(engine: OcrEngine, source, mode: str, language: str) -> tuple[str, str, float, tuple[int, int]]:
+    """The text, the language of its first page, the seconds and the memory's (hits, runs)."""
+    t0 = time.perf_counter()
+    with remembered() as memory:  # the reading's own (auto's first and second readings share it)
+        result = engine.recognize(source, mode=mode, language=language)
+    seconds = time.perf_counter() - t0
+    chosen = result.pages[0].language if result.pages else ""
+    return result.text, chosen, seconds, (memory.hits, memory.runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--eval", default=str(ROOT.parent / "shared" / "eval"))
+    ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--limit", type=int, default=0, help="samples per kind (0: all)")
+    ap.add_argument("--langs", default="sv,de,es", help="rendered notes' languages ('' for none)")
+    ap.add_argument("--notes", type=int, default=8, help="notes per language")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "lang"))
+    args = ap.parse_args(argv)
+    engine = OcrEngine()
+    engine.warmup()
+    kinds = args.kinds.split(",")
+    samples = evalset.load_manifest(args.eval, kinds=kinds)
+    rows: list[tuple] = []
+    taken: dict[str, int] = defaultdict(int)
+    for sample in samples:
+        if args.limit and taken[sample.kind] >= args.limit:
+            continue
+        taken[sample.kind] += 1
+        truth = sample.gt_path.read_text(encoding="utf-8")
+        mode = mode_for(sample.kind)
+        given, _, s_given, (_, runs_given) = read(engine, sample.image_path, mode, sample.language)
+        auto, chosen, s_auto, (hits, runs) = read(engine, sample.image_path, mode, "auto")
+        rows.append(
+            (
+                sample.kind,
+                sample.id,
+                sample.language,
+                chosen,
+                metrics.cer(truth, given),
+                metrics.cer(truth, auto),
+                s_given,
+                s_auto,
+                hits,
+                runs,
+                given == auto,
+                runs_given,
+            )
+        )
+        print(
+            f"{sample.id} {sample.language}->{chosen} {rows[-1][4]:.3f} {rows[-1][5]:.3f} "
+            f"{s_given:.1f}s {s_auto:.1f}s memo {hits}/{hits + runs}",
+            file=sys.stderr,
+            flush=True,
+        )
+    if args.langs:
+        from bench_synth_notes import make_notes
+
+        for lang in args.langs.split(","):
+            notes = make_notes(lang, args.notes, args.seed + zlib.crc32(lang.encode()) % 1000)
+            for k, (img, truth) in enumerate(notes):
+                given, _, s_given, (_, runs_given) = read(engine, img, "handwritten", lang)
+                auto, chosen, s_auto, (hits, runs) = read(engine, img, "handwritten", "auto")
+                rows.append(
+                    (
+                        f"notes-{lang}",
+                        f"{lang}{k}",
+                        lang,
+                        chosen,
+                        metrics.cer(truth, given),
+                        metrics.cer(truth, auto),
+                        s_given,
+                        s_auto,
+                        hits,
+                        runs,
+                        given == auto,
+                        runs_given,
+                    )
+                )
+                print(f"note {lang}{k} ->{chosen} {rows[-1][4]:.3f} {rows[-1][5]:.3f}", file=sys.stderr, flush=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "samples.tsv").open("w", encoding="utf-8") as f:
+        f.write(
+            "kind\tid\tlanguage\tchosen\tcer_given\tcer_auto\ts_given\ts_auto\tmemo_hits\tmemo_runs\tsame_text"
+            "\truns_given\n"
+        )
+        for r in rows:
+            f.write("\t".join(f"{x:.4f}" if isinstance(x, float) else str(x) for x in r) + "\n")
+    print(
+        "| kind | samples | CER, manifest language | CER, auto | difference | auto chose it | "
+        "s / sample, manifest | s / sample, auto | networks' runs, auto / manifest | same text where right |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    by_kind: dict[str, list[tuple]] = defaultdict(list)
+    for r in rows:
+        by_kind[r[0]].append(r)
+    for kind, group in by_kind.items():
+        n = len(group)
+        cer_given = sum(r[4] for r in group) / n
+        cer_auto = sum(r[5] for r in group) / n
+        right = sum(r[2] == r[3] for r in group)
+        runs, runs_given = sum(r[9] for r in group), sum(r[11] for r in group)
+        same = [r[10] for r in group if r[2] == r[3]]
+        print(
+            f"| {kind} | {n} | {cer_given:.4f} | {cer_auto:.4f} | {cer_auto - cer_given:+.4f} | "
+            f"{right}/{n} ({right / n:.0%}) | {sum(r[6] for r in group) / n:.2f} | "
+            f"{sum(r[7] for r in group) / n:.2f} | {runs} / {runs_given} | {sum(same)}/{len(same)} |"
+        )
+    pages = [r for r in rows if r[0].endswith("-page")]
+    if pages:
+        right = sum(r[2] == r[3] for r in pages)
+        print(f"\ndev pages whose language auto chose right: {right}/{len(pages)} ({right / len(pages):.1%})")
+    wrong = [f"{r[1]} ({r[2]}->{r[3] or '?'})" for r in rows if r[2] != r[3]]
+    print(f"chosen otherwise ({len(wrong)}): {', '.join(wrong)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
