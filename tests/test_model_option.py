@@ -155,6 +155,36 @@ def test_the_given_model_reads_in_place_of_the_shipped_one(made):
     assert _same(inkread.recognize(LINES / "dejavuserif_01.png", mode="printed", model=made["blank"]), printed)
 
 
+def test_a_hands_own_model_reads_alone_as_its_card_says(made, tmp_path):
+    """A model from ``inkread train`` carries ``"fusion": 1.0`` in its card: HANDWRITTEN reads with
+    it alone (PP-OCRv6, which never saw the hand, is not fused in); a card without it is fused with
+    the share the profile says, as the shipped model is."""
+    import dataclasses
+    import json
+
+    from inkread.backends.ppocr.page import recognize_page
+    from inkread.backends.ppocr.profiles import PROFILES
+    import cv2
+    from inkread.options import RecognitionMode, RecognitionOptions
+
+    meta = {p.key: p.value for p in onnx.load(str(HANDWRITING_MODEL), load_external_data=False).metadata_props}
+    alone = _with_metadata(
+        HANDWRITING_MODEL, tmp_path / "alone.onnx", inkread=json.dumps({**json.loads(meta["inkread"]), "fusion": 1.0})
+    )
+    hw = RecognitionMode.HANDWRITTEN
+    note = Path(__file__).resolve().parents[1] / "examples" / "handwritten_note.jpg"  # the two differ on it
+    image = cv2.cvtColor(cv2.imread(str(note)), cv2.COLOR_BGR2RGB)
+
+    def read(model: Path, recogniser: str) -> str:
+        profiles = {**PROFILES, hw: dataclasses.replace(PROFILES[hw], recogniser=recogniser)}
+        options = RecognitionOptions(mode=hw, model=str(model))
+        return recognize_page(image, options, get_models(), profiles=profiles)[0].text
+
+    assert read(alone, "fused") == read(alone, "handwriting") == read(made["copy"], "handwriting")
+    fused = inkread.recognize(note, mode="handwritten", model=made["copy"], rotate="0").text
+    assert read(made["copy"], "fused") == fused != read(made["copy"], "handwriting")  # the test can tell
+
+
 def test_sessions_are_kept_per_model_file(made):
     models = get_models()
     inkread.recognize(LINE, mode="handwritten", model=made["blank"])

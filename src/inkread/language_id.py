@@ -18,7 +18,7 @@ from typing import Any
 from .exceptions import MissingDependencyError
 from .languages import Language, LanguageChoice, supported_languages
 
-__all__ = ["Detection", "detect", "candidates", "seems_other", "MIN_LETTERS", "SURE", "WARN_SURE", "PRIOR"]
+__all__ = ["Detection", "detect", "ranked", "candidates", "seems_other", "MIN_LETTERS", "SURE", "WARN_SURE", "PRIOR"]
 
 #: a text with fewer letters than this says too little of its language: no detection
 MIN_LETTERS = 12
@@ -81,15 +81,21 @@ def candidates(script: str = "latin", backend: str | None = None) -> list[Langua
 def detect(text: str, among: list[Language]) -> Detection | None:
     """The language of ``text`` among ``among`` and its probability; None for a text of fewer than
     :data:`MIN_LETTERS` letters, or with no candidate."""
+    found = ranked(text, among)
+    return found[0] if found else None
+
+
+def ranked(text: str, among: list[Language]) -> list[Detection]:
+    """Each of ``among`` with its probability for ``text`` (:data:`PRIOR` applied), likeliest first;
+    none for a text of fewer than :data:`MIN_LETTERS` letters."""
     if len(_LETTERS.findall(text)) < MIN_LETTERS or not among:
-        return None
+        return []
     codes = {lang.value: lang for lang in among}
-    ranked = [(codes[code], p * PRIOR.get(code, 1.0)) for code, p in _model().rank(text) if code in codes]
-    total = sum(p for _, p in ranked)
-    if not ranked or total <= 0:
-        return None
-    best = max(ranked, key=lambda pair: pair[1])
-    return Detection(best[0], best[1] / total)
+    scores = [(codes[code], p * PRIOR.get(code, 1.0)) for code, p in _model().rank(text) if code in codes]
+    total = sum(p for _, p in scores)
+    if total <= 0:
+        return []
+    return [Detection(lang, p / total) for lang, p in sorted(scores, key=lambda pair: -pair[1])]
 
 
 def seems_other(text: str, given: Language | LanguageChoice) -> Detection | None:

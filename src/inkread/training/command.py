@@ -185,6 +185,10 @@ def run(args: argparse.Namespace, log=None) -> int:
             "pages": {"training": pages(train), "validation": pages(val), "validation_by_page": by_page},
             **done["figures"],
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+            # HANDWRITTEN reads with a hand's own model alone, not fused with PP-OCRv6 (which never
+            # saw the hand): hooker dev pages / lines 0.377 / 0.279 alone vs 0.392 / 0.338 fused 0.7
+            # after 300 lines and 20 minutes (bench/RESULTS.md, "Teach inkread a hand")
+            "fusion": 1.0,
         }
         check_output(out, base, args.force)  # nothing appeared there meanwhile
         path = write_model(done["net"], done["classes"], Path(tmp), out, card)

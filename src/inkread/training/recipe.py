@@ -171,8 +171,8 @@ def main(args, rest: list[str]) -> int:
         "part": targs.part,
         "seed": targs.seed,
         "epoch": best["epoch"],
-        "greedy_cer": {k: round(best[k], 4) for k in MEASURE_SETS if k in best},
-        "greedy_cer_at_start": {k: round(hist[0][k], 4) for k in MEASURE_SETS if k in hist[0]},
+        "greedy_cer": {k: round(best[k], 4) for k in best if k in MEASURE_SETS or k.startswith("val/")},
+        "greedy_cer_at_start": {k: round(hist[0][k], 4) for k in hist[0] if k in MEASURE_SETS or k.startswith("val/")},
     }
     if done.get("soup_of"):
         card["averaged_checkpoints"] = done["soup_of"]
@@ -180,10 +180,11 @@ def main(args, rest: list[str]) -> int:
     if targs.part == "stage" and neck_ckpt.is_file():  # the stage phase starts from the neck phase
         start = torch.load(neck_ckpt, weights_only=False)["history"][0]
         card["greedy_cer_ppocrv6"] = {k: round(start[k], 4) for k in MEASURE_SETS if k in start}
-    elif targs.part != "stage":
+    elif targs.part != "stage" or not targs.init:  # started from PP-OCRv6 itself
         card["greedy_cer_ppocrv6"] = card["greedy_cer_at_start"]
     card["greedy_cer_sets"] = {
-        "val": "copiste and poilus pages held out of training (chooses the epoch kept)",
+        "val": "the trained collections' pages held out of training (with --val-per-set: the mean of the "
+        "collections' val/<set>; chooses the epoch kept)",
         "other_sets": "hooker and stanford lines: collections never trained on",
         "synth_heldout": "synthetic lines in 15 languages, fonts never trained on (Rufscript, femkeklaver)",
         "dev_lines": "the dev set's hw-line crops (measured, never chosen on)",

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...language_id import Detection
+from ...language_id import PRIOR, Detection
 from ...languages import Language, LanguageChoice
 from ...options import RecognitionMode, RecognitionOptions
 from ..base import PageReading, add_seconds
@@ -33,15 +33,20 @@ __all__ = ["recognize_page_auto", "ASSUMED"]
 ASSUMED = Language.ENGLISH
 
 
-def _chosen(found: Detection | None, sure: float) -> Language | LanguageChoice:
-    """The language a page is read in: the one found where the detector is sure of it; where it is
-    not, that one and :data:`ASSUMED` together (both lexicons: a wrong guess then costs less: three
-    French handwritten lines the detector was unsure of read at CER 0.32 / 0.40 / 0.52 in English
-    alone, 0.13 / 0.11 / 0.38 in French, 0.13 / 0.18 / 0.38 in English + French); :data:`ASSUMED`
-    where the text says too little."""
-    if found is None or found.language is ASSUMED:
+def _chosen(found: list[Detection], sure: float) -> Language | LanguageChoice:
+    """The language a page is read in, from the detector's ranking: the first where the detector is
+    sure of it; where it is not, :data:`ASSUMED` and the likeliest widely written language
+    (``language_id.PRIOR``) together: both lexicons, so a wrong guess costs less (three French
+    handwritten lines the detector was unsure of read at CER 0.32 / 0.40 / 0.52 in English alone,
+    0.13 / 0.11 / 0.38 in French, 0.13 / 0.18 / 0.38 in English + French), and a spurious winner of
+    a line or two (Occitan, Catalan, Romanian on French handwriting) is no second lexicon;
+    :data:`ASSUMED` where the text says too little."""
+    if not found or found[0].language is ASSUMED:
         return ASSUMED
-    return found.language if found.probability >= sure else LanguageChoice((ASSUMED, found.language))
+    if found[0].probability >= sure:
+        return found[0].language
+    other = next((d.language for d in found if d.language.value in PRIOR and d.language is not ASSUMED), None)
+    return LanguageChoice((ASSUMED, other or found[0].language))
 
 
 def recognize_page_auto(
@@ -53,7 +58,7 @@ def recognize_page_auto(
 ) -> PageReading:
     """The page read in the language its first reading is in (``page.language``), among the Latin
     languages PP-OCRv6 reads (:func:`_chosen`)."""
-    from ...language_id import SURE, candidates, detect
+    from ...language_id import SURE, candidates, ranked
 
     # the first reading only finds the language: no test-time variants nor second opinion of unsure
     # lines (the second reading runs those for the lines it reads unsurely); without a lexicon it is
@@ -65,8 +70,7 @@ def recognize_page_auto(
             image, options.updated(language=ASSUMED, lexicon=False), models, index, plain, quiet=options.lexicon
         )
         t0 = time.perf_counter()
-        found = detect(first.text, candidates("latin", "ppocr"))
-        language = _chosen(found, SURE)
+        language = _chosen(ranked(first.text, candidates("latin", "ppocr")), SURE)
         seconds = add_seconds(seconds, {"language": time.perf_counter() - t0})
         if options.lexicon:  # read again in the language found: decoding only
             first, more = recognize_page(image, options.updated(language=language), models, index, profiles)

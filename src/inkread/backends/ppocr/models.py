@@ -21,7 +21,7 @@ import numpy as np
 from ...exceptions import MissingDependencyError
 from .memo import digest, recall
 from .scripts import allowed as _allowed
-from .trunk import fuse_posteriors, merged_model_path
+from .trunk import card_fusion, fuse_posteriors, merged_model_path
 
 if False:  # typing only
     from .decode import Lexicon, LexiconParams
@@ -227,6 +227,9 @@ class PaddleModels:
         self, model: str, batch: np.ndarray, fusion: float, handwriting: str | Path | None = None
     ) -> np.ndarray:
         """The recogniser's per-frame class probabilities for a batch (``model``: RECOGNISERS)."""
+        if model == "fused" and handwriting is not None:  # its card may say its share (handmodel)
+            fusion = card_fusion(self._recogniser("handwriting", handwriting), fusion)
+            model = "handwriting" if fusion >= 1.0 else model  # alone: PP-OCRv6's branch not run
         if model != "fused":
             session = self._recogniser(model, handwriting)
             return session.run(None, {session.get_inputs()[0].name: batch})[0]

@@ -19,6 +19,7 @@ apart: same readings, more time.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -169,3 +170,13 @@ def fuse_posteriors(first: np.ndarray, second: np.ndarray, weight: float) -> np.
     fused = np.exp(logp, dtype=np.float32)
     fused /= fused.sum(axis=-1, keepdims=True)
     return fused
+
+
+def card_fusion(session, fusion: float) -> float:
+    """The handwriting model's share when fused with PP-OCRv6: its card's ``fusion`` where it says
+    one (a hand's own model from ``inkread train`` reads alone: 1.0), else ``fusion``."""
+    try:
+        own = json.loads(session.get_modelmeta().custom_metadata_map.get("inkread", "{}")).get("fusion")
+    except (ValueError, AttributeError):
+        return fusion
+    return float(own) if isinstance(own, (int, float)) and 0.0 <= own <= 1.0 else fusion
