@@ -215,8 +215,14 @@ def test_ray_client_reads_a_folder(ray_head, batch_dir: Path, tmp_path: Path):
     address, auth = ray_head
     serial, rayed = tmp_path / "serial", tmp_path / "ray"
     inkread(batch_dir / "a", "-o", serial, "--jobs", "1")
-    done = inkread(batch_dir / "a", "-o", rayed, "--ray", address, "--jobs", "2", "--report",
-                   tmp_path / "ray.jsonl", env=auth, timeout=300)
+    for _attempt in range(3):
+        done = inkread(batch_dir / "a", "-o", rayed, "--ray", address, "--jobs", "2", "--report",
+                       tmp_path / "ray.jsonl", env=auth, timeout=300)
+        # Ray's proxy starts a client's own server (port 23000 on) and gives up if it is slow to come
+        # up: seen once on a loaded 2-core machine; inkread said so in its one line and exited 13
+        if b"Starting Ray client server failed" not in done.stderr:
+            break
+        time.sleep(5)
     assert done.returncode == cli.EXIT_SOME_FAILED, done.stderr  # one bad file of seven
     assert outputs(rayed) == outputs(serial) and len(outputs(serial)) == 6
     rows = report_rows(tmp_path / "ray.jsonl")

@@ -44,7 +44,7 @@ def cmd_features(args) -> None:
     work = Path(args.work)
     bb = Backbone(work / "cache")
     cache = work / "cache"
-    lines = D.read_lines(Path(args.data), D.SHIPPABLE_SETS)
+    lines = D.read_lines(Path(args.data), D.FIRST_SETS)  # the neck phase's caches: the shipped recipe's
     train, val = D.split_by_page(lines, args.val_fraction, args.seed)
     print(f"real lines: {len(train)} train, {len(val)} validation (pages held out)", flush=True)
     from .synth import HELD_OUT_FONTS, TRAIN_FONTS

@@ -17,11 +17,10 @@ from pathlib import Path
 import torch
 
 from ..backends.ppocr.models import REC_MODEL, model_dir
-from . import data as D
 from .export import export
 from .fonts import NPM_FONTS, fetch, fonts_dir
 from .model import NeckHead, load_neck_head
-from .train import MEASURE_SETS, from_checkpoint, train, train_stage_main
+from .train import MEASURE_SETS, from_checkpoint, train, train_stage_main, training_sets
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 
@@ -65,7 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--warp", type=float, default=0.0, help="stage: share of augmented views also bent by a smooth random grid"
     )
     p.add_argument(
-        "--sets", default="", help="collections trained on, comma-separated (default: every openly licensed one)"
+        "--sets",
+        default="",
+        help="stage: collections trained on, comma-separated; all: every openly licensed one (default: "
+        "copiste,poilus, the shipped model's)",
     )
     p.add_argument(
         "--epoch-lines",
@@ -158,7 +160,7 @@ def main(args, rest: list[str]) -> int:
         "data_hash": (Path(targs.work) / "data_hash.txt").read_text().strip()
         if (Path(targs.work) / "data_hash.txt").is_file()
         else "",
-        "trained_on": list(D.SHIPPABLE_SETS)
+        "trained_on": list(training_sets(targs))
         + ["synthetic (Debian handwriting fonts, wordfreq text)"]
         + (
             [

@@ -220,12 +220,14 @@ def measure_sets(args, val_lines: list[D.Line]) -> dict[str, tuple[list[np.ndarr
 
 
 def training_sets(args) -> tuple[str, ...]:
-    """The collections trained on (``--sets``, comma-separated; default every openly licensed one)."""
-    chosen = tuple(x for x in getattr(args, "sets", "").split(",") if x)
+    """The collections trained on (``--sets``, comma-separated, ``all``: every openly licensed one);
+    default the shipped model's (``data.FIRST_SETS``: the recipe reproduces it)."""
+    given = getattr(args, "sets", "")
+    chosen = D.SHIPPABLE_SETS if given == "all" else tuple(x for x in given.split(",") if x)
     unlicensed = set(chosen) - set(D.SHIPPABLE_SETS)
     if unlicensed and not getattr(args, "no_export", False) and "weights" in str(getattr(args, "out", "")):
         raise SystemExit(f"{sorted(unlicensed)} are not openly licensed: never train shipped weights on them")
-    return chosen or D.SHIPPABLE_SETS
+    return chosen or D.FIRST_SETS
 
 
 def run_seed(args) -> int:
