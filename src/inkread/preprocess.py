@@ -25,6 +25,7 @@ __all__ = [
     "needs_contrast",
     "skew_angle",
     "prepare",
+    "crop_quad",
 ]
 
 
@@ -160,3 +161,15 @@ def prepare(
         out = sauvola(out)
         steps.append("sauvola")
     return out, transform, steps
+
+
+def crop_quad(image: np.ndarray, quad: np.ndarray, min_side: int = 2) -> np.ndarray:
+    """Warp the quadrilateral (tl, tr, br, bl) to an upright rectangle as long and as high as its
+    longer edges (at least ``min_side`` pixels each way)."""
+    quad = quad.astype(np.float32)
+    width = int(round(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))))
+    height = int(round(max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1]))))
+    width, height = max(width, min_side), max(height, min_side)
+    dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(quad, dst)
+    return cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)

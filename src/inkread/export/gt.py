@@ -66,18 +66,6 @@ def _quarter_turns(quad: np.ndarray, tolerance: float = 1.0) -> int | None:
     return int(round(math.degrees(math.atan2(top[1], top[0])) / 90.0)) % 4
 
 
-def _warp(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
-    import cv2
-
-    q = quad.astype(np.float32)
-    width = int(round(max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3]))))
-    height = int(round(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1]))))
-    width, height = max(width, 1), max(height, 1)
-    dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
-    m = cv2.getPerspectiveTransform(q, dst)
-    return cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-
-
 def line_image(image: np.ndarray, poly: Polygon | Sequence[Sequence[float]]) -> np.ndarray:
     """The line ``poly`` (on ``image``'s pixels) cut out upright: the whole-pixel box around it when
     its edges run along the image's axes (turned when the line runs down or up the page), else the
@@ -87,7 +75,9 @@ def line_image(image: np.ndarray, poly: Polygon | Sequence[Sequence[float]]) -> 
     quad = np.asarray(poly, dtype=np.float64).reshape(-1, 2)
     turns = _quarter_turns(quad) if len(quad) == 4 else 0
     if turns is None:
-        return _warp(image, quad)
+        from ..preprocess import crop_quad  # cv2: loaded only for a skewed line
+
+        return crop_quad(image, quad, min_side=1)
     x0, y0, x1, y1 = rect([(float(x), float(y)) for x, y in quad])
     x0, x1 = min(max(x0, 0), w), min(max(x1, 0), w)
     y0, y1 = min(max(y0, 0), h), min(max(y1, 0), h)

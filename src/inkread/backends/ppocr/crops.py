@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...preprocess import to_gray
+from ...preprocess import crop_quad, to_gray
 
 __all__ = ["ink_contrast", "drop_faint", "rotation_matrix", "crop_quad", "has_ink", "fit_line", "trimmed"]
 
@@ -35,17 +35,6 @@ def drop_faint(
 def rotation_matrix(angle_deg: float, center: tuple[float, float]) -> np.ndarray:
     """2x3 matrix rotating points by ``angle_deg`` (counter-clockwise, image y down) about ``center``."""
     return cv2.getRotationMatrix2D(center, -angle_deg, 1.0)
-
-
-def crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
-    """Warp the quadrilateral (tl, tr, br, bl) to an upright rectangle."""
-    quad = quad.astype(np.float32)
-    width = int(round(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))))
-    height = int(round(max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1]))))
-    width, height = max(width, 2), max(height, 2)
-    dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
-    m = cv2.getPerspectiveTransform(quad, dst)
-    return cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def has_ink(image: np.ndarray) -> bool:

@@ -37,31 +37,26 @@ def read_upright(
     handwriting model file read with (None: the shipped one; :meth:`PaddleModels.recognize`)."""
     if not crops:
         return [], []
-    readings = models.recognize(
-        crops,
-        mask,
-        lexicon=lexicon,
-        params=params,
-        rescore=rescore,
-        model=model,
-        fusion=fusion,
-        handwriting=handwriting,
-    )
+
+    def read(batch: list[np.ndarray], recogniser: str = model) -> list[Reading]:
+        return models.recognize(
+            batch,
+            mask,
+            lexicon=lexicon,
+            params=params,
+            rescore=rescore,
+            model=recogniser,
+            fusion=fusion,
+            handwriting=handwriting,
+        )
+
+    readings = read(crops)
     unsure = [i for i, r in enumerate(readings) if variants_for[0] <= r.confidence < variants_for[1]]
     for name in variants:
         made = [(i, v) for i in unsure if (v := make_variant(name, crops[i])) is not None]
         if not made:
             continue
-        again = models.recognize(
-            [v[0] for _, v in made],
-            mask,
-            lexicon=lexicon,
-            params=params,
-            rescore=rescore,
-            model=model,
-            fusion=fusion,
-            handwriting=handwriting,
-        )
+        again = read([v[0] for _, v in made])
         for (i, (_img, xmap)), reading in zip(made, again):
             if reading.confidence > readings[i].confidence:
                 reading.char_x = [xmap(x) for x in reading.char_x]
@@ -69,32 +64,14 @@ def read_upright(
     if second is not None and second != model:
         unsure = [i for i, r in enumerate(readings) if variants_for[0] <= r.confidence < variants_for[1]]
         if unsure:
-            again = models.recognize(
-                [crops[i] for i in unsure],
-                mask,
-                lexicon=lexicon,
-                params=params,
-                rescore=rescore,
-                model=second,
-                fusion=fusion,
-                handwriting=handwriting,
-            )
+            again = read([crops[i] for i in unsure], second)
             for i, reading in zip(unsure, again):
                 if reading.confidence > readings[i].confidence:
                     readings[i] = reading
     suspects = [i for i, f in enumerate(models.upside_down(crops)) if f] if flip_lines else []
     flipped = [False] * len(crops)
     if suspects:
-        turned = models.recognize(
-            [np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects],
-            mask,
-            lexicon=lexicon,
-            params=params,
-            rescore=rescore,
-            model=model,
-            fusion=fusion,
-            handwriting=handwriting,
-        )
+        turned = read([np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects])
         for i, reading in zip(suspects, turned):
             if reading.confidence > readings[i].confidence:
                 readings[i], flipped[i] = reading, True
