@@ -28,11 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from . import data as D
 from .linedata import MIN_LINES, GtLine, TrainingDataError
-from .stage import STAGE_INPUT, Front, Stage, front_path, read_all
+from .stage import STAGE_INPUT, Front, Stage, ctc_loss, front_path, read_all
 
 __all__ = ["Settings", "encodable", "adapt", "write_model"]
 
@@ -175,17 +174,7 @@ class _Run:
             augment(self.samples[i][0], brng) if brng.random() < self.settings.augment else self.samples[i][0]
             for i in batch
         ]
-        targets = [self.samples[i][1] for i in batch]
-        mid, lengths = self.front.run(grays)
-        logp = F.log_softmax(self.model(mid), -1).transpose(0, 1)
-        loss = F.ctc_loss(
-            logp,
-            torch.tensor([c for y in targets for c in y]),
-            torch.tensor(lengths),
-            torch.tensor([len(y) for y in targets]),
-            blank=0,
-            zero_infinity=True,
-        )
+        loss = ctc_loss(self.model, self.front, grays, [self.samples[i][1] for i in batch])[3]
         self._rate()
         self.opt.zero_grad()
         loss.backward()

@@ -153,6 +153,24 @@ def measure_cer(
     }
 
 
+def ctc_loss(
+    model: Stage, front: Front, grays: list[np.ndarray], targets: list[list[int]]
+) -> tuple[torch.Tensor, list[int], torch.Tensor, torch.Tensor]:
+    """One batch through the frozen front and the trained model: the stage input, each line's own
+    frames, the logits and the CTC loss against ``targets`` (class indices)."""
+    mid, lengths = front.run(grays)
+    logits = model(mid)
+    loss = F.ctc_loss(
+        F.log_softmax(logits, -1).transpose(0, 1),
+        torch.tensor([c for y in targets for c in y]),
+        torch.tensor(lengths),
+        torch.tensor([len(y) for y in targets]),
+        blank=0,
+        zero_infinity=True,
+    )
+    return mid, lengths, logits, loss
+
+
 def _distill_loss(logits: torch.Tensor, teacher: torch.Tensor, lengths: list[int], rows: list[int]) -> torch.Tensor:
     """KL(teacher || student) per frame, over the own frames of batch ``rows``, averaged."""
     total = logits.new_zeros(())
@@ -289,18 +307,7 @@ def train_stage(
                 else samples[i][0]
                 for i in b
             ]
-            targets = [samples[i][1] for i in b]
-            mid, lengths = front.run(grays)
-            logits = model(mid)
-            logp = F.log_softmax(logits, -1).transpose(0, 1)
-            loss = F.ctc_loss(
-                logp,
-                torch.tensor([c for y in targets for c in y]),
-                torch.tensor(lengths),
-                torch.tensor([len(y) for y in targets]),
-                blank=0,
-                zero_infinity=True,
-            )
+            mid, lengths, logits, loss = ctc_loss(model, front, grays, [samples[i][1] for i in b])
             synth_rows = [j for j, i in enumerate(b) if i >= n_real]
             if teacher is not None and getattr(args, "distill", 0.0) > 0 and synth_rows:
                 with torch.no_grad():
