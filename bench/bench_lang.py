@@ -49,6 +49,27 @@ def read(engine: OcrEngine, source, mode: str, language: str) -> tuple[str, str,
     return result.text, chosen, seconds, (memory.hits, memory.runs)
 
 
+def compare(engine, image, truth: str, mode: str, language: str, group: str, name: str) -> tuple:
+    """One sample read with its own language and with ``auto``: (group, name, language, chosen, CER
+    given, CER auto, s given, s auto, memo hits, network runs, same text, network runs given)."""
+    given, _, s_given, (_, runs_given) = read(engine, image, mode, language)
+    auto, chosen, s_auto, (hits, runs) = read(engine, image, mode, "auto")
+    return (
+        group,
+        name,
+        language,
+        chosen,
+        metrics.cer(truth, given),
+        metrics.cer(truth, auto),
+        s_given,
+        s_auto,
+        hits,
+        runs,
+        given == auto,
+        runs_given,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--eval", default=str(ROOT.parent / "shared" / "eval"))
@@ -71,24 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         taken[sample.kind] += 1
         truth = sample.gt_path.read_text(encoding="utf-8")
         mode = mode_for(sample.kind)
-        given, _, s_given, (_, runs_given) = read(engine, sample.image_path, mode, sample.language)
-        auto, chosen, s_auto, (hits, runs) = read(engine, sample.image_path, mode, "auto")
-        rows.append(
-            (
-                sample.kind,
-                sample.id,
-                sample.language,
-                chosen,
-                metrics.cer(truth, given),
-                metrics.cer(truth, auto),
-                s_given,
-                s_auto,
-                hits,
-                runs,
-                given == auto,
-                runs_given,
-            )
-        )
+        rows.append(compare(engine, sample.image_path, truth, mode, sample.language, sample.kind, sample.id))
+        _, _, _, chosen, _, _, s_given, s_auto, hits, runs, _, runs_given = rows[-1]
         print(
             f"{sample.id} {sample.language}->{chosen} {rows[-1][4]:.3f} {rows[-1][5]:.3f} "
             f"{s_given:.1f}s {s_auto:.1f}s runs {runs}/{runs_given} memo {hits}",
@@ -101,24 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         for lang in [x for x in args.langs.split(",") if x]:
             notes = make_notes(lang, args.notes, args.seed + zlib.crc32(lang.encode()) % 1000)
             for k, (img, truth) in enumerate(notes):
-                given, _, s_given, (_, runs_given) = read(engine, img, "handwritten", lang)
-                auto, chosen, s_auto, (hits, runs) = read(engine, img, "handwritten", "auto")
-                rows.append(
-                    (
-                        f"notes-{lang}",
-                        f"{lang}{k}",
-                        lang,
-                        chosen,
-                        metrics.cer(truth, given),
-                        metrics.cer(truth, auto),
-                        s_given,
-                        s_auto,
-                        hits,
-                        runs,
-                        given == auto,
-                        runs_given,
-                    )
-                )
+                rows.append(compare(engine, img, truth, "handwritten", lang, f"notes-{lang}", f"{lang}{k}"))
+                chosen = rows[-1][3]
                 print(f"note {lang}{k} ->{chosen} {rows[-1][4]:.3f} {rows[-1][5]:.3f}", file=sys.stderr, flush=True)
         print()
         report([r for r in rows if r[0].startswith("notes-")], Path(args.out), "notes.tsv")
