@@ -126,6 +126,7 @@ class PaddleModels:
         # PP-OCRv6 + it on one trunk (False: none)
         self._hw: dict[str, Any] = {}
         self._fused: dict[str, Any] = {}
+        self._card_fusion: dict[str, float | None] = {}  # by model file: the share its card says
         self._hw_lock = threading.Lock()
         self._masks: dict[str, np.ndarray] = {}
         self._mask_lock = threading.Lock()
@@ -227,8 +228,11 @@ class PaddleModels:
         self, model: str, batch: np.ndarray, fusion: float, handwriting: str | Path | None = None
     ) -> np.ndarray:
         """The recogniser's per-frame class probabilities for a batch (``model``: RECOGNISERS)."""
-        if model == "fused" and handwriting is not None:  # its card may say its share (handmodel)
-            fusion = card_fusion(self._recogniser("handwriting", handwriting), fusion)
+        if model == "fused" and handwriting is not None:  # its card may say its share
+            if str(handwriting) not in self._card_fusion:  # read once, not at every batch
+                self._card_fusion[str(handwriting)] = card_fusion(self._recogniser("handwriting", handwriting))
+            own = self._card_fusion[str(handwriting)]
+            fusion = fusion if own is None else own
             model = "handwriting" if fusion >= 1.0 else model  # alone: PP-OCRv6's branch not run
         if model != "fused":
             session = self._recogniser(model, handwriting)

@@ -172,11 +172,11 @@ def fuse_posteriors(first: np.ndarray, second: np.ndarray, weight: float) -> np.
     return fused
 
 
-def card_fusion(session, fusion: float) -> float:
-    """The handwriting model's share when fused with PP-OCRv6: its card's ``fusion`` where it says
-    one (a hand's own model from ``inkread train`` reads alone: 1.0), else ``fusion``."""
+def card_fusion(session) -> float | None:
+    """The handwriting model's share when fused with PP-OCRv6 as its card says it (a hand's own model
+    from ``inkread train`` reads alone: 1.0); None where the card says none."""
     try:
         own = json.loads(session.get_modelmeta().custom_metadata_map.get("inkread", "{}")).get("fusion")
     except (ValueError, AttributeError):
-        return fusion
-    return float(own) if isinstance(own, (int, float)) and 0.0 <= own <= 1.0 else fusion
+        return None
+    return float(own) if isinstance(own, (int, float)) and 0.0 <= own <= 1.0 else None
