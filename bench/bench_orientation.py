@@ -75,7 +75,7 @@ def run_decide(args) -> dict:
     from inkread import orientation as O
     from inkread.backends.ppocr.models import get_models
     from inkread.options import RecognitionMode
-    from inkread.backends.ppocr.page import _detect
+    from inkread.backends.ppocr.detect import detect_lines as _detect
     from inkread.backends.ppocr.profiles import PROFILES
     from inkread.preprocess import prepare
     from inkread.options import RecognitionOptions
@@ -136,7 +136,8 @@ def run_upright(args) -> dict:
     from inkread import evalset
     from inkread import orientation as O
     from inkread.backends.ppocr.models import get_models
-    from inkread.backends.ppocr.page import _detect, _page_rotation
+    from inkread.backends.ppocr.detect import detect_lines as _detect
+    from inkread.backends.ppocr.page import _page_rotation
     from inkread.backends.ppocr.profiles import PROFILES
     from inkread.io import load_pages
     from inkread.options import RecognitionMode, RecognitionOptions

@@ -21,15 +21,17 @@ def ink_contrast(gray: np.ndarray, quad: np.ndarray) -> float:
 
 def drop_faint(
     image: np.ndarray, detections: list[tuple[np.ndarray, float]], ratio: float
-) -> list[tuple[np.ndarray, float]]:
-    """Drop boxes whose ink is far fainter than the page's typical box: writing showing through
-    from the back of the sheet, specks. Needs a few boxes to know what typical is."""
+) -> tuple[list[tuple[np.ndarray, float]], list[np.ndarray]]:
+    """Split off boxes whose ink is far fainter than the page's typical box: writing showing through
+    from the back of the sheet, specks. Needs a few boxes to know what typical is. Returns the boxes
+    kept and the quads dropped."""
     if len(detections) < 3:
-        return detections
+        return detections, []
     gray = to_gray(image)
     contrast = [ink_contrast(gray, q) for q, _ in detections]
     floor = ratio * float(np.median(contrast))
-    return [d for d, c in zip(detections, contrast) if c >= floor]
+    kept = [d for d, c in zip(detections, contrast) if c >= floor]
+    return kept, [d[0] for d, c in zip(detections, contrast) if c < floor]
 
 
 def rotation_matrix(angle_deg: float, center: tuple[float, float]) -> np.ndarray:

@@ -27,7 +27,7 @@ from ..base import PageReading, add_seconds
 from .checkboxes import Checkbox, find_checkboxes, normalise_bullet
 from .crops import crop_quad, drop_faint, fit_line, has_ink, rotation_matrix, trimmed
 from .decode import Lexicon, ends_sentence, get_lexicon
-from .detect import DetectParams, boxes_from_map
+from .detect import DetectParams, detect_lines
 from .gutter_split import split_at_gutters
 from .models import PaddleModels, Reading
 from .oneline import is_single_line
@@ -36,23 +36,6 @@ from .reading import read_upright
 from .tidy import tidy_reading
 
 __all__ = ["recognize_page", "text_regions"]
-
-
-def _detect(models: PaddleModels, image: np.ndarray, params: DetectParams) -> list[tuple[np.ndarray, float]]:
-    """Detect at a scale where text is neither tiny nor huge for the detector (automatic upscaling)."""
-    h, w = image.shape[:2]
-    side = min(max(h, w), params.side) if max(h, w) >= 320 else max(320, max(h, w))
-    prob, sx, sy = models.detection_map(image, side)
-    boxes = boxes_from_map(prob, sx, sy, params, (w, h))
-    if boxes:
-        heights = [np.linalg.norm(b[3] - b[0]) / sy for b, _ in boxes]  # in map pixels
-        med = float(np.median(heights))
-        if med < 16:  # small text: look again at a larger scale
-            bigger = int(min(3200, side * 20 / max(med, 4)))
-            if bigger > side * 1.25:
-                prob, sx, sy = models.detection_map(image, bigger)
-                boxes = boxes_from_map(prob, sx, sy, params, (w, h))
-    return boxes
 
 
 log = logging.getLogger("inkread")
@@ -75,7 +58,7 @@ def recognize_page(
     t1 = time.perf_counter()
     # Both modes detect with the same parameters (PROFILES), so AUTO detects once.
     detect = profiles[RecognitionMode.PRINTED].detect
-    detections = _detect(models, work, detect)
+    detections = detect_lines(models, work, detect)
     seconds = {"preprocess": t1 - t0, "detect": time.perf_counter() - t1}
     rotation, took = _page_rotation(work, detections, options, models, detect)
     seconds = add_seconds(seconds, took)
@@ -103,8 +86,8 @@ def recognize_page(
     height, width = image.shape[:2]
     if unread and not quiet:
         log.warning(
-            "inkread: page %d: %d text line(s) found but read too unsurely to keep (their boxes are in the "
-            "JSON's 'unread')",
+            "inkread: page %d: %d text line(s) found but too faint or read too unsurely to keep (their boxes "
+            "are in the JSON's 'unread')",
             index + 1,
             len(unread),
         )
@@ -117,7 +100,7 @@ def text_regions(image: np.ndarray) -> list[np.ndarray]:
     script: what another backend's lines are checked against (:mod:`inkread.coverage`)."""
     from .models import get_models
 
-    return [b for b, _ in _detect(get_models(), image, PROFILES[RecognitionMode.PRINTED].detect)]
+    return [b for b, _ in detect_lines(get_models(), image, PROFILES[RecognitionMode.PRINTED].detect)]
 
 
 def _page_rotation(
@@ -138,7 +121,7 @@ def _page_rotation(
         work,
         [b for b, _ in detections],
         read=lambda crops: [r.confidence for r in models.recognize(crops, mask)],
-        detect=lambda img: [b for b, _ in _detect(models, img, detect)],
+        detect=lambda img: [b for b, _ in detect_lines(models, img, detect)],
         upright=models.upright_probability,
         wordlike=None
         if lexicon is None
@@ -173,8 +156,9 @@ def _read_page(
     the stages took."""
     t2 = time.perf_counter()
     wh, ww = work.shape[:2]
+    faint: list[np.ndarray] = []
     if profile.faint_ratio > 0:
-        detections = drop_faint(work, detections, profile.faint_ratio)
+        detections, faint = drop_faint(work, detections, profile.faint_ratio)
 
     # Deskew in box space: lay the boxes out in an upright frame; crops come from `work` directly.
     angle = 0.0
@@ -209,7 +193,7 @@ def _read_page(
         crop, (x0, y0, x1, y1) = fit_line(work, profile.line_margin)
         line_groups = [LineGroup(members=[0], box=np.array([x0, y0, x1, y1], dtype=np.float64))]
         quads = [np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)]
-        crops, angle = [crop], 0.0
+        crops, angle, faint = [crop], 0.0, []  # the whole image is read
     else:
         line_groups = assign_paragraphs(reading_order(groups, profile.layout), profile.layout)
         last_para = max((g.paragraph for g in line_groups), default=-1)
@@ -253,8 +237,9 @@ def _read_page(
         _attach_checkboxes(work, line_groups, to_upright) if options.detect_checkboxes and not boxed_letters else {}
     )
     lines: list[Line] = []
-    unread: list[list[tuple[float, float]]] = []
     typical = float(np.median([g.height for g in line_groups])) if line_groups else 0.0
+    # too faint to read (show-through, a pencil line beside ink): not read, but not lost either
+    unread = [[(float(x), float(y)) for x, y in to_input.apply(q)] for q in faint if _line_shaped(q, typical)]
     before = ("", -1)  # the page's text so far: its last word and that word's paragraph
     for gi, g in enumerate(line_groups):
         parts = []
@@ -301,12 +286,16 @@ def _read_page(
 
 def _line_like(reading: Reading, quad: np.ndarray, typical_height: float) -> bool:
     """Whether a reading dropped for its low confidence was a line of writing worth reporting: some
-    letters or digits read, in a box at least half the page's typical line height and twice as wide
-    as high (not a speck, a rule or a stroke of show-through)."""
+    letters or digits read, in a box shaped like a line (:func:`_line_shaped`)."""
+    return sum(c.isalnum() for c in reading.text) >= 2 and _line_shaped(quad, typical_height)
+
+
+def _line_shaped(quad: np.ndarray, typical_height: float) -> bool:
+    """A box at least half the page's typical line height and twice as wide as high (not a speck, a
+    rule or a stroke)."""
     height = float(np.linalg.norm(quad[3] - quad[0]))
     width = float(np.linalg.norm(quad[1] - quad[0]))
-    letters = sum(c.isalnum() for c in reading.text)
-    return letters >= 2 and height >= 0.5 * typical_height and width >= 2.0 * height
+    return height >= 0.5 * typical_height and width >= 2.0 * height
 
 
 #: scripts with letters drawn as boxes, which the checkbox finder would take for ticked boxes

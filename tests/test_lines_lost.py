@@ -1,0 +1,88 @@
+"""No line lost by the PP-OCR reader (issue 23): every text box raw RapidOCR's detector finds is in
+inkread's lines or in the page's ``unread`` regions. A tight crop of a real handwritten page (its
+last line at the bottom edge, the size of a form's cut-out), and faint show-through."""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+import pytest
+
+import inkread as ocr
+from inkread.backends.ppocr.detect import DetectParams, detector_side
+
+
+@pytest.fixture(scope="module")
+def raw_detector():
+    """Raw RapidOCR's detector with its defaults (the baseline the guarantee is measured against)."""
+    from rapidocr import RapidOCR
+
+    logging.disable(logging.INFO)
+    try:
+        engine = RapidOCR()
+    finally:
+        logging.disable(logging.NOTSET)
+
+    def boxes(image: np.ndarray) -> list[np.ndarray]:
+        out = engine(image, use_det=True, use_cls=False, use_rec=False)
+        return [np.asarray(b, np.float32).reshape(4, 2) for b in (out.boxes if out.boxes is not None else [])]
+
+    return boxes
+
+
+def _uncovered(boxes: list[np.ndarray], page: ocr.Page, shape: tuple[int, ...]) -> list[np.ndarray]:
+    """The boxes of which inkread's lines and unread regions cover less than 35% (coverage.COVERED)."""
+    have = np.zeros(shape[:2], np.uint8)
+    for poly in [line.bbox for line in page.lines] + list(page.unread):
+        cv2.fillPoly(have, [np.round(np.asarray(poly, np.float32)).astype(np.int32)], 1)
+    lost = []
+    for box in boxes:
+        want = np.zeros(shape[:2], np.uint8)
+        cv2.fillPoly(want, [np.round(box).astype(np.int32)], 1)
+        if (want & have).sum() < 0.35 * want.sum():
+            lost.append(box)
+    return lost
+
+
+@pytest.mark.parametrize(
+    ("size", "side"),
+    [
+        ((489, 237), 1280),  # a form's cut-out: enlarged until the longer side is 1280
+        ((1000, 900), 1000),  # shorter side 900 >= 736: read at its own size
+        ((3000, 4000), 1280),  # a photo: shrunk
+        ((200, 40), 320),  # a line or a word: its own size (at least 320)
+        ((569, 42), 569),
+        ((480, 130), 1280),  # a block 3.7 times as wide as high: enlarged
+        ((300, 250), 883),  # short side to 736
+        ((100, 100), 736),
+    ],
+)
+def test_the_detector_sees_a_small_image_enlarged(size, side):
+    assert detector_side(*size, DetectParams()) == side
+
+
+def test_a_tight_crop_keeps_the_line_at_its_edge(eval_dir, raw_detector):
+    """The first five lines of an 1890s letter cut at their outline (the top of the sixth line's
+    letters at the bottom edge), 489 px wide: read at its own size the detector missed the edge
+    line; every box raw RapidOCR finds is now read or reported."""
+    page_image = cv2.cvtColor(cv2.imread(str(eval_dir / "images" / "hooker" / "hooker_p000.jpg")), cv2.COLOR_BGR2RGB)
+    crop = page_image[327:1006, 116:1370]
+    crop = cv2.resize(crop, (489, round(crop.shape[0] * 489 / crop.shape[1])), interpolation=cv2.INTER_AREA)
+    raw = raw_detector(crop)
+    assert len(raw) >= 6, len(raw)
+    page = ocr.recognize(crop, mode="handwritten", language="en").pages[0]
+    assert not _uncovered(raw, page, crop.shape), [b.astype(int).tolist() for b in _uncovered(raw, page, crop.shape)]
+    edge = [line for line in page.lines if max(y for _, y in line.bbox) > 0.85 * crop.shape[0]]
+    assert edge or any(max(y for _, y in region) > 0.85 * crop.shape[0] for region in page.unread), page.text
+
+
+@pytest.mark.parametrize("sample_id", ["copiste_p000", "stanford_p001", "hooker_p004"])
+def test_dev_pages_lose_no_line(sample_id, eval_samples, raw_detector):
+    """Whole handwritten dev pages: every line raw RapidOCR's detector finds is read or reported."""
+    sample = next(s for s in eval_samples if s.id == sample_id)
+    image = cv2.cvtColor(cv2.imread(str(sample.image_path)), cv2.COLOR_BGR2RGB)
+    page = ocr.recognize(image, mode="handwritten", language=sample.language).pages[0]
+    lost = _uncovered(raw_detector(image), page, image.shape)
+    assert not lost, [b.astype(int).tolist() for b in lost]
