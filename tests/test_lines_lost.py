@@ -86,3 +86,4 @@ def test_dev_pages_lose_no_line(sample_id, eval_samples, raw_detector):
     page = ocr.recognize(image, mode="handwritten", language=sample.language).pages[0]
     lost = _uncovered(raw_detector(image), page, image.shape)
     assert not lost, [b.astype(int).tolist() for b in lost]
+

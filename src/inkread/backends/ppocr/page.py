@@ -24,6 +24,7 @@ from ...orientation import page_rotation, turn, turned_back
 from ...preprocess import Transform, prepare, skew_angle
 from ...result import Line, Page, Word, mean_confidence
 from ..base import PageReading, add_seconds
+from .automode import guess_mode
 from .checkboxes import Checkbox, find_checkboxes, normalise_bullet
 from .crops import crop_quad, drop_faint, fit_line, has_ink, rotation_matrix, trimmed
 from .decode import Lexicon, ends_sentence, get_lexicon
@@ -68,6 +69,11 @@ def recognize_page(
         )
         return PageReading(turned_back(upright, rotation, image.shape[1], image.shape[0]), add_seconds(seconds, took))
     mode = options.mode
+    if mode is RecognitionMode.AUTO:  # read once where a quick look at a few lines is clear
+        mode, took = guess_mode(
+            work, [q for q, _ in detections], models.class_mask(options.language.info.script), models
+        )
+        seconds = add_seconds(seconds, took)
     if mode is RecognitionMode.AUTO:
         lines, unread, angle, took = _read_page(
             work, to_input, detections, options, profiles[RecognitionMode.PRINTED], models
