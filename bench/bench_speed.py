@@ -128,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     raw_pages = results.get("rapidocr", {}).get("pages", [])
     raw = {k: mean([p["seconds"] for p in raw_pages if p["kind"] == k]) for k in kinds}
     command = " ".join(["bench/bench_speed.py", *(argv if argv is not None else sys.argv[1:])])
-    threads = os.environ.get("INKREAD_THREADS", "default")
+    threads = os.environ.get("INKREAD_THREADS")
     table += [
-        f"Command: `INKREAD_THREADS={threads} {command}`",
+        f"Command: `{f'INKREAD_THREADS={threads} ' if threads else ''}{command}`",
         "",
         "| row | kind | pages | s / page | x raw RapidOCR | CER | peak RSS MB | load + warm-up s |",
         "|---|---|---:|---:|---:|---:|---:|---:|",

@@ -32,7 +32,7 @@ from .detect import DetectParams, detect_lines
 from .gutter_split import split_at_gutters
 from .models import PaddleModels, Reading
 from .oneline import is_single_line
-from .profiles import AUTO_PRINT_CONFIDENCE, PROFILES, ModeProfile
+from .profiles import AUTO_PRINT_CONFIDENCE, AUTO_PRINT_MARGIN, PROFILES, ModeProfile
 from .reading import read_upright
 from .tidy import tidy_reading
 
@@ -79,13 +79,12 @@ def recognize_page(
             work, to_input, detections, options, profiles[RecognitionMode.PRINTED], models
         )
         seconds = add_seconds(seconds, took)
-        mode = RecognitionMode.PRINTED
-        if mean_confidence(lines) < AUTO_PRINT_CONFIDENCE:
-            lines, unread, angle, took = _read_page(
-                work, to_input, detections, options, profiles[RecognitionMode.HANDWRITTEN], models
-            )
-            seconds = add_seconds(seconds, took)
-            mode = RecognitionMode.HANDWRITTEN
+        mode, printed = RecognitionMode.PRINTED, mean_confidence(lines)
+        if printed < AUTO_PRINT_CONFIDENCE:
+            read = _read_page(work, to_input, detections, options, profiles[RecognitionMode.HANDWRITTEN], models)
+            seconds = add_seconds(seconds, read[3])
+            if printed < mean_confidence(read[0]) + AUTO_PRINT_MARGIN:  # else print it stays
+                (lines, unread, angle, _), mode = read, RecognitionMode.HANDWRITTEN
     else:
         lines, unread, angle, took = _read_page(work, to_input, detections, options, profiles[mode], models)
         seconds = add_seconds(seconds, took)
