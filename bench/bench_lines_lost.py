@@ -21,7 +21,6 @@ Output: ``bench/out/lines_lost/<run>/boxes.tsv`` (every lost box: sample, box, r
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
@@ -43,15 +42,10 @@ CROP_LINES = 5
 
 
 def raw_engine():
-    from rapidocr import RapidOCR
+    """RapidOCR with its defaults, loaded quietly (the baseline runner's engine)."""
+    from inkread.evaluate.runners import RapidOcrRunner
 
-    logging.disable(logging.INFO)
-    try:
-        engine = RapidOCR()
-    finally:
-        logging.disable(logging.NOTSET)
-    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-    return engine
+    return RapidOcrRunner().engine
 
 
 def raw_boxes(engine, image: np.ndarray) -> list[np.ndarray]:

@@ -4,8 +4,6 @@ last line at the bottom edge, the size of a form's cut-out), and faint show-thro
 
 from __future__ import annotations
 
-import logging
-
 import cv2
 import numpy as np
 import pytest
@@ -17,13 +15,9 @@ from inkread.backends.ppocr.detect import DetectParams, detector_side
 @pytest.fixture(scope="module")
 def raw_detector():
     """Raw RapidOCR's detector with its defaults (the baseline the guarantee is measured against)."""
-    from rapidocr import RapidOCR
+    from inkread.evaluate.runners import RapidOcrRunner
 
-    logging.disable(logging.INFO)
-    try:
-        engine = RapidOCR()
-    finally:
-        logging.disable(logging.NOTSET)
+    engine = RapidOcrRunner().engine  # loaded quietly, as the baseline runs
 
     def boxes(image: np.ndarray) -> list[np.ndarray]:
         out = engine(image, use_det=True, use_cls=False, use_rec=False)
