@@ -91,15 +91,19 @@ def tight_crops(image: np.ndarray, boxes: list[np.ndarray]) -> list[tuple[str, n
     return out
 
 
-def covered_share(box: np.ndarray, polys: list[np.ndarray], shape: tuple[int, int]) -> float:
-    h, w = shape
-    want = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(want, [np.round(box).astype(np.int32)], 1)
-    have = np.zeros((h, w), np.uint8)
-    for p in polys:  # one at a time: fillPoly leaves where two polygons overlap unfilled
-        cv2.fillPoly(have, [np.round(p).astype(np.int32)], 1)
-    area = int(want.sum())
-    return float((want & have).sum()) / area if area else 1.0
+def uncovered(boxes: list[np.ndarray], page, shape: tuple[int, ...]) -> list[np.ndarray]:
+    """The boxes of which the ``page``'s lines and unread regions cover less than ``COVER``."""
+    have = np.zeros(shape[:2], np.uint8)
+    for poly in [line.bbox for line in page.lines] + list(page.unread):
+        # one at a time: fillPoly leaves where two polygons overlap unfilled
+        cv2.fillPoly(have, [np.round(np.asarray(poly, np.float32)).astype(np.int32)], 1)
+    lost = []
+    for box in boxes:
+        want = np.zeros(shape[:2], np.uint8)
+        cv2.fillPoly(want, [np.round(box).astype(np.int32)], 1)
+        if (want & have).sum() < COVER * want.sum():
+            lost.append(box)
+    return lost
 
 
 def check(engine, ink: OcrEngine, name: str, image: np.ndarray, mode: RecognitionMode, language: str) -> dict:
@@ -108,13 +112,7 @@ def check(engine, ink: OcrEngine, name: str, image: np.ndarray, mode: Recognitio
     result = ink.recognize(image, mode=mode, language=language)
     took = time.perf_counter() - t0
     page = result.pages[0]
-    polys = [np.asarray(line.bbox, dtype=np.float32) for line in page.lines]
-    polys += [np.asarray(u, dtype=np.float32) for u in page.unread]
-    lost = []
-    for box in boxes:
-        if covered_share(box, polys, image.shape[:2]) < COVER:
-            text = raw_reading(engine, image, box)
-            lost.append((box, text))
+    lost = [(box, raw_reading(engine, image, box)) for box in uncovered(boxes, page, image.shape)]
     return {
         "name": name,
         "boxes": len(boxes),

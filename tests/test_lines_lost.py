@@ -4,40 +4,27 @@ last line at the bottom edge, the size of a form's cut-out), and faint show-thro
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import cv2
-import numpy as np
 import pytest
 
 import inkread as ocr
 from inkread.backends.ppocr.detect import DetectParams, detector_side
 
+# the measure of bench/bench_lines_lost.py: raw RapidOCR's boxes, and which of them a page leaves uncovered
+_PATH = Path(__file__).resolve().parents[1] / "bench" / "bench_lines_lost.py"
+_spec = importlib.util.spec_from_file_location("bench_lines_lost", _PATH)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
 
 @pytest.fixture(scope="module")
 def raw_detector():
     """Raw RapidOCR's detector with its defaults (the baseline the guarantee is measured against)."""
-    from inkread.evaluate.runners import RapidOcrRunner
-
-    engine = RapidOcrRunner().engine  # loaded quietly, as the baseline runs
-
-    def boxes(image: np.ndarray) -> list[np.ndarray]:
-        out = engine(image, use_det=True, use_cls=False, use_rec=False)
-        return [np.asarray(b, np.float32).reshape(4, 2) for b in (out.boxes if out.boxes is not None else [])]
-
-    return boxes
-
-
-def _uncovered(boxes: list[np.ndarray], page: ocr.Page, shape: tuple[int, ...]) -> list[np.ndarray]:
-    """The boxes of which inkread's lines and unread regions cover less than 35% (coverage.COVERED)."""
-    have = np.zeros(shape[:2], np.uint8)
-    for poly in [line.bbox for line in page.lines] + list(page.unread):
-        cv2.fillPoly(have, [np.round(np.asarray(poly, np.float32)).astype(np.int32)], 1)
-    lost = []
-    for box in boxes:
-        want = np.zeros(shape[:2], np.uint8)
-        cv2.fillPoly(want, [np.round(box).astype(np.int32)], 1)
-        if (want & have).sum() < 0.35 * want.sum():
-            lost.append(box)
-    return lost
+    engine = bench.raw_engine()
+    return lambda image: bench.raw_boxes(engine, image)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +54,8 @@ def test_a_tight_crop_keeps_the_line_at_its_edge(eval_dir, raw_detector):
     raw = raw_detector(crop)
     assert len(raw) >= 6, len(raw)
     page = ocr.recognize(crop, mode="handwritten", language="en").pages[0]
-    assert not _uncovered(raw, page, crop.shape), [b.astype(int).tolist() for b in _uncovered(raw, page, crop.shape)]
+    lost = bench.uncovered(raw, page, crop.shape)
+    assert not lost, [b.astype(int).tolist() for b in lost]
     edge = [line for line in page.lines if max(y for _, y in line.bbox) > 0.85 * crop.shape[0]]
     assert edge or any(max(y for _, y in region) > 0.85 * crop.shape[0] for region in page.unread), page.text
 
@@ -78,6 +66,6 @@ def test_dev_pages_lose_no_line(sample_id, eval_samples, raw_detector):
     sample = next(s for s in eval_samples if s.id == sample_id)
     image = cv2.cvtColor(cv2.imread(str(sample.image_path)), cv2.COLOR_BGR2RGB)
     page = ocr.recognize(image, mode="handwritten", language=sample.language).pages[0]
-    lost = _uncovered(raw_detector(image), page, image.shape)
+    lost = bench.uncovered(raw_detector(image), page, image.shape)
     assert not lost, [b.astype(int).tolist() for b in lost]
 

@@ -20,8 +20,8 @@ class DetectParams:
     # a small block of text (not a line: longer side under ``block_ratio`` times the shorter) is
     # enlarged until its shorter side is this long (RapidOCR's detector: 736), its longer side at
     # most ``side``: a 489x237 crop of five handwritten lines, read at its own size, lost the line at
-    # its bottom edge (issue 23). A line crop is not: enlarged, it read the same, 2-3x slower (dev
-    # print-line 0.22 -> 0.58 s)
+    # its bottom edge (issue 23). A line crop is not: enlarged, it read the same, and detecting a
+    # 1102x39 printed line at 1280 took 0.14 s against 0.04 s at its own size
     short_side: int = 736
     block_ratio: float = 4.0
     thresh: float = 0.3  # pixel probability that counts as text
