@@ -8,40 +8,42 @@ import cv2
 import pytest
 
 import inkread as ocr
+from inkread.backends.ppocr import page as page_module
 
 
-@pytest.mark.parametrize("sample_id", ["stanford_p001", "copiste_p000"])
-def test_auto_reads_a_handwritten_page_once(sample_id, eval_samples, monkeypatch):
-    """A quick look at the page's largest lines decides; the page is read once, as handwriting, and
-    reads as HANDWRITTEN reads it."""
-    from inkread.backends.ppocr import page as page_module
-
-    sample = next(s for s in eval_samples if s.id == sample_id)
-    image = cv2.cvtColor(cv2.imread(str(sample.image_path)), cv2.COLOR_BGR2RGB)
-    decided = "handwritten"
-    explicit = ocr.recognize(image, mode=decided, language=sample.language)
-    calls = []
+@pytest.fixture
+def page_reads(monkeypatch) -> list:
+    """The mode profile of every reading of a page's lines (``page._read_page``) from here on."""
+    profiles = []
     real = page_module._read_page
 
     def counted(*args, **kwargs):
-        calls.append(args[4])  # the profile
+        profiles.append(args[4])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(page_module, "_read_page", counted)
-    auto = ocr.recognize(image, mode="auto", language=sample.language)
-    assert auto.pages[0].mode == decided
-    assert calls == [page_module.PROFILES[ocr.RecognitionMode(decided)]]
+    return profiles
+
+
+def _image(sample):
+    return cv2.cvtColor(cv2.imread(str(sample.image_path)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.mark.parametrize("sample_id", ["stanford_p001", "copiste_p000"])
+def test_auto_reads_a_handwritten_page_once(sample_id, eval_samples, page_reads):
+    """A quick look at the page's largest lines decides; the page is read once, as handwriting, and
+    reads as HANDWRITTEN reads it."""
+    sample = next(s for s in eval_samples if s.id == sample_id)
+    explicit = ocr.recognize(_image(sample), mode="handwritten", language=sample.language)
+    page_reads.clear()
+    auto = ocr.recognize(_image(sample), mode="auto", language=sample.language)
+    assert auto.pages[0].mode == "handwritten"
+    assert page_reads == [page_module.PROFILES[ocr.RecognitionMode.HANDWRITTEN]]
     assert auto.text == explicit.text
 
 
-def test_auto_reads_a_printed_page_once(eval_samples, monkeypatch):
-    from inkread.backends.ppocr import page as page_module
-
+def test_auto_reads_a_printed_page_once(eval_samples, page_reads):
     sample = next(s for s in eval_samples if s.kind == "print-page" and s.set == "fondue-en-print")
-    image = cv2.cvtColor(cv2.imread(str(sample.image_path)), cv2.COLOR_BGR2RGB)
-    calls = []
-    real = page_module._read_page
-    monkeypatch.setattr(page_module, "_read_page", lambda *a, **k: calls.append(a[4]) or real(*a, **k))
-    auto = ocr.recognize(image, mode="auto", language=sample.language)
+    auto = ocr.recognize(_image(sample), mode="auto", language=sample.language)
     assert auto.pages[0].mode == "printed"
-    assert calls == [page_module.PROFILES[ocr.RecognitionMode.PRINTED]]
+    assert page_reads == [page_module.PROFILES[ocr.RecognitionMode.PRINTED]]
