@@ -139,15 +139,21 @@ def test_the_union_lexicon_knows_both_languages():
 
 # ----- reading (the real models) ---------------------------------------------------------------
 
-def test_auto_reads_a_french_page_as_french_and_the_json_says_so(tmp_path: Path, printed_font: Path):
+def test_auto_is_the_default_and_reads_a_french_page_as_french_and_the_json_says_so(
+    tmp_path: Path, printed_font: Path
+):
     page = rendered(tmp_path, FRENCH, printed_font, "lettre.png")
     environment = fake_env()
     environment.pop("INKREAD_PLUGINS")  # the real reader
-    done = run_cli(page, "--lang", "auto", "--mode", "printed", "--format", "json", env=environment)
+    done = run_cli(page, "--mode", "printed", "--format", "json", env=environment)  # no --lang: auto
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["language"] == "fr" and data["pages"][0]["language"] == "fr"
     assert metrics.cer("\n".join(FRENCH), data["text"]) < 0.03, data["text"]
+    engine = ocr.OcrEngine()  # no language set: auto in Python too
+    engine.load_image(str(page))
+    engine.set_recognition_mode(ocr.RecognitionMode.PRINTED)
+    assert engine.recognize().pages[0].language == "fr"
 
 
 def test_a_page_read_in_another_language_than_its_own_gets_a_warning(tmp_path: Path, printed_font: Path, caplog):

@@ -177,11 +177,11 @@ def test_a_hands_own_model_reads_alone_as_its_card_says(made, tmp_path):
 
     def read(model: Path, recogniser: str) -> str:
         profiles = {**PROFILES, hw: dataclasses.replace(PROFILES[hw], recogniser=recogniser)}
-        options = RecognitionOptions(mode=hw, model=str(model))
+        options = RecognitionOptions(mode=hw, language="en", model=str(model))
         return recognize_page(image, options, get_models(), profiles=profiles)[0].text
 
     assert read(alone, "fused") == read(alone, "handwriting") == read(made["copy"], "handwriting")
-    fused = inkread.recognize(note, mode="handwritten", model=made["copy"], rotate="0").text
+    fused = inkread.recognize(note, mode="handwritten", language="en", model=made["copy"], rotate="0").text
     assert read(made["copy"], "fused") == fused != read(made["copy"], "handwriting")  # the test can tell
 
 

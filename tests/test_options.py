@@ -8,7 +8,7 @@ import json
 import pytest
 
 from inkread.exceptions import OcrException, UnsupportedLanguageError
-from inkread.languages import Language
+from inkread.languages import Language, LanguageChoice
 from inkread.options import PreprocessOptions, RecognitionMode, RecognitionOptions, Toggle
 
 
@@ -45,7 +45,8 @@ def test_recognition_mode_parse_refuses_others(bad):
 
 def test_defaults():
     opts = RecognitionOptions()
-    assert opts.mode is RecognitionMode.AUTO and opts.language is Language.ENGLISH and opts.pages is None
+    assert opts.mode is RecognitionMode.AUTO and opts.pages is None
+    assert isinstance(opts.language, LanguageChoice) and opts.language.auto  # each page's own language
     pre = opts.preprocess
     assert (pre.upscale, pre.contrast, pre.denoise, pre.binarize, pre.deskew) == (
         Toggle.AUTO, Toggle.AUTO, Toggle.OFF, Toggle.OFF, Toggle.AUTO)

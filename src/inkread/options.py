@@ -166,7 +166,8 @@ def _limit(value: Any, name: str, kind: type) -> Any:
 @dataclass(frozen=True)
 class RecognitionOptions:
     mode: RecognitionMode = RecognitionMode.AUTO
-    language: Language | LanguageChoice = Language.ENGLISH  # or "auto", "en+fr" (languages.parse_languages)
+    # each page's own language, found from a first reading (inkread.autolang); or one, or several: "en+fr"
+    language: Language | LanguageChoice = LanguageChoice()
     pages: tuple[int, ...] | None = None  # 0-based page indices; None = all
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)
     detect_checkboxes: bool = True

@@ -136,9 +136,9 @@ examples:
         "--language",
         "-l",
         dest="lang",
-        default="en",
+        default="auto",
         metavar="LANG",
-        help="language code or name, e.g. en, fr, german (default: en; see 'inkread languages'); auto: each "
+        help="language code or name, e.g. en, fr, german (see 'inkread languages'); auto (the default): each "
         "page's own, found from a first reading; several read together: en+fr",
     )
     rec.add_argument(

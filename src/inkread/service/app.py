@@ -27,7 +27,8 @@ Both ``/v1/recognize`` and ``/v1/tasks`` take either
 * ``multipart/form-data`` with the file in ``file`` (or ``image``) and optional fields, or
 * ``application/json`` ``{"image": "<base64>", ...}`` (``data`` is accepted for ``image``),
 
-with these options: ``mode`` (auto, printed, handwritten), ``language`` (``en``, ``french``, ...),
+with these options: ``mode`` (auto, printed, handwritten), ``language`` (``auto``, the default: each
+page's own; ``en``, ``french``, ``en+fr``, ...),
 ``pages`` (1-based, ``"1-3,5"`` or ``[1, 2, 3]``), ``upscale``/``contrast``/``denoise``/``binarize``/
 ``deskew`` (auto, on, off; true/false too), ``dpi`` (PDF render resolution, up to 600),
 ``detect_checkboxes``, ``lexicon`` and any other boolean ``RecognitionOptions`` field,

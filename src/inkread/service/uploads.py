@@ -207,7 +207,7 @@ UPLOAD_BODY = {
                 "properties": {
                     "file": {"type": "string", "format": "binary", "description": "the image or PDF"},
                     "mode": {"type": "string", "enum": ["auto", "printed", "handwritten"]},
-                    "language": {"type": "string", "example": "en"},
+                    "language": {"type": "string", "default": "auto", "example": "fr"},
                     "pages": {"type": "string", "example": "1-3,5", "description": "1-based pages"},
                     **{t: {"type": "string", "enum": ["auto", "on", "off"]} for t in _TOGGLES},
                     "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},
@@ -226,7 +226,7 @@ UPLOAD_BODY = {
                     "image": {"type": "string", "format": "byte", "description": "the file, base64"},
                     "filename": {"type": "string"},
                     "mode": {"type": "string", "enum": ["auto", "printed", "handwritten"]},
-                    "language": {"type": "string", "example": "en"},
+                    "language": {"type": "string", "default": "auto", "example": "fr"},
                     "pages": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer"}}]},
                     **{t: {"type": "string", "enum": ["auto", "on", "off"]} for t in _TOGGLES},
                     "dpi": {"type": "integer", "minimum": 1, "maximum": MAX_PDF_DPI},

@@ -21,7 +21,7 @@ import numpy as np
 from ...exceptions import MissingDependencyError
 from .memo import digest, recall
 from .scripts import allowed as _allowed
-from .trunk import card_fusion, fuse_posteriors, merged_model_path
+from .trunk import card_fusion, fuse_posteriors, merged_model_path, read_merged
 
 if False:  # typing only
     from .decode import Lexicon, LexiconParams
@@ -221,13 +221,15 @@ class PaddleModels:
             if str(path) not in self._fused:
                 self._check_classes(path)
                 merged = merged_model_path(self._folder / REC_MODEL, path)
-                self._fused[str(path)] = (_session(merged[0], self._threads), merged[1]) if merged else False
+                self._fused[str(path)] = (_session(merged.path, self._threads), merged) if merged else False
             return self._fused[str(path)] or None
 
     def _posteriors(
         self, model: str, batch: np.ndarray, fusion: float, handwriting: str | Path | None = None
-    ) -> np.ndarray:
-        """The recogniser's per-frame class probabilities for a batch (``model``: RECOGNISERS)."""
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The recogniser's per-frame class probabilities for a batch (``model``: RECOGNISERS) and
+        the classes of their columns (None: every class; fused on the shared trunk, the handwriting
+        model's own: the others are all but zero there)."""
         if model == "fused" and handwriting is not None:  # its card may say its share
             if str(handwriting) not in self._card_fusion:  # read once, not at every batch
                 self._card_fusion[str(handwriting)] = card_fusion(self._recogniser("handwriting", handwriting))
@@ -236,16 +238,13 @@ class PaddleModels:
             model = "handwriting" if fusion >= 1.0 else model  # alone: PP-OCRv6's branch not run
         if model != "fused":
             session = self._recogniser(model, handwriting)
-            return session.run(None, {session.get_inputs()[0].name: batch})[0]
+            return session.run(None, {session.get_inputs()[0].name: batch})[0], None
         both = self._fused_session(handwriting)
         if both is not None:
-            session, (ppocr_out, hw_out) = both[0], both[1][:2]
-            ppocr, hw = session.run([ppocr_out, hw_out], {session.get_inputs()[0].name: batch})
-        else:
-            ppocr = self.rec.run(None, {self.rec.get_inputs()[0].name: batch})[0]
-            second = self._recogniser("handwriting", handwriting)
-            hw = second.run(None, {second.get_inputs()[0].name: batch})[0]
-        return fuse_posteriors(hw, ppocr, fusion)
+            return read_merged(both[0], both[1], batch, fusion)
+        ppocr = self.rec.run(None, {self.rec.get_inputs()[0].name: batch})[0]
+        second = self._recogniser("handwriting", handwriting)
+        return fuse_posteriors(second.run(None, {second.get_inputs()[0].name: batch})[0], ppocr, fusion), None
 
     def recognize(
         self,
@@ -278,9 +277,9 @@ class PaddleModels:
             def run(
                 batch: np.ndarray = batch, widths: list[int] = widths
             ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-                probs = self._posteriors(model, batch, fusion, handwriting)
+                probs, classes = self._posteriors(model, batch, fusion, handwriting)
                 used = own_frames(probs.shape[1], widths, batch.shape[3])
-                return [_columns(probs[j, :n], mask) for j, n in enumerate(used)]
+                return [_columns(probs[j, :n], mask, classes) for j, n in enumerate(used)]
 
             tag = ("rec", model, fusion, str(handwriting), None if mask is None else digest(mask))
             for i, columns in zip(idx, recall(tag, batch, run)):  # (kept for a second reading: .memo)
@@ -324,9 +323,15 @@ class PaddleModels:
         return _reading(chars, emitted, [float(best_p[t]) for t in emitted], len(best))
 
 
-def _columns(probs: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _columns(
+    probs: np.ndarray, mask: np.ndarray | None, classes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One crop's posteriors (frames x classes) as decoding takes them: the columns of the classes
-    ``mask`` allows (all: ``probs`` itself), those classes, and each frame's highest probability."""
+    ``mask`` allows (all: ``probs`` itself), those classes, and each frame's highest probability.
+    ``classes``: the classes of ``probs``'s columns, where they are not every class."""
+    if classes is not None:
+        allowed = np.ones(len(classes), dtype=bool) if mask is None else mask[classes]
+        return (probs if allowed.all() else probs[:, allowed]), classes[allowed], probs.max(axis=1)
     if mask is None or mask.all():
         return probs, np.arange(probs.shape[1]), probs.max(axis=1)
     classes = np.flatnonzero(mask)

@@ -24,13 +24,24 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["fuse_posteriors", "merged_model", "merged_model_path", "cache_dir"]
+__all__ = [
+    "fuse_posteriors",
+    "merged_model",
+    "merged_model_path",
+    "read_merged",
+    "cache_dir",
+    "Merged",
+    "GRAPH_VERSION",
+]
 
 log = logging.getLogger(__name__)
 
+#: the merged graph's layout (in its cache file's name): 2 gives the handwriting model's own classes
+GRAPH_VERSION = 2
 # a trunk shorter than this is not worth a merged graph (and is likely no shared backbone at all)
 MIN_SHARED_NODES = 50
 
@@ -52,9 +63,10 @@ def _digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def merged_model(base_path: Path, other_path: Path) -> tuple[bytes, list[str]] | None:
-    """The merged graph's bytes and its outputs (``base``'s first, then ``other``'s), or None
-    when the two models share fewer than :data:`MIN_SHARED_NODES` leading nodes with equal weights."""
+def merged_model(base_path: Path, other_path: Path) -> tuple[bytes, list[str], np.ndarray | None] | None:
+    """The merged graph's bytes, its outputs (``base``'s first, then ``other``'s) and the classes
+    ``other``'s output holds (None: all of ``base``'s; :func:`_spread`), or None when the two models
+    share fewer than :data:`MIN_SHARED_NODES` leading nodes with equal weights."""
     import onnx
     import onnx.version_converter
     from onnx import numpy_helper
@@ -124,36 +136,80 @@ def merged_model(base_path: Path, other_path: Path) -> tuple[bytes, list[str]] |
             copy.CopyFrom(init)
             copy.name = rename.get(init.name, init.name)
             merged.graph.initializer.append(copy)
+    spread = _spread(merged, rename.get(other.graph.output[0].name, other.graph.output[0].name))
     for out in other.graph.output:
         copy = onnx.ValueInfoProto()
         copy.CopyFrom(out)
         copy.name = rename.get(out.name, out.name)
+        if spread is not None and copy.name == spread[0]:
+            copy.name = spread[1]  # the model's own classes, not spread over PP-OCRv6's
+            last = copy.type.tensor_type.shape.dim[-1]  # its classes and a column of zeros
+            last.ClearField("dim_value")
+            last.dim_param = "own_classes"
         merged.graph.output.append(copy)
     onnx.checker.check_model(merged)
-    return merged.SerializeToString(), [o.name for o in merged.graph.output]
+    classes = None if spread is None else np.array(spread[2].split(","), dtype=np.int64)
+    return merged.SerializeToString(), [o.name for o in merged.graph.output], classes
 
 
-def merged_model_path(base_path: Path, other_path: Path) -> tuple[Path, list[str]] | None:
+def _spread(graph_model, output: str) -> tuple[str, str, str] | None:
+    """Where the other model ends by spreading its own classes' probabilities over PP-OCRv6's (a
+    Gather by a constant index, :mod:`inkread.training.export`: one more column of zeros for the
+    classes it does not read), that Gather is taken out of ``graph_model``: fusing then works on the
+    model's own classes only, not on 18,710 columns that are all but zero (the Gather took 9% of the
+    graph's time, the fusion over every class ~0.4 s a handwritten page). Gives (the output's name,
+    the compact tensor's name, the classes it holds, comma-separated), or None where the graph does
+    not end so."""
+    from onnx import numpy_helper
+
+    nodes = graph_model.graph.node
+    last = next((n for n in nodes if output in n.output), None)
+    weights = {i.name: i for i in graph_model.graph.initializer}
+    if last is None or last.op_type != "Gather" or len(last.input) != 2 or last.input[1] not in weights:
+        return None
+    index = numpy_helper.to_array(weights[last.input[1]]).astype(np.int64)
+    axis = next((a.i for a in last.attribute if a.name == "axis"), 0)
+    pad = int(index.max())
+    classes = np.flatnonzero(index != pad)
+    if axis not in (2, -1) or index.ndim != 1 or not np.array_equal(index[classes], np.arange(len(classes))):
+        return None
+    nodes.remove(last)
+    return output, last.input[0], ",".join(map(str, classes.tolist()))
+
+
+class Merged(NamedTuple):
+    """A merged graph's file, its outputs (PP-OCRv6's, then the other model's) and the classes the
+    other model's output holds, in its columns' order (None: PP-OCRv6's every class)."""
+
+    path: Path
+    outputs: list[str]
+    classes: np.ndarray | None
+
+
+def merged_model_path(base_path: Path, other_path: Path) -> Merged | None:
     """A cached file of :func:`merged_model` for these two files (built on first use), with its
-    outputs; None where it cannot be built or kept (logged once)."""
+    outputs and classes; None where it cannot be built or kept (logged once)."""
     try:
         folder = cache_dir()
-        stem = f"fused-{_digest(base_path)}-{_digest(other_path)}"
+        stem = f"fused{GRAPH_VERSION}-{_digest(base_path)}-{_digest(other_path)}"
         path, names = folder / f"{stem}.onnx", folder / f"{stem}.outputs"
-        if path.is_file() and names.is_file():
-            return path, names.read_text(encoding="utf-8").split()
+        if path.is_file() and names.is_file():  # the outputs, then the classes (if any) on a line of their own
+            lines = names.read_text(encoding="utf-8").splitlines()
+            kept = np.array(lines[1].split(","), dtype=np.int64) if len(lines) > 1 and lines[1] else None
+            return Merged(path, lines[0].split(), kept)
         built = merged_model(base_path, other_path)
         if built is None:
             log.info("inkread: %s shares no trunk with %s; the two are run apart", other_path, base_path)
             return None
-        data, outputs = built
+        data, outputs, classes = built
+        listed = " ".join(outputs) + ("" if classes is None else "\n" + ",".join(map(str, classes.tolist())))
         folder.mkdir(parents=True, exist_ok=True)
-        for target, payload in ((names, " ".join(outputs).encode()), (path, data)):
+        for target, payload in ((names, listed.encode()), (path, data)):
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             with os.fdopen(fd, "wb") as f:
                 f.write(payload)
             os.replace(tmp, target)  # atomic: a process reading it meanwhile sees the old or the new
-        return path, outputs
+        return Merged(path, outputs, classes)
     except Exception as exc:  # whatever failed, reading goes on with the two models apart
         log.info("inkread: no shared-trunk graph (%s); the recognisers are run apart", exc)
         return None
@@ -170,6 +226,16 @@ def fuse_posteriors(first: np.ndarray, second: np.ndarray, weight: float) -> np.
     fused = np.exp(logp, dtype=np.float32)
     fused /= fused.sum(axis=-1, keepdims=True)
     return fused
+
+
+def read_merged(session, merged: Merged, batch: np.ndarray, fusion: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """A batch read through a merged graph: the two models' posteriors fused (the handwriting
+    model's share ``fusion``), and the classes of their columns (None: every class)."""
+    ppocr, hw = session.run(merged.outputs[:2], {session.get_inputs()[0].name: batch})
+    if merged.classes is None:
+        return fuse_posteriors(hw, ppocr, fusion), None
+    classes = merged.classes  # the handwriting model's own classes, then a column of zeros
+    return fuse_posteriors(hw[..., : len(classes)], ppocr[..., classes], fusion), classes
 
 
 def card_fusion(session) -> float | None:

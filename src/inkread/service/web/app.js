@@ -94,9 +94,9 @@ async function loadLanguages() {
       option.textContent = lang.name;
       select.appendChild(option);
     }
-    select.value = "en";
+    select.value = "auto";
     languagesLoaded = true;
-  } catch (e) { /* keep English */ }
+  } catch (e) { /* keep the list as the page has it */ }
 }
 
 // ---- choosing a file --------------------------------------------------------------------------
