@@ -150,13 +150,14 @@ def test_gt_of_an_image(capsys, tmp_path):
 
 
 def test_gt_of_a_pdf_and_a_folder(capsys, tmp_path):
-    """A folder: a 2-page PDF (pages named _p001, _p002) and, in a subfolder, a page turned sideways
-    (its lines cut upright), read in one batch; the folder structure is kept."""
+    """A folder: a 2-page PDF (pages named _p001, _p002) and, in a subfolder, a line turned sideways
+    (cut upright), read in one batch; the folder structure is kept."""
     src = tmp_path / "scans"
     (src / "sub").mkdir(parents=True)
     note = Image.open(RULED).convert("RGB")
     note.save(src / "two.pdf", save_all=True, append_images=[Image.open(LINE).convert("RGB")], resolution=100)
-    note.rotate(90, expand=True).save(src / "sub" / "turned.png")
+    # a line alone: read whole, its box along the image's axes (a page's lines may each lean a degree)
+    Image.open(LINE).convert("RGB").rotate(90, expand=True).save(src / "sub" / "turned.png")
     out = tmp_path / "out"
     code, _, err = run_cli(capsys, src, "-o", out, "--format", "gt,json", "--dpi", "100", "--mode", "handwritten")
     assert code == 0, err
@@ -169,8 +170,7 @@ def test_gt_of_a_pdf_and_a_folder(capsys, tmp_path):
     turned = json.loads((out / "sub" / "turned.json").read_text(encoding="utf-8"))["pages"][0]
     assert turned["rotation"] in (90, 270)
     check_page(out / "sub", "turned", turned)
-    # a line cut from the sideways page along the page's axes is its box turned upright, pixel for
-    # pixel (the first such line: a short word's box may lean a degree or two, and is warped upright)
+    # a line cut from the sideways image along its axes is its box turned upright, pixel for pixel
     page_image = np.asarray(Image.open(src / "sub" / "turned.png").convert("RGB"))
     k = next(k for k, line in enumerate(turned["lines"]) if len({round(x, 3) for x, _ in line["bbox"]}) == 2)
     crop = np.asarray(Image.open(out / "sub" / f"turned_l{k + 1:03d}.png").convert("RGB"))

@@ -1,4 +1,5 @@
-"""``python -m inkread.training [features|train|export|all]``: rebuild the handwriting recogniser.
+"""``python -m inkread.training [features|train|export|all|quantize]``: rebuild the handwriting recogniser
+(``quantize``: the int8 text detector, :mod:`inkread.training.quantize`).
 
 One command, a fixed seed: ``python -m inkread.training all --data ../shared/train --work train-work``
 caches the backbone's features of the real and synthetic lines, trains the neck and head, and writes
@@ -75,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m inkread.training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("step", choices=("fonts", "features", "train", "export", "all"))
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["quantize"]:  # the int8 detector (training.quantize): no training, its own flags
+        from .quantize import main as quantize_main
+
+        return quantize_main(argv[1:])
+    p.add_argument("step", choices=("fonts", "features", "train", "export", "all", "quantize"))
     p.add_argument("--data", default="../shared/train")
     p.add_argument("--eval", default="../shared/eval", help="dev line crops, only measured on")
     p.add_argument("--work", default="train-work")

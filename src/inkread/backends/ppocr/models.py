@@ -1,8 +1,6 @@
-"""The PP-OCRv6 models shipped inside the ``rapidocr`` wheel, run directly on onnxruntime.
-
-We load the ONNX files from the installed package and never go through rapidocr's own loader, so no
-download path is reachable. Sessions are created once and only ever ``run()``: onnxruntime allows that
-from several threads at once, so one ``PaddleModels`` serves every engine and thread.
+"""The PP-OCRv6 models shipped inside the ``rapidocr`` wheel, run directly on onnxruntime (never through
+rapidocr's own loader: no download path is reachable). Sessions are created once and only ever ``run()``:
+onnxruntime allows that from several threads at once, so one ``PaddleModels`` serves every engine and thread.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ import numpy as np
 
 from ...exceptions import MissingDependencyError
 from .memo import digest, recall
+from .quantized import detector_path
 from .scripts import allowed as _allowed
 from .trunk import card_fusion, fuse_posteriors, merged_model_path, read_merged
 
@@ -31,8 +30,7 @@ __all__ = ["PaddleModels", "Detection", "Reading", "get_models", "model_dir", "H
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
-# inkread's own handwriting recogniser: PP-OCRv6's backbone with a neck and head trained on real
-# handwritten lines and synthetic ones (inkread.training; its card hw_rec.json says how and on what).
+# inkread's own handwriting recogniser (inkread.training; its card hw_rec.json says how and on what)
 HANDWRITING_MODEL = Path(__file__).resolve().parents[2] / "weights" / "hw_rec.onnx"
 # $INKREAD_HANDWRITING_MODEL: another handwriting model file to use instead (one you rebuilt)
 HANDWRITING_MODEL_ENV = "INKREAD_HANDWRITING_MODEL"
@@ -43,8 +41,7 @@ RECOGNISERS = ("ppocr", "handwriting", "fused")
 # never trained on and the training collections' held-out pages (bench/RESULTS.md, "Fusion")
 FUSION_WEIGHT = 0.7
 REC_HEIGHT = 48
-# Widest recogniser input: 100 characters' worth. A crop of a more extreme shape (a 4000 x 3 sliver)
-# is squeezed to this width instead of becoming a 64000-pixel-wide tensor.
+# Widest recogniser input (100 characters' worth): a 4000 x 3 sliver is squeezed to it, not made 64000 px wide
 MAX_REC_WIDTH = 4800
 
 
@@ -116,7 +113,7 @@ class PaddleModels:
     def __init__(self, folder: Path | None = None, threads: int | None = None) -> None:
         folder = folder or model_dir()
         threads = threads or int(os.environ.get("INKREAD_THREADS", "0")) or (os.cpu_count() or 2)
-        self.det = _session(folder / DET_MODEL, threads)
+        self.det = _session(detector_path(folder / DET_MODEL), threads)  # int8 where it was made from it
         self.rec = _session(folder / REC_MODEL, threads)
         self.cls = _session(folder / CLS_MODEL, threads)
         self.charset: list[str] = _charset(self.rec)
@@ -257,15 +254,16 @@ class PaddleModels:
         params: LexiconParams | None = None,
         fusion: float = FUSION_WEIGHT,
         handwriting: str | Path | None = None,
+        lexicon_above: list[float] | None = None,
     ) -> list[Reading]:
         """Read each crop (RGB, one text line) over the allowed classes: greedy CTC decoding, or a
-        lexicon-guided beam search when a ``lexicon`` is given, its words then rescored against
-        nearby dictionary words unless ``rescore`` is false (:func:`inkread.backends.ppocr.decode.rescore_words`).
-        ``model`` is ``"ppocr"`` (PP-OCRv6 as shipped) or ``"handwriting"`` (:data:`HANDWRITING_MODEL`,
-        same classes, Latin script only) or ``"fused"`` (both, their posteriors combined with the
-        handwriting model's share ``fusion``). ``handwriting``: another handwriting model file in
-        place of that one (a user's, chosen per call; default: :meth:`_handwriting_path`). ``params``
-        tune the search and the rescoring (default: ``LexiconParams()``)."""
+        lexicon-guided beam search when a ``lexicon`` is given, its words then rescored against nearby
+        dictionary words unless ``rescore`` is false (:func:`inkread.backends.ppocr.decode.rescore_words`).
+        ``model``: ``"ppocr"`` (PP-OCRv6 as shipped), ``"handwriting"`` (:data:`HANDWRITING_MODEL`, same
+        classes, Latin script only) or ``"fused"`` (both, their posteriors combined with the handwriting
+        model's share ``fusion``). ``handwriting``: another handwriting model file (a user's; default:
+        :meth:`_handwriting_path`). ``params`` tune the search and the rescoring. ``lexicon_above``: a
+        crop whose greedy reading is no more confident than its figure keeps that reading (no search)."""
         if model not in RECOGNISERS:
             raise ValueError(f"unknown recogniser {model!r} (one of {', '.join(RECOGNISERS)})")
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
@@ -283,7 +281,9 @@ class PaddleModels:
 
             tag = ("rec", model, fusion, str(handwriting), None if mask is None else digest(mask))
             for i, columns in zip(idx, recall(tag, batch, run)):  # (kept for a second reading: .memo)
-                results[i] = self._decode(*columns, lexicon, rescore, params)
+                plain = None if lexicon_above is None else self._decode(*columns)
+                keep = plain is not None and lexicon_above is not None and plain.confidence <= lexicon_above[i]
+                results[i] = plain if keep else self._decode(*columns, lexicon, rescore, params)
         return [r for r in results if r is not None]
 
     def _decode(

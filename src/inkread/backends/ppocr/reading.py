@@ -10,7 +10,11 @@ from .decode import Lexicon, LexiconParams
 from .models import FUSION_WEIGHT, PaddleModels, Reading
 from .variants import make_variant
 
-__all__ = ["read_upright"]
+__all__ = ["read_upright", "VARIANT_SLACK"]
+
+#: a test-time variant is read with the lexicon only where its greedy reading's confidence is at
+#: least the reading it would replace less this (the search rarely lifts a reading's confidence more)
+VARIANT_SLACK = 0.02
 
 
 def read_upright(
@@ -38,7 +42,7 @@ def read_upright(
     if not crops:
         return [], []
 
-    def read(batch: list[np.ndarray], recogniser: str = model) -> list[Reading]:
+    def read(batch: list[np.ndarray], recogniser: str = model, above: list[float] | None = None) -> list[Reading]:
         return models.recognize(
             batch,
             mask,
@@ -48,6 +52,7 @@ def read_upright(
             model=recogniser,
             fusion=fusion,
             handwriting=handwriting,
+            lexicon_above=above,
         )
 
     readings = read(crops)
@@ -56,7 +61,8 @@ def read_upright(
         made = [(i, v) for i in unsure if (v := make_variant(name, crops[i])) is not None]
         if not made:
             continue
-        again = read([v[0] for _, v in made])
+        # a variant read greedily no more surely than the reading it would replace is not searched
+        again = read([v[0] for _, v in made], above=[readings[i].confidence - VARIANT_SLACK for i, _ in made])
         for (i, (_img, xmap)), reading in zip(made, again):
             if reading.confidence > readings[i].confidence:
                 reading.char_x = [xmap(x) for x in reading.char_x]
