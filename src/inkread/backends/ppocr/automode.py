@@ -24,15 +24,49 @@ from ...options import RecognitionMode
 from ...preprocess import crop_quad
 from .models import PaddleModels
 
-__all__ = ["SAMPLE", "SURE_PRINTED", "SURE_HANDWRITTEN", "guess_mode"]
+__all__ = ["SAMPLE", "SEGMENT", "SURE_PRINTED", "SURE_HANDWRITTEN", "guess_mode", "look", "decide"]
 
 #: the largest boxes read for the guess
 SAMPLE = 6
+#: each box read whole (None) or its middle only, at most this many times as wide as high
+SEGMENT: float | None = None
 #: at or above this confidence the page is print, read once as print
 SURE_PRINTED = 0.99
 #: below this, handwriting, read once as handwriting: with SAMPLE boxes read, and with fewer (a line
 #: or a word: less evidence, a wider band left to the two readings)
 SURE_HANDWRITTEN = (0.95, 0.90)
+
+
+def look(
+    work: np.ndarray,
+    quads: list[np.ndarray],
+    mask: np.ndarray | None,
+    models: PaddleModels,
+    segment: float | None = SEGMENT,
+) -> tuple[float, int]:
+    """PP-OCRv6's greedy confidence over the page's :data:`SAMPLE` largest boxes (weighted by the
+    letters read; -1 where nothing reads) and how many boxes it read; ``segment``: each box's middle
+    only, at most that many times as wide as high (None: whole)."""
+    largest = sorted(quads, key=lambda q: -abs(cv2.contourArea(q.astype(np.float32))))[:SAMPLE]
+    crops = [crop_quad(work, q) for q in largest]
+    if segment is not None:
+        crops = [_middle(c, segment) for c in crops]
+    readings = models.recognize(crops, mask) if crops else []
+    letters = sum(len(r.text) for r in readings)
+    if letters == 0:
+        return -1.0, len(largest)
+    return sum(r.confidence * len(r.text) for r in readings) / letters, len(largest)
+
+
+def decide(confidence: float, boxes: int) -> RecognitionMode:
+    """The mode a look's ``confidence`` over ``boxes`` boxes says clearly, else ``AUTO`` (unsure)."""
+    if confidence < 0:
+        return RecognitionMode.AUTO
+    if confidence >= SURE_PRINTED:
+        return RecognitionMode.PRINTED
+    if confidence < SURE_HANDWRITTEN[0 if boxes >= SAMPLE else 1]:
+        return RecognitionMode.HANDWRITTEN
+    return RecognitionMode.AUTO
 
 
 def guess_mode(
@@ -41,15 +75,14 @@ def guess_mode(
     """``PRINTED`` or ``HANDWRITTEN`` where a quick reading of the page's largest boxes is clearly
     one of them, else ``AUTO`` (unsure: read it both ways); and the seconds the look took."""
     t0 = time.perf_counter()
-    largest = sorted(quads, key=lambda q: -abs(cv2.contourArea(q.astype(np.float32))))[:SAMPLE]
-    readings = models.recognize([crop_quad(work, q) for q in largest], mask) if largest else []
-    letters = sum(len(r.text) for r in readings)
-    took = {"auto": time.perf_counter() - t0}
-    if letters == 0:
-        return RecognitionMode.AUTO, took
-    confidence = sum(r.confidence * len(r.text) for r in readings) / letters
-    if confidence >= SURE_PRINTED:
-        return RecognitionMode.PRINTED, took
-    if confidence < SURE_HANDWRITTEN[0 if len(largest) >= SAMPLE else 1]:
-        return RecognitionMode.HANDWRITTEN, took
-    return RecognitionMode.AUTO, took
+    mode = decide(*look(work, quads, mask, models))
+    return mode, {"auto": time.perf_counter() - t0}
+
+
+def _middle(crop: np.ndarray, aspect: float) -> np.ndarray:
+    """The middle of a long crop, at most ``aspect`` times as wide as high."""
+    h, w = crop.shape[:2]
+    if w <= aspect * h:
+        return crop
+    x0 = (w - int(aspect * h)) // 2
+    return crop[:, x0 : x0 + int(aspect * h)]
