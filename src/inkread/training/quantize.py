@@ -75,15 +75,6 @@ def calibration_pages(line_paths: list[Path], fonts: list[Path], count: int, see
         yield np.ascontiguousarray(page[:, :, ::-1])
 
 
-def _input(image: np.ndarray, side: int = 1280) -> np.ndarray:
-    """The detector's input for ``image`` as ``PaddleModels.detection_map`` makes it."""
-    h, w = image.shape[:2]
-    ratio = side / max(h, w)
-    rh, rw = max(32, round(h * ratio / 32) * 32), max(32, round(w * ratio / 32) * 32)
-    resized = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_AREA)
-    return ((resized.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None]
-
-
 def quantize_detector(source: Path, out: Path, pages, card: dict) -> None:
     """Write ``source`` (a float ONNX detector) quantised to int8 at ``out``, its ranges calibrated on
     ``pages`` (RGB images), ``card`` in its metadata."""
@@ -98,6 +89,8 @@ def quantize_detector(source: Path, out: Path, pages, card: dict) -> None:
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    from ..backends.ppocr.detect import detector_input
+
     model = onnx.load(str(source))
     name = model.graph.input[0].name
 
@@ -107,7 +100,7 @@ def quantize_detector(source: Path, out: Path, pages, card: dict) -> None:
 
         def get_next(self) -> dict[str, np.ndarray] | None:
             page = next(self.pages, None)
-            return None if page is None else {name: _input(page)}
+            return None if page is None else {name: detector_input(page, 1280)[0]}
 
     with tempfile.TemporaryDirectory() as tmp:
         converted, prepared, quantised = (Path(tmp) / f for f in ("opset.onnx", "pre.onnx", "int8.onnx"))

@@ -11,7 +11,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .models import PaddleModels
 
-__all__ = ["DetectParams", "boxes_from_map", "detect_lines", "detector_side", "order_points"]
+__all__ = ["DetectParams", "boxes_from_map", "detect_lines", "detector_input", "detector_side", "order_points"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,18 @@ def detector_side(width: int, height: int, params: DetectParams) -> int:
     if short >= params.short_side or long >= params.block_ratio * short:
         return max(320, long)
     return max(320, min(params.side, round(long * params.short_side / short)))
+
+
+def detector_input(image: np.ndarray, side: int) -> tuple[np.ndarray, float, float]:
+    """The detector's input for ``image`` (RGB) resized so its longer side is about ``side`` pixels
+    (each side a multiple of 32), and the x / y scale from the input back to the image."""
+    h, w = image.shape[:2]
+    ratio = side / max(h, w)
+    rh = max(32, int(round(h * ratio / 32)) * 32)
+    rw = max(32, int(round(w * ratio / 32)) * 32)
+    resized = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR)
+    x = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
+    return x.transpose(2, 0, 1)[None], w / rw, h / rh
 
 
 def detect_lines(models: PaddleModels, image: np.ndarray, params: DetectParams) -> list[tuple[np.ndarray, float]]:

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from ...exceptions import MissingDependencyError
+from .detect import detector_input
 from .memo import digest, recall
 from .quantized import detector_path
 from .scripts import allowed as _allowed
@@ -150,15 +151,9 @@ class PaddleModels:
 
         Returns the probability map (at the resized size) and the x / y scale from map to image.
         """
-        h, w = image.shape[:2]
-        ratio = side / max(h, w)
-        rh = max(32, int(round(h * ratio / 32)) * 32)
-        rw = max(32, int(round(w * ratio / 32)) * 32)
-        resized = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR)
-        x = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
-        x = x.transpose(2, 0, 1)[None]
+        x, sx, sy = detector_input(image, side)
         pred = recall(("det",), x, lambda: self.det.run(None, {self.det.get_inputs()[0].name: x})[0][0, 0])
-        return pred, w / rw, h / rh
+        return pred, sx, sy
 
     # ----- orientation ----------------------------------------------------------------------
     def _orientation_scores(self, crops: list[np.ndarray]) -> list[np.ndarray]:
