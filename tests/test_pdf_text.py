@@ -296,6 +296,7 @@ def test_a_born_digital_pdf_passes_through_in_under_5_percent_of_the_time_to_rea
     pdf.save(source)
     engine = inkread.OcrEngine(mode="printed")
     engine.warmup()
+    engine.recognize(source)  # the PDF readers' first imports (a fresh venv compiles them) are not the pass-through
     t0 = time.perf_counter()
     kept = engine.recognize(source)
     t1 = time.perf_counter()

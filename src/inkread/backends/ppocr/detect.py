@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-if TYPE_CHECKING:
-    from .models import PaddleModels
+
+class Detector(Protocol):
+    """What :func:`detect_lines` needs of the models (``models.PaddleModels``, which imports this module)."""
+
+    def detection_map(self, image: np.ndarray, side: int) -> tuple[np.ndarray, float, float]: ...
+
 
 __all__ = ["DetectParams", "boxes_from_map", "detect_lines", "detector_input", "detector_side", "order_points"]
 
@@ -124,7 +128,7 @@ def detector_input(image: np.ndarray, side: int) -> tuple[np.ndarray, float, flo
     return x.transpose(2, 0, 1)[None], w / rw, h / rh
 
 
-def detect_lines(models: PaddleModels, image: np.ndarray, params: DetectParams) -> list[tuple[np.ndarray, float]]:
+def detect_lines(models: Detector, image: np.ndarray, params: DetectParams) -> list[tuple[np.ndarray, float]]:
     """Text boxes (4x2, ``image``'s pixels) and their scores, detected at a scale where text is
     neither tiny nor huge for the detector (:func:`detector_side`; text still small there is looked
     for again at a larger scale)."""
