@@ -14,13 +14,14 @@ import pytest
 from inkread.backends.ppocr.detect import DetectParams, detect_lines
 from inkread.backends.ppocr.models import DET_MODEL, PaddleModels, model_dir
 from inkread.backends.ppocr.quantized import DETECTOR_INT8, card, detector_path
-from inkread.training.quantize import calibration_pages, sha256
+from inkread.backends.ppocr.trunk import file_sha256
+from inkread.training.quantize import calibration_pages
 
 
 def test_the_shipped_int8_detector_was_made_from_the_installed_one_and_is_used(monkeypatch):
     monkeypatch.delenv("INKREAD_INT8", raising=False)
     made = card(DETECTOR_INT8)
-    assert made["base"] == DET_MODEL and made["base_sha256"] == sha256(model_dir() / DET_MODEL)
+    assert made["base"] == DET_MODEL and made["base_sha256"] == file_sha256(model_dir() / DET_MODEL)
     assert made["command"].startswith("python -m inkread.training quantize")
     assert made["calibration"]["pages"] >= 10 and "hooker" not in made["calibration"]["sets"]
     assert detector_path(model_dir() / DET_MODEL) == DETECTOR_INT8

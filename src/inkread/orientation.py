@@ -148,7 +148,7 @@ def _crop(image: np.ndarray, q: np.ndarray) -> np.ndarray:
     return image[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
 
 
-def _segment(crop: np.ndarray, aspect: float = 12.0) -> np.ndarray:
+def segment(crop: np.ndarray, aspect: float = 12.0) -> np.ndarray:
     """The middle of a long line crop, at most ``aspect`` times as wide as high: enough writing to
     tell which way up it is, at a fraction of the reading time."""
     h, w = crop.shape[:2]
@@ -209,7 +209,7 @@ def page_rotation(
         return share >= CLEAR_SHARE and scores[best] >= SURE and margin >= MARGIN
 
     def try_direction(img: np.ndarray, boxes: list[np.ndarray], base: int, first: int = SAMPLE) -> None:
-        crops = [_segment(c) for c in (_crop(img, q) for q in boxes[:first]) if min(c.shape[:2]) >= 4]
+        crops = [segment(c) for c in (_crop(img, q) for q in boxes[:first]) if min(c.shape[:2]) >= 4]
         as_is, flipped = _score(crops, read, upright)
         scores[base] = as_is
         scores[(base + 180) % 360] = flipped

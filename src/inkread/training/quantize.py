@@ -16,7 +16,6 @@ Needs ``onnx`` (a runtime dependency) and ``onnxruntime``'s quantisation tools (
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sys
@@ -122,13 +121,10 @@ def quantize_detector(source: Path, out: Path, pages, card: dict) -> None:
     onnx.save(done, str(out))
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main(argv: list[str] | None = None) -> int:
     from ..backends.ppocr.models import DET_MODEL, model_dir
     from ..backends.ppocr.quantized import DETECTOR_INT8
+    from ..backends.ppocr.trunk import file_sha256
     from . import data as D
 
     p = argparse.ArgumentParser(prog="python -m inkread.training quantize", description=__doc__)
@@ -145,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     source = model_dir() / DET_MODEL
     card = {
         "base": DET_MODEL,
-        "base_sha256": sha256(source),
+        "base_sha256": file_sha256(source),
         "calibration": {"pages": args.pages, "seed": args.seed, "sets": list(D.SHIPPABLE_SETS), "printed_every": 3},
         "command": "python -m inkread.training quantize " + " ".join(argv if argv is not None else sys.argv[1:]),
     }

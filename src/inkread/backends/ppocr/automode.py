@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from ...options import RecognitionMode
+from ...orientation import segment as middle
 from ...preprocess import crop_quad
 from .models import PaddleModels
 from .profiles import AUTO_PRINT_CONFIDENCE
@@ -55,7 +56,7 @@ def look(
     largest = sorted(quads, key=lambda q: -abs(cv2.contourArea(q.astype(np.float32))))[:SAMPLE]
     crops = [crop_quad(work, q) for q in largest]
     if segment is not None:
-        crops = [_middle(c, segment) for c in crops]
+        crops = [middle(c, segment) for c in crops]
     readings = models.recognize(crops, mask) if crops else []
     letters = sum(len(r.text) for r in readings)
     if letters == 0:
@@ -83,12 +84,3 @@ def guess_mode(
     t0 = time.perf_counter()
     mode = decide(*look(work, quads, mask, models))
     return mode, {"auto": time.perf_counter() - t0}
-
-
-def _middle(crop: np.ndarray, aspect: float) -> np.ndarray:
-    """The middle of a long crop, at most ``aspect`` times as wide as high."""
-    h, w = crop.shape[:2]
-    if w <= aspect * h:
-        return crop
-    x0 = (w - int(aspect * h)) // 2
-    return crop[:, x0 : x0 + int(aspect * h)]

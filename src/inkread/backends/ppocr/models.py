@@ -276,9 +276,10 @@ class PaddleModels:
 
             tag = ("rec", model, fusion, str(handwriting), None if mask is None else digest(mask))
             for i, columns in zip(idx, recall(tag, batch, run)):  # (kept for a second reading: .memo)
-                plain = None if lexicon_above is None else self._decode(*columns)
-                keep = plain is not None and lexicon_above is not None and plain.confidence <= lexicon_above[i]
-                results[i] = plain if keep else self._decode(*columns, lexicon, rescore, params)
+                if lexicon_above is not None and (plain := self._decode(*columns)).confidence <= lexicon_above[i]:
+                    results[i] = plain
+                else:
+                    results[i] = self._decode(*columns, lexicon, rescore, params)
         return [r for r in results if r is not None]
 
     def _decode(

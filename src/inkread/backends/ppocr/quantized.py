@@ -9,12 +9,13 @@ the float detector anyway.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 from functools import lru_cache
 from pathlib import Path
+
+from .trunk import file_sha256
 
 __all__ = ["DETECTOR_INT8", "detector_path", "card"]
 
@@ -39,8 +40,7 @@ def card(path: Path) -> dict:
 
 @lru_cache(maxsize=8)
 def _made_from(quantised: Path, base: Path, size: int, mtime_ns: int) -> bool:
-    digest = hashlib.sha256(base.read_bytes()).hexdigest()
-    return card(quantised).get("base_sha256") == digest
+    return card(quantised).get("base_sha256") == file_sha256(base)
 
 
 def detector_path(float_model: Path, quantised: Path = DETECTOR_INT8) -> Path:

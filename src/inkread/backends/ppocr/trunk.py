@@ -34,6 +34,7 @@ __all__ = [
     "merged_model_path",
     "read_merged",
     "cache_dir",
+    "file_sha256",
     "Merged",
     "GRAPH_VERSION",
 ]
@@ -56,12 +57,13 @@ def cache_dir() -> Path:
     return Path(base) / "inkread"
 
 
-def _digest(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read a megabyte at a time."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest()[:16]
+    return h.hexdigest()
 
 
 def merged_model(base_path: Path, other_path: Path) -> tuple[bytes, list[str], np.ndarray | None] | None:
@@ -143,12 +145,10 @@ def merged_model(base_path: Path, other_path: Path) -> tuple[bytes, list[str], n
         copy.CopyFrom(out)
         copy.name = rename.get(out.name, out.name)
         if spread is not None and copy.name == spread[0]:
-            copy.name = spread[1]  # the model's own classes, not spread over PP-OCRv6's
-            last = copy.type.tensor_type.shape.dim[-1]  # its classes and a column of zeros
-            last.ClearField("dim_value")
-            last.dim_param = "own_classes"
+            copy.name = spread[1]  # the model's own classes (and a column of zeros), not PP-OCRv6's
+            _own_classes(copy)
         merged.graph.output.append(copy)
-    classes = None if spread is None else np.array(spread[2].split(","), dtype=np.int64)
+    classes = None if spread is None else spread[2]
     if classes is not None:
         _head_over(merged, merged.graph.output[0].name, classes)
     onnx.checker.check_model(merged)
@@ -177,20 +177,24 @@ def _head_over(graph_model, output: str, classes: np.ndarray) -> bool:
         return False
     for init, cut in ((weight, lambda a: a[:, classes]), (bias, lambda a: a[classes])):
         init.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(cut(numpy_helper.to_array(init))), init.name))
-    last = graph_model.graph.output[0].type.tensor_type.shape.dim[-1]
-    last.ClearField("dim_value")
-    last.dim_param = "own_classes"
+    _own_classes(graph_model.graph.output[0])
     return True
 
 
-def _spread(graph_model, output: str) -> tuple[str, str, str] | None:
+def _own_classes(output) -> None:
+    """An output's class axis declared as no longer PP-OCRv6's 18,710 classes."""
+    last = output.type.tensor_type.shape.dim[-1]
+    last.ClearField("dim_value")
+    last.dim_param = "own_classes"
+
+
+def _spread(graph_model, output: str) -> tuple[str, str, np.ndarray] | None:
     """Where the other model ends by spreading its own classes' probabilities over PP-OCRv6's (a
     Gather by a constant index, :mod:`inkread.training.export`: one more column of zeros for the
     classes it does not read), that Gather is taken out of ``graph_model``: fusing then works on the
     model's own classes only, not on 18,710 columns that are all but zero (the Gather took 9% of the
     graph's time, the fusion over every class ~0.4 s a handwritten page). Gives (the output's name,
-    the compact tensor's name, the classes it holds, comma-separated), or None where the graph does
-    not end so."""
+    the compact tensor's name, the classes it holds), or None where the graph does not end so."""
     from onnx import numpy_helper
 
     nodes = graph_model.graph.node
@@ -205,7 +209,7 @@ def _spread(graph_model, output: str) -> tuple[str, str, str] | None:
     if axis not in (2, -1) or index.ndim != 1 or not np.array_equal(index[classes], np.arange(len(classes))):
         return None
     nodes.remove(last)
-    return output, last.input[0], ",".join(map(str, classes.tolist()))
+    return output, last.input[0], classes
 
 
 class Merged(NamedTuple):
@@ -222,7 +226,7 @@ def merged_model_path(base_path: Path, other_path: Path) -> Merged | None:
     outputs and classes; None where it cannot be built or kept (logged once)."""
     try:
         folder = cache_dir()
-        stem = f"fused{GRAPH_VERSION}-{_digest(base_path)}-{_digest(other_path)}"
+        stem = f"fused{GRAPH_VERSION}-{file_sha256(base_path)[:16]}-{file_sha256(other_path)[:16]}"
         path, names = folder / f"{stem}.onnx", folder / f"{stem}.outputs"
         if path.is_file() and names.is_file():  # the outputs, then the classes (if any) on a line of their own
             lines = names.read_text(encoding="utf-8").splitlines()
