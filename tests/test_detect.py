@@ -122,3 +122,18 @@ def test_boxes_are_clipped_to_the_image():
 
 def test_empty_map_gives_no_boxes():
     assert boxes_from_map(np.zeros((64, 64), np.float32), 1.0, 1.0, DetectParams(), (64, 64)) == []
+
+
+def test_recognition_batches_hold_few_wide_lines():
+    """Crops (sorted by width) go to the recogniser six at a time, fewer when wide: a batch's memory
+    grows with its crops times its width (six 3,000-px printed lines took 270 MB of output)."""
+    from inkread.backends.ppocr.recinput import REC_BATCH_WIDTH, batches
+
+    assert batches([320] * 10, 6) == [slice(0, 6), slice(6, 10)]
+    wide = [1000, 1000, 2000, 2500, 3000]
+    runs = batches(wide, 6)
+    assert [i for run in runs for i in range(run.start, run.stop)] == list(range(len(wide)))
+    for run in runs:
+        crops = wide[run]
+        assert len(crops) == 1 or len(crops) * max(crops) <= REC_BATCH_WIDTH
+    assert batches([], 6) == []

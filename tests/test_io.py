@@ -285,6 +285,29 @@ def test_pil_rgb():
     assert_two_tone(page)
 
 
+def test_a_large_rgb_file_is_copied_exactly_and_pillow_lets_go_of_its_pixels(tmp_path):
+    """A JPEG of 1,300 rows (more than one band of the banded copy, the last band short): the page's
+    array is Pillow's pixels exactly, and the decoded image is closed once copied (issue 24: a
+    34-megapixel receipt held Pillow's copy, a whole-image bytes copy and the array at once)."""
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (1300, 517, 3), dtype=np.uint8)
+    path = tmp_path / "big.jpg"
+    Image.fromarray(pixels).save(path, quality=90)
+    with Image.open(path) as im:
+        expected = np.array(im.convert("RGB"))
+    [page] = load_pages(path)
+    assert page.image.shape == (1300, 517, 3) and page.image.flags.writeable
+    assert np.array_equal(page.image, expected)
+    from inkread.io.images import _open_image
+
+    with open(path, "rb") as fh:
+        doc = _open_image(fh, "jpeg", str(path))
+        doc.render([0], 10**9)
+        with pytest.raises(ValueError):  # Pillow's "Operation on closed image"
+            doc.im.load()
+        doc.close()  # closing again is harmless
+
+
 @pytest.mark.parametrize("mode", ["L", "1", "P", "RGBA", "LA", "CMYK", "YCbCr", "RGBX"])
 def test_pil_modes_become_rgb_uint8(mode):
     im = two_tone().convert(mode)

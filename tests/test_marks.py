@@ -50,3 +50,25 @@ def test_find_checkboxes_ignores_text_and_blobs():
 ])
 def test_normalise_bullet(raw, expected):
     assert normalise_bullet(raw) == expected
+
+
+def test_checkboxes_found_band_by_band_are_the_whole_pages():
+    """A tall form searched in bands (a 34-megapixel receipt's whole-page contours took 100-150 MB)
+    gives the boxes a whole-page search gives, those across a band's edge included, each once."""
+    img = Image.new("RGB", (700, 3100), "white")
+    draw = ImageDraw.Draw(img)
+    rng = np.random.default_rng(5)
+    tops = [30, 500, 1000, 1010, 1020, 1500, 2040, 2048, 2600, 3050]  # across the edges at 1024 and 2048
+    for k, top in enumerate(tops):
+        x = 40 + 150 * (k % 4)
+        draw.rectangle([x, top, x + 32, top + 32], outline=(20, 20, 20), width=3)
+        if k % 3 == 0:
+            draw.line([x + 6, top + 16, x + 14, top + 26, x + 28, top + 6], fill=(20, 20, 20), width=4)
+    noisy = np.asarray(img).astype(np.int16) + rng.integers(-12, 12, (3100, 700, 1))
+    page = np.clip(noisy, 0, 255).astype(np.uint8)
+    banded = find_checkboxes(page, line_height=40)
+    whole = find_checkboxes(page, line_height=40, band=10**6)
+    assert sorted((b.box, b.checked) for b in banded) == sorted((b.box, b.checked) for b in whole)
+    assert len(banded) == len(tops)
+    assert sorted(round(b.box[1]) for b in banded) == pytest.approx(tops, abs=3)
+    assert [b.checked for b in sorted(banded, key=lambda b: b.box[1])] == [k % 3 == 0 for k in range(len(tops))]

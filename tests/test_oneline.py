@@ -113,3 +113,8 @@ def test_a_speck_read_unsurely_is_not_a_line():
     assert _line_like(Reading("n s 2y", 0.3, [], []), line, 32.0)
     assert not _line_like(Reading("n s 2y", 0.3, [], []), speck, 32.0)
     assert not _line_like(Reading(".", 0.3, [], []), line, 32.0)
+    # a fragment of writing (a word turned sideways in the margin) read as a letter: reported
+    fragment = np.array([[0, 0], [52, 0], [52, 59], [0, 59]], np.float64)
+    assert _line_like(Reading("2.", 0.3, [], []), fragment, 100.0)
+    assert not _line_like(Reading(".", 0.3, [], []), fragment, 100.0)
+    assert not _line_like(Reading("a", 0.3, [], []), speck, 32.0)

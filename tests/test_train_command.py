@@ -244,7 +244,7 @@ def note_crops() -> list[np.ndarray]:
 def onnx_probs(model: Path, grays: list[np.ndarray]) -> np.ndarray:
     import onnxruntime as ort
 
-    from inkread.backends.ppocr.models import rec_batch
+    from inkread.backends.ppocr.recinput import rec_batch
 
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     batch, _ = rec_batch([np.repeat(g[:, :, None], 3, axis=2) for g in grays])

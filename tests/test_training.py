@@ -42,7 +42,7 @@ def test_split_by_page_keeps_pages_whole(train_lines):
 def test_neck_head_copy_matches_onnx(tmp_path, train_lines):
     import onnxruntime as ort
 
-    from inkread.backends.ppocr.models import _rec_input
+    from inkread.backends.ppocr.recinput import _rec_input
     from inkread.training.model import load_neck_head
 
     src = model_dir() / REC_MODEL
@@ -85,7 +85,7 @@ def test_few_steps_lower_the_loss_and_export_reads(tmp_path, train_lines):
     assert json.loads(session.get_modelmeta().custom_metadata_map["inkread"]) == {"test": True}
     assert models.charset_of(out) == models.charset
     rgb = np.repeat(items[0][0][:, :, None], 3, axis=2)
-    from inkread.backends.ppocr.models import _rec_input
+    from inkread.backends.ppocr.recinput import _rec_input
 
     x, _ = _rec_input(rgb, 2000)
     probs = session.run(None, {session.get_inputs()[0].name: x[None]})[0][0]

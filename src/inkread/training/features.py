@@ -1,7 +1,7 @@
 """PP-OCRv6's frozen backbone run over line images once, its output cached for training the neck and head.
 
 The backbone is cut out of the ``rapidocr`` wheel's ONNX file (``onnx.utils.extract_model``) and run by
-onnxruntime exactly as inkread runs the whole model (``models._rec_input``: height 48, RGB, scaled to
+onnxruntime exactly as inkread runs the whole model (``recinput._rec_input``: height 48, RGB, scaled to
 -1..1, zero padding to the batch width). A cache is three files: ``<name>.feats.npy`` (all frames, 384
 float16 each), ``<name>.index.npy`` (start and length of each line's frames) and ``<name>.texts.json``.
 """
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..backends.ppocr.models import REC_MODEL, _session, model_dir, own_frames, rec_batch
+from ..backends.ppocr.models import REC_MODEL, _session, model_dir
+from ..backends.ppocr.recinput import own_frames, rec_batch
 from .model import BACKBONE_OUTPUT
 
 __all__ = ["backbone_path", "cut_recogniser", "Backbone", "extract", "load_cache"]

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..backends.ppocr.models import REC_MODEL, _session, model_dir, own_frames, rec_batch
+from ..backends.ppocr.models import REC_MODEL, _session, model_dir
+from ..backends.ppocr.recinput import own_frames, rec_batch
 from .model import BACKBONE_OUTPUT, NeckHead, greedy
 
 __all__ = ["STAGE_INPUT", "Stage", "StageNet", "front_path", "stage_module"]

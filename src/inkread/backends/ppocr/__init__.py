@@ -13,12 +13,12 @@ The package, in the order a page goes through it:
 
 from __future__ import annotations
 
-import ctypes
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..base import Capabilities, PageReading, add_seconds
+from .memory import give_back
 from .profiles import PROFILES, ModeProfile
 
 __all__ = ["PpOcrRecognizer", "ModeProfile", "PROFILES"]
@@ -54,22 +54,5 @@ class PpOcrRecognizer:
         # language="auto": the language found from a first reading (.language)
         reader = recognize_page_auto if getattr(options.language, "auto", False) else recognize_page
         read, seconds = reader(page.image, options, models, index=page.index, profiles=self.profiles)
-        _give_back_memory()
+        give_back()  # what the page freed (.memory)
         return PageReading(read, add_seconds(loaded, seconds))
-
-
-def _give_back_memory() -> None:
-    """Hand the memory a page's reading freed back to the system (glibc keeps freed blocks for reuse:
-    a process reading page after page grew by ~30 MB a page and peaked 70 MB higher; bench/RESULTS.md).
-    A no-op where the C library is not glibc."""
-    global _TRIM
-    if _TRIM is None:
-        try:
-            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _TRIM = False
-    if _TRIM:
-        _TRIM(0)
-
-
-_TRIM: Any = None

@@ -19,7 +19,9 @@ import numpy as np
 from ...exceptions import MissingDependencyError
 from .detect import detector_input
 from .memo import digest, recall
+from .memory import give_back
 from .quantized import detector_path
+from .recinput import batches, own_frames, rec_batch, rec_width
 from .scripts import allowed as _allowed
 from .trunk import card_fusion, fuse_posteriors, merged_model_path, read_merged
 
@@ -41,9 +43,6 @@ RECOGNISERS = ("ppocr", "handwriting", "fused")
 # the handwriting model's share in "fused" (PP-OCRv6 has the rest), chosen on the dev set's hands
 # never trained on and the training collections' held-out pages (bench/RESULTS.md, "Fusion")
 FUSION_WEIGHT = 0.7
-REC_HEIGHT = 48
-# Widest recogniser input (100 characters' worth): a 4000 x 3 sliver is squeezed to it, not made 64000 px wide
-MAX_REC_WIDTH = 4800
 
 
 def model_dir() -> Path:
@@ -263,8 +262,8 @@ class PaddleModels:
             raise ValueError(f"unknown recogniser {model!r} (one of {', '.join(RECOGNISERS)})")
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
         results: list[Reading | None] = [None] * len(crops)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
+        for run_of in batches([rec_width(crops[i]) for i in order], batch_size):
+            idx = order[run_of]
             batch, widths = rec_batch([crops[i] for i in idx])
 
             def run(
@@ -275,7 +274,9 @@ class PaddleModels:
                 return [_columns(probs[j, :n], mask, classes) for j, n in enumerate(used)]
 
             tag = ("rec", model, fusion, str(handwriting), None if mask is None else digest(mask))
-            for i, columns in zip(idx, recall(tag, batch, run)):  # (kept for a second reading: .memo)
+            columns_of = recall(tag, batch, run)  # (kept for a second reading: .memo)
+            give_back()  # the network's buffers, before the decoding's small objects pin them (.memory)
+            for i, columns in zip(idx, columns_of):
                 if lexicon_above is not None and (plain := self._decode(*columns)).confidence <= lexicon_above[i]:
                     results[i] = plain
                 else:
@@ -343,33 +344,6 @@ def _reading(chars: list[str], frames: list[int], confs: list[float], n_frames: 
     while chars and chars[-1] == " ":
         chars.pop(), xs.pop(), confs.pop()
     return Reading("".join(chars), float(np.mean(confs)) if confs else 0.0, xs, confs)
-
-
-def rec_batch(crops: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
-    """The recogniser's input for RGB line crops: height 48, scaled to -1..1, zero-padded to the
-    widest (at least 320 px, at most MAX_REC_WIDTH); and the width each crop fills."""
-    ratio = max(c.shape[1] / max(1, c.shape[0]) for c in crops)
-    width = min(MAX_REC_WIDTH, max(320, int(math.ceil(REC_HEIGHT * ratio / 8)) * 8))
-    batch = np.zeros((len(crops), 3, REC_HEIGHT, width), dtype=np.float32)
-    widths = []
-    for j, crop in enumerate(crops):
-        norm, rw = _rec_input(crop, width)
-        batch[j, :, :, :rw] = norm
-        widths.append(rw)
-    return batch, widths
-
-
-def own_frames(frames: int, widths: list[int], width: int) -> list[int]:
-    """How many of ``frames`` output frames belong to each crop of a batch ``width`` pixels wide."""
-    return [max(1, int(round(frames * w / width))) for w in widths]
-
-
-def _rec_input(crop: np.ndarray, max_width: int) -> tuple[np.ndarray, int]:
-    h, w = crop.shape[:2]
-    rw = min(max_width, max(1, int(math.ceil(REC_HEIGHT * w / max(1, h)))))
-    resized = cv2.resize(crop, (rw, REC_HEIGHT), interpolation=cv2.INTER_AREA if h > REC_HEIGHT else cv2.INTER_LINEAR)
-    norm = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
-    return norm.transpose(2, 0, 1), rw
 
 
 def _resize_pad(crop: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -28,8 +28,9 @@ from .automode import guess_mode
 from .checkboxes import Checkbox, find_checkboxes, normalise_bullet
 from .crops import crop_quad, drop_faint, fit_line, has_ink, rotation_matrix, trimmed
 from .decode import Lexicon, ends_sentence, get_lexicon
-from .detect import DetectParams, detect_lines
+from .detect import LARGEST_SIDE, DetectParams, detect_lines
 from .gutter_split import split_at_gutters
+from .memory import give_back
 from .models import PaddleModels, Reading
 from .oneline import is_single_line
 from .profiles import AUTO_PRINT_CONFIDENCE, AUTO_PRINT_MARGIN, PROFILES, ModeProfile
@@ -60,8 +61,10 @@ def recognize_page(
     # Both modes detect with the same parameters (PROFILES), so AUTO detects once.
     detect = profiles[RecognitionMode.PRINTED].detect
     detections = detect_lines(models, work, detect)
+    give_back()  # the detector's buffers (.memory)
     seconds = {"preprocess": t1 - t0, "detect": time.perf_counter() - t1}
     rotation, took = _page_rotation(work, detections, options, models, detect)
+    give_back()
     seconds = add_seconds(seconds, took)
     if rotation:  # read the page turned upright; its boxes are given back on the image as it came
         upright, took = recognize_page(
@@ -120,6 +123,11 @@ def _page_rotation(
     if options.rotate != "auto":
         return int(options.rotate), {}
     t0 = time.perf_counter()
+    scale = LARGEST_SIDE / max(work.shape[:2])
+    if scale < 1:  # a page larger than the detector ever sees (a 34-megapixel scan): looked at smaller,
+        # not turned whole at full size (104 MB a copy) to be detected again
+        work = cv2.resize(work, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        detections = [(q * scale, s) for q, s in detections]
     mask = models.class_mask(options.language.info.script)
     lexicon = get_lexicon(options.language.value) if options.lexicon else None
     found = page_rotation(
@@ -290,9 +298,16 @@ def _read_page(
 
 
 def _line_like(reading: Reading, quad: np.ndarray, typical_height: float) -> bool:
-    """Whether a reading dropped for its low confidence was a line of writing worth reporting: some
-    letters or digits read, in a box shaped like a line (:func:`_line_shaped`)."""
-    return sum(c.isalnum() for c in reading.text) >= 2 and _line_shaped(quad, typical_height)
+    """Whether a reading dropped for its low confidence was writing worth reporting: some letters or
+    digits read in a box shaped like a line (:func:`_line_shaped`), or a letter in a box at least half
+    a line high both ways (a fragment of writing: a word turned sideways in the margin, issue 23's
+    hooker_p006 '2.'; not a speck)."""
+    letters = sum(c.isalnum() for c in reading.text)
+    if letters >= 2 and _line_shaped(quad, typical_height):
+        return True
+    height = float(np.linalg.norm(quad[3] - quad[0]))
+    width = float(np.linalg.norm(quad[1] - quad[0]))
+    return letters >= 1 and min(width, height) >= 0.5 * typical_height
 
 
 def _line_shaped(quad: np.ndarray, typical_height: float) -> bool:
