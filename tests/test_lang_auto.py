@@ -220,3 +220,18 @@ def test_auto_reads_a_page_in_another_script_in_its_language(printed_font: Path)
     result = ocr.recognize(np.asarray(img), mode="printed", language="auto")
     assert result.language == "ru" and result.pages[0].language == "ru"
     assert metrics.cer("\n".join(lines), result.text) < 0.05, result.text
+
+
+def test_a_page_that_reads_as_its_given_language_does_not_load_the_detector(monkeypatch):
+    """Most pages read in a given language are in it: their commonest words say so, and py3langid
+    (75 MB, 1.5 s to load) is not loaded for the warning; a page of another language still asks it."""
+    from inkread import language_id
+
+    monkeypatch.setattr(language_id, "_MODEL", None)
+    english = "It was the best of times, it was the worst of times, it was the age of wisdom and of foolishness"
+    assert language_id.seems_other(english, ocr.Language.ENGLISH) is None
+    assert language_id._MODEL is None
+    french = " ".join(FRENCH)
+    found = language_id.seems_other(french, ocr.Language.ENGLISH)
+    assert language_id._MODEL is not None
+    assert found is not None and found.language.value == "fr"
