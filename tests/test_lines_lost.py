@@ -71,3 +71,16 @@ def test_dev_pages_lose_no_line(sample_id, eval_samples, raw_detector):
     lost = bench.uncovered(raw_detector(image), page, image.shape)
     assert not lost, [b.astype(int).tolist() for b in lost]
 
+
+
+def test_show_through_above_a_tight_crop_is_reported(eval_samples, raw_detector):
+    """The first five lines of a 1905 letter cut tight (the bench's crop): a fragment of the letterhead
+    showing through from the back of the sheet, a third of a line high, is too faint to read and is
+    reported in ``unread``, not lost."""
+    sample = next(s for s in eval_samples if s.id == "stanford_p003")
+    image = cv2.cvtColor(cv2.imread(str(sample.image_path)), cv2.COLOR_BGR2RGB)
+    crop = dict(bench.tight_crops(image, raw_detector(image)))["top"]
+    page = ocr.recognize(crop, mode="handwritten", language="en").pages[0]
+    lost = bench.uncovered(raw_detector(crop), page, crop.shape)
+    assert not lost, [b.astype(int).tolist() for b in lost]
+    assert page.unread

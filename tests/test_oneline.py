@@ -106,7 +106,7 @@ def test_lines_read_too_unsurely_are_reported_not_lost(eval_samples, caplog):
 
 def test_a_speck_read_unsurely_is_not_a_line():
     from inkread.backends.ppocr.models import Reading
-    from inkread.backends.ppocr.page import _line_like
+    from inkread.backends.ppocr.unread import line_like as _line_like
 
     line = np.array([[0, 0], [200, 0], [200, 30], [0, 30]], np.float64)
     speck = np.array([[0, 0], [12, 0], [12, 10], [0, 10]], np.float64)

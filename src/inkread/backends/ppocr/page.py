@@ -36,6 +36,7 @@ from .oneline import is_single_line
 from .profiles import AUTO_PRINT_CONFIDENCE, AUTO_PRINT_MARGIN, PROFILES, ModeProfile
 from .reading import read_upright
 from .tidy import tidy_reading
+from .unread import faint_line, line_like
 
 __all__ = ["recognize_page", "text_regions"]
 
@@ -252,14 +253,14 @@ def _read_page(
     lines: list[Line] = []
     typical = float(np.median([g.height for g in line_groups])) if line_groups else 0.0
     # too faint to read (show-through, a pencil line beside ink): not read, but not lost either
-    unread = [[(float(x), float(y)) for x, y in to_input.apply(q)] for q in faint if _line_shaped(q, typical)]
+    unread = [[(float(x), float(y)) for x, y in to_input.apply(q)] for q in faint if faint_line(q, typical)]
     before = ("", -1)  # the page's text so far: its last word and that word's paragraph
     for gi, g in enumerate(line_groups):
         parts = []
         for i in g.members:
             reading = readings[i]
             if not reading.text.strip() or reading.confidence < profile.min_confidence:
-                if _line_like(reading, quads[i], typical):
+                if line_like(reading, quads[i], typical):
                     unread.append([(float(x), float(y)) for x, y in to_input.apply(quads[i])])
                 continue
             if reading.first_lower and before[0] and before[1] == g.paragraph and not ends_sentence(before[0]):
@@ -295,27 +296,6 @@ def _read_page(
         )
     _renumber_paragraphs(lines)
     return lines, unread, angle, {"layout": t3 - t2, "recognize": t4 - t3}
-
-
-def _line_like(reading: Reading, quad: np.ndarray, typical_height: float) -> bool:
-    """Whether a reading dropped for its low confidence was writing worth reporting: some letters or
-    digits read in a box shaped like a line (:func:`_line_shaped`), or a letter in a box at least half
-    a line high both ways (a fragment of writing: a word turned sideways in the margin, issue 23's
-    hooker_p006 '2.'; not a speck)."""
-    letters = sum(c.isalnum() for c in reading.text)
-    if letters >= 2 and _line_shaped(quad, typical_height):
-        return True
-    height = float(np.linalg.norm(quad[3] - quad[0]))
-    width = float(np.linalg.norm(quad[1] - quad[0]))
-    return letters >= 1 and min(width, height) >= 0.5 * typical_height
-
-
-def _line_shaped(quad: np.ndarray, typical_height: float) -> bool:
-    """A box at least half the page's typical line height and twice as wide as high (not a speck, a
-    rule or a stroke)."""
-    height = float(np.linalg.norm(quad[3] - quad[0]))
-    width = float(np.linalg.norm(quad[1] - quad[0]))
-    return height >= 0.5 * typical_height and width >= 2.0 * height
 
 
 #: scripts with letters drawn as boxes, which the checkbox finder would take for ticked boxes
