@@ -125,15 +125,17 @@ def test_empty_map_gives_no_boxes():
 
 
 def test_recognition_batches_hold_few_wide_lines():
-    """Crops (sorted by width) go to the recogniser six at a time, fewer when wide: a batch's memory
-    grows with its crops times its width (six 3,000-px printed lines took 270 MB of output)."""
+    """Crops (sorted by width) go to the recogniser in groups of six, each padded to its widest as
+    always (the padding changes what the recognisers read), a few at a time when wide: a batch's
+    memory grows with its crops times its width (six 3,000-px printed lines took 270 MB of output)."""
     from inkread.backends.ppocr.recinput import REC_BATCH_WIDTH, batches
 
-    assert batches([320] * 10, 6) == [slice(0, 6), slice(6, 10)]
-    wide = [1000, 1000, 2000, 2500, 3000]
+    assert batches([320] * 10, 6) == [(slice(0, 6), 320), (slice(6, 10), 320)]
+    wide = [1000, 1000, 2000, 2500, 3000, 3000, 3200, 4800]
     runs = batches(wide, 6)
-    assert [i for run in runs for i in range(run.start, run.stop)] == list(range(len(wide)))
-    for run in runs:
-        crops = wide[run]
-        assert len(crops) == 1 or len(crops) * max(crops) <= REC_BATCH_WIDTH
+    assert [i for run, _ in runs for i in range(run.start, run.stop)] == list(range(len(wide)))
+    assert {width for run, width in runs if run.start < 6} == {3000}  # the group of six: padded as one
+    assert [width for run, width in runs if run.start >= 6] == [4800, 4800]
+    for run, width in runs:
+        assert run.stop - run.start == 1 or (run.stop - run.start) * width <= REC_BATCH_WIDTH
     assert batches([], 6) == []

@@ -169,7 +169,7 @@ def detect_lines(models: Detector, image: np.ndarray, params: DetectParams) -> l
                 med = float(np.median(heights))
         line_height = med * sy
         for bounds, short, long in weak:
-            if short >= WEAK_SHORT * med and long >= WEAK_LONG * med:
+            if short >= WEAK_SHORT * med and long >= WEAK_LONG * med:  # (boxes grows: found once)
                 boxes.extend(_look_closer(models, image, bounds, line_height, boxes, params))
     return boxes
 
@@ -195,7 +195,8 @@ def _look_closer(
 ) -> list[tuple[np.ndarray, float]]:
     """The boxes the detector finds in a weak region when it looks again at the region alone, a line
     height of page around it, enlarged as a small block is (:func:`detector_side`): those centred in
-    the region and not already mostly inside a box found before."""
+    the region, at least half a ``line_height`` high both ways (a fragment of writing; not the dots of a
+    column of colons on a receipt) and not already mostly inside a box found before."""
     h, w = image.shape[:2]
     pad = max(8.0, line_height)
     x0, y0 = int(max(0, bounds[0] - pad)), int(max(0, bounds[1] - pad))
@@ -210,6 +211,9 @@ def _look_closer(
         box = box + np.array([x0, y0], dtype=np.float32)
         cx, cy = box.mean(axis=0)
         if not (bounds[0] <= cx <= bounds[2] and bounds[1] <= cy <= bounds[3]):
+            continue
+        sides = np.linalg.norm(box[[1, 3]] - box[0], axis=1)
+        if sides.min() < 0.5 * line_height:
             continue
         if any(_inside(box, other) > 0.5 for other, _ in boxes):
             continue

@@ -262,9 +262,9 @@ class PaddleModels:
             raise ValueError(f"unknown recogniser {model!r} (one of {', '.join(RECOGNISERS)})")
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])
         results: list[Reading | None] = [None] * len(crops)
-        for run_of in batches([rec_width(crops[i]) for i in order], batch_size):
+        for run_of, padded in batches([rec_width(crops[i]) for i in order], batch_size):
             idx = order[run_of]
-            batch, widths = rec_batch([crops[i] for i in idx])
+            batch, widths = rec_batch([crops[i] for i in idx], padded)
 
             def run(
                 batch: np.ndarray = batch, widths: list[int] = widths

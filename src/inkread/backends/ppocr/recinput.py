@@ -27,24 +27,26 @@ def rec_width(crop: np.ndarray) -> int:
     return min(MAX_REC_WIDTH, max(320, int(math.ceil(REC_HEIGHT * ratio / 8)) * 8))
 
 
-def batches(widths: list[int], most: int) -> list[slice]:
-    """Consecutive runs of crops (``widths``: their input widths, ascending) read as one batch: at
-    most ``most`` crops, and no more input pixels than :data:`REC_BATCH_WIDTH` crops of the run's widest
-    need (a batch's memory grows with its crops times its width: six 3,000-px printed lines took
-    PP-OCRv6's 18,710-class output and its logits to 270 MB)."""
-    runs: list[slice] = []
-    start = 0
-    for end in range(1, len(widths) + 1):
-        if end == len(widths) or end - start >= most or (end + 1 - start) * widths[end] > REC_BATCH_WIDTH:
-            runs.append(slice(start, end))
-            start = end
+def batches(widths: list[int], most: int) -> list[tuple[slice, int]]:
+    """How crops (``widths``: their input widths, ascending) go through the recogniser: groups of
+    ``most`` in a row, each padded to its widest (the padding changes what the recognisers read, so a
+    crop is always padded as in a group of ``most``), run a few at a time when wide: no run holds more
+    input pixels than :data:`REC_BATCH_WIDTH` (a batch's memory grows with its crops times its width:
+    six 3,000-px printed lines took PP-OCRv6's 18,710-class output and its logits to 270 MB). Each run:
+    its slice of the crops and the width it is padded to."""
+    runs: list[tuple[slice, int]] = []
+    for start in range(0, len(widths), most):
+        end = min(len(widths), start + most)
+        width = max(widths[start:end])
+        step = max(1, REC_BATCH_WIDTH // width)
+        runs.extend((slice(k, min(end, k + step)), width) for k in range(start, end, step))
     return runs
 
 
-def rec_batch(crops: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
-    """The recogniser's input for RGB line crops: height 48, scaled to -1..1, zero-padded to the
-    widest (at least 320 px, at most MAX_REC_WIDTH); and the width each crop fills."""
-    width = max(rec_width(c) for c in crops)
+def rec_batch(crops: list[np.ndarray], width: int | None = None) -> tuple[np.ndarray, list[int]]:
+    """The recogniser's input for RGB line crops: height 48, scaled to -1..1, zero-padded to ``width``
+    (default: the widest crop's, at least 320 px, at most MAX_REC_WIDTH); and the width each crop fills."""
+    width = width or max(rec_width(c) for c in crops)
     batch = np.zeros((len(crops), 3, REC_HEIGHT, width), dtype=np.float32)
     widths = []
     for j, crop in enumerate(crops):
