@@ -19,7 +19,6 @@ import numpy as np
 from ...exceptions import MissingDependencyError
 from .detect import detector_input
 from .memo import digest, recall
-from .memory import give_back
 from .quantized import detector_path
 from .recinput import batches, own_frames, rec_batch, rec_width
 from .scripts import allowed as _allowed
@@ -274,9 +273,7 @@ class PaddleModels:
                 return [_columns(probs[j, :n], mask, classes) for j, n in enumerate(used)]
 
             tag = ("rec", model, fusion, str(handwriting), None if mask is None else digest(mask))
-            columns_of = recall(tag, batch, run)  # (kept for a second reading: .memo)
-            give_back()  # the network's buffers, before the decoding's small objects pin them (.memory)
-            for i, columns in zip(idx, columns_of):
+            for i, columns in zip(idx, recall(tag, batch, run)):  # (kept for a second reading: .memo)
                 if lexicon_above is not None and (plain := self._decode(*columns)).confidence <= lexicon_above[i]:
                     results[i] = plain
                 else:

@@ -62,10 +62,13 @@ def recognize_page(
     # Both modes detect with the same parameters (PROFILES), so AUTO detects once.
     detect = profiles[RecognitionMode.PRINTED].detect
     detections = detect_lines(models, work, detect)
-    give_back()  # the detector's buffers (.memory)
+    huge = max(work.shape[:2]) > LARGEST_SIDE
+    if huge:  # the detector's buffers for a page it looked at up to 3,200 px (.memory; a trim costs
+        give_back()  # the next stage its pages again: 0.1-0.2 s a page, so only where it pays)
     seconds = {"preprocess": t1 - t0, "detect": time.perf_counter() - t1}
     rotation, took = _page_rotation(work, detections, options, models, detect)
-    give_back()
+    if huge:
+        give_back()
     seconds = add_seconds(seconds, took)
     if rotation:  # read the page turned upright; its boxes are given back on the image as it came
         upright, took = recognize_page(
