@@ -156,22 +156,27 @@ def detect_lines(models: Detector, image: np.ndarray, params: DetectParams) -> l
     prob, sx, sy = models.detection_map(image, side)
     weak: list[tuple[np.ndarray, float, float]] = []
     boxes = boxes_from_map(prob, sx, sy, params, (w, h), weak)
-    if boxes:
-        heights = [np.linalg.norm(b[3] - b[0]) / sy for b, _ in boxes]  # in map pixels
-        med = float(np.median(heights))
-        if med < 16:  # small text: look again at a larger scale
-            bigger = int(min(LARGEST_SIDE, side * 20 / max(med, 4)))
-            if bigger > side * 1.25:
-                prob, sx, sy = models.detection_map(image, bigger)
-                weak = []
-                boxes = boxes_from_map(prob, sx, sy, params, (w, h), weak)
-                heights = [np.linalg.norm(b[3] - b[0]) / sy for b, _ in boxes]
-                med = float(np.median(heights))
-        line_height = med * sy
-        for bounds, short, long in weak:
-            if short >= WEAK_SHORT * med and long >= WEAK_LONG * med:  # (boxes grows: found once)
-                boxes.extend(_look_closer(models, image, bounds, line_height, boxes, params))
+    if not boxes:
+        return boxes
+    med = _median_height(boxes, sy)
+    if med < 16:  # small text: look again at a larger scale
+        bigger = int(min(LARGEST_SIDE, side * 20 / max(med, 4)))
+        if bigger > side * 1.25:
+            prob, sx, sy = models.detection_map(image, bigger)
+            weak = []
+            boxes = boxes_from_map(prob, sx, sy, params, (w, h), weak)
+            if not boxes:
+                return boxes
+            med = _median_height(boxes, sy)
+    for bounds, short, long in weak:
+        if short >= WEAK_SHORT * med and long >= WEAK_LONG * med:  # (boxes grows: found once)
+            boxes.extend(_look_closer(models, image, bounds, med * sy, boxes, params))
     return boxes
+
+
+def _median_height(boxes: list[tuple[np.ndarray, float]], scale_y: float) -> float:
+    """The boxes' median height in map pixels (``scale_y``: from the map to the image)."""
+    return float(np.median([np.linalg.norm(b[3] - b[0]) / scale_y for b, _ in boxes]))
 
 
 #: the longest side the detector is ever given (small text on a large page is looked for at up to it)

@@ -4,7 +4,9 @@ glibc keeps freed blocks for reuse, and after a large array is freed it serves a
 from its heap, where freeing them does not shrink the process: a process reading page after page grew
 by ~30 MB a page and peaked 70 MB higher (bench/RESULTS.md), and the detector's buffers on a
 34-megapixel receipt (an 87 MB input at 3,200 px, its activations) stayed held while the page's lines
-were read. :func:`give_back` trims the heap after each stage that frees much (a few milliseconds).
+were read. :func:`give_back` trims the heap after each page, and after the detection and orientation of
+a page larger than the detector's largest input (4-10 ms a call; the memory handed back is faulted in
+again at its next use, so a trim after every recognition batch cost a quarter of a page's time).
 """
 
 from __future__ import annotations

@@ -62,9 +62,11 @@ def recognize_page(
     # Both modes detect with the same parameters (PROFILES), so AUTO detects once.
     detect = profiles[RecognitionMode.PRINTED].detect
     detections = detect_lines(models, work, detect)
+    # a page larger than the detector's largest input: its buffers handed back (.memory); on every page
+    # a trim cost the next stage 0.1-0.2 s of faulting its memory in again, so only where it pays
     huge = max(work.shape[:2]) > LARGEST_SIDE
-    if huge:  # the detector's buffers for a page it looked at up to 3,200 px (.memory; a trim costs
-        give_back()  # the next stage its pages again: 0.1-0.2 s a page, so only where it pays)
+    if huge:
+        give_back()
     seconds = {"preprocess": t1 - t0, "detect": time.perf_counter() - t1}
     rotation, took = _page_rotation(work, detections, options, models, detect)
     if huge:

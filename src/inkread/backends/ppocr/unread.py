@@ -19,23 +19,24 @@ def line_like(reading: Reading, quad: np.ndarray, typical_height: float) -> bool
     letters = sum(c.isalnum() for c in reading.text)
     if letters >= 2 and line_shaped(quad, typical_height):
         return True
-    height = float(np.linalg.norm(quad[3] - quad[0]))
-    width = float(np.linalg.norm(quad[1] - quad[0]))
-    return letters >= 1 and min(width, height) >= 0.5 * typical_height
+    return letters >= 1 and min(_sides(quad)) >= 0.5 * typical_height
 
 
 def faint_line(quad: np.ndarray, typical_height: float) -> bool:
     """A faint box worth reporting: shaped like a line (:func:`line_shaped`), or like a line of smaller
     writing, a third of a line high and four times as wide (show-through of a letterhead, a pencilled
     note between lines); not a speck, a stroke or a rule."""
-    height = float(np.linalg.norm(quad[3] - quad[0]))
-    width = float(np.linalg.norm(quad[1] - quad[0]))
+    width, height = _sides(quad)
     return line_shaped(quad, typical_height) or (height >= 0.3 * typical_height and width >= 4.0 * height)
 
 
 def line_shaped(quad: np.ndarray, typical_height: float) -> bool:
     """A box at least half the page's typical line height and twice as wide as high (not a speck, a
     rule or a stroke)."""
-    height = float(np.linalg.norm(quad[3] - quad[0]))
-    width = float(np.linalg.norm(quad[1] - quad[0]))
+    width, height = _sides(quad)
     return height >= 0.5 * typical_height and width >= 2.0 * height
+
+
+def _sides(quad: np.ndarray) -> tuple[float, float]:
+    """A box's (tl, tr, br, bl) width along its top edge and height along its left edge."""
+    return float(np.linalg.norm(quad[1] - quad[0])), float(np.linalg.norm(quad[3] - quad[0]))
