@@ -10,7 +10,8 @@ bench_pages.py's ``matched``). Reported per kind: CER both ways, the share of sa
 chose the manifest's language, seconds per sample both ways, and the networks' runs both ways (``auto``'s
 second reading takes those its first reading ran from memory: ``backends/ppocr/memo.py``). Then the rendered notes of
 bench_synth_notes.py (Swedish, German, Spanish; held-out fonts) read in their language and with
-``auto``. Per-sample rows go to ``bench/out/lang/samples.tsv``.
+``auto``, and notes mixing English and French line by line read in each, in ``en+fr`` and ``auto``
+(``mixed.tsv``). Per-sample rows go to ``bench/out/lang/samples.tsv``.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="samples per kind (0: all)")
     ap.add_argument("--langs", default="sv,de,es", help="rendered notes' languages ('' for none)")
     ap.add_argument("--notes", type=int, default=8, help="notes per language")
+    ap.add_argument(
+        "--mixed",
+        default="en+fr",
+        help="notes mixing these languages line by line, read in each alone, in all and auto",
+    )
+    ap.add_argument("--mixed-notes", type=int, default=16, help="mixed notes (0: none)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "lang"))
     args = ap.parse_args(argv)
@@ -111,7 +118,41 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"note {lang}{k} ->{chosen} {rows[-1][4]:.3f} {rows[-1][5]:.3f}", file=sys.stderr, flush=True)
         print()
         report([r for r in rows if r[0].startswith("notes-")], Path(args.out), "notes.tsv")
+    if args.mixed and args.mixed_notes:
+        mixed(engine, args.mixed, args.mixed_notes, args.seed, Path(args.out))
     return 0
+
+
+def mixed(engine: OcrEngine, choice: str, n: int, seed: int, out: Path) -> None:
+    """Notes whose lines are in the languages of ``choice`` (``en+fr``), each language's lines in turn,
+    read in each language alone, in ``choice`` and with ``auto``: the mean CER of each reading (issue 26:
+    ``en+fr`` reads a page mixing both at least as well as the better single language)."""
+    codes = choice.split("+")
+    readings = [*codes, choice, "auto"]
+    notes = make_notes(choice, n, seed + zlib.crc32(choice.encode()) % 1000)
+    cers: dict[str, list[float]] = defaultdict(list)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "mixed.tsv").open("w", encoding="utf-8") as f:
+        f.write("note\t" + "\t".join(readings) + "\n")
+        for k, (img, truth) in enumerate(notes):
+            row = []
+            for language in readings:
+                text, _, _, _ = read(engine, img, "handwritten", language)
+                cers[language].append(metrics.cer(truth, text))
+                row.append(f"{cers[language][-1]:.4f}")
+            f.write(f"{choice}{k}\t" + "\t".join(row) + "\n")
+            said = " ".join(f"{r}={c}" for r, c in zip(readings, row))
+            print(f"mixed {choice}{k} {said}", file=sys.stderr, flush=True)
+    print(f"\n{n} notes mixing {' and '.join(codes)} line by line (mean CER; notes read better or worse than in")
+    print("the better single language)\n")
+    print("| reading | mean CER | notes better than the best single language | worse |")
+    print("|---|---:|---:|---:|")
+    best = [min(cers[c][k] for c in codes) for k in range(len(notes))]
+    for language in readings:
+        values = cers[language]
+        better = sum(v < b - 1e-9 for v, b in zip(values, best))
+        worse = sum(v > b + 1e-9 for v, b in zip(values, best))
+        print(f"| {language} | {sum(values) / len(values):.4f} | {better} | {worse} |")
 
 
 def make_notes(lang: str, n: int, seed: int) -> list[tuple[np.ndarray, str]]:
@@ -126,9 +167,11 @@ def make_notes(lang: str, n: int, seed: int) -> list[tuple[np.ndarray, str]]:
     if not fonts:
         raise SystemExit("held-out fonts missing: apt-get install fonts-rufscript fonts-femkeklaver")
     rng = np.random.default_rng(seed)
+    codes = lang.split("+")  # several (en+fr): lines of each in turn, a random language first
     notes: list[tuple[np.ndarray, str]] = []
     while len(notes) < n:
-        lines = [random_text(lang, rng) for _ in range(int(rng.integers(5, 8)))]
+        first = int(rng.integers(len(codes)))
+        lines = [random_text(codes[(first + i) % len(codes)], rng) for i in range(int(rng.integers(5, 8)))]
         chars = set("".join(lines)) - {" "}
         at = len(notes) % len(fonts)
         font = next((f for f in fonts[at:] + fonts[:at] if chars <= f.chars), None)

@@ -14,7 +14,7 @@ import pytest
 from inkread.backends.ppocr.detect import DetectParams, detect_lines
 from inkread.backends.ppocr.models import DET_MODEL, PaddleModels, model_dir
 from inkread.backends.ppocr.quantized import DETECTOR_INT8, card, detector_path
-from inkread.backends.ppocr.trunk import file_sha256
+from inkread.cache import file_sha256
 from inkread.training.quantize import calibration_pages
 
 

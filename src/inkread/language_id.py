@@ -10,14 +10,23 @@ short and noisy (bench/RESULTS.md, "The language found by itself"), and is small
 
 from __future__ import annotations
 
+import array
 import functools
+import io
+import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .cache import cache_dir, file_sha256, write_atomic
 from .exceptions import MissingDependencyError
 from .languages import Language, LanguageChoice, supported_languages
+from .memory import give_back
 
 __all__ = ["Detection", "detect", "ranked", "candidates", "seems_other", "MIN_LETTERS", "SURE", "WARN_SURE", "PRIOR"]
 
@@ -38,6 +47,8 @@ WARN_SURE = 0.9
 #: a page's text read in a given language is checked only when it has this many letters (a line or
 #: two says too little: a warning must be right)
 WARN_LETTERS = 60
+
+log = logging.getLogger(__name__)
 
 _LETTERS = re.compile(r"[^\W\d_]")
 _WORDS = re.compile(r"[^\W\d_]+")
@@ -64,18 +75,95 @@ _LOCK = threading.Lock()
 
 
 def _model() -> Any:
-    """py3langid's identifier over all its languages (loaded once; ``rank`` does not change it)."""
+    """py3langid's identifier over all its languages (loaded once; ``rank`` does not change it), its two
+    large tables read from the cache a row at a time (:func:`_on_disk`) where they can be kept there."""
     global _MODEL
     with _LOCK:
         if _MODEL is None:
             try:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+                from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
             except ImportError as error:
                 raise MissingDependencyError(
                     "finding a page's language needs py3langid", hint="pip install py3langid"
                 ) from error
-            _MODEL = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            _MODEL = _on_disk(LanguageIdentifier, Path(MODEL_DIR) / MODEL_FILE)
+            if _MODEL is None:
+                _MODEL = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         return _MODEL
+
+
+def _on_disk(identifier: Any, source: Path) -> Any:
+    """py3langid's identifier with its byte-n-gram automaton (39 MB) and its per-language feature weights
+    (28 MB) left in ``.npy`` files in the cache (written from its wheel's compressed model on first use)
+    and read a row at a time when first needed (:class:`_Rows`): a text's reading visits a few hundred
+    rows, so the process holds those, not 75 MB (bench/RESULTS.md, "Memory"). Mapping the files instead
+    held 46 KB a row visited (the kernel maps the pages around each one). The same numbers, the same
+    rankings. None where the cache cannot be written or read (the caller loads the model whole)."""
+    try:
+        folder = cache_dir() / f"langid-{file_sha256(source)[:16]}"
+        names = ("ptc", "pc", "classes", "output", "row", "nextmove")
+        paths = {name: folder / f"{name}.npy" for name in names}
+        if not all(path.is_file() for path in paths.values()):
+            from py3langid.modelio import load_model
+
+            ptc, pc, classes, nextmove, row, output = load_model(source)
+            arrays = {"ptc": ptc, "pc": pc, "classes": classes, "output": output, "row": row}
+            arrays["nextmove"] = np.asarray(nextmove).reshape(-1, 256)  # a row per automaton state
+            for name in names:
+                buffer = io.BytesIO()
+                np.save(buffer, np.asarray(arrays[name]), allow_pickle=False)
+                write_atomic(paths[name], buffer.getvalue())
+            del ptc, nextmove, arrays
+            give_back()  # the model read whole to write them
+        small = {name: np.load(paths[name], allow_pickle=False) for name in ("pc", "classes", "output", "row")}
+        return identifier(
+            _Rows(paths["ptc"]),
+            small["pc"],
+            small["classes"].tolist(),
+            _Rows(paths["nextmove"], flat=True),
+            array.array("i", small["output"].astype(np.int32).tobytes()),  # a state's feature (or -1)
+            norm_probs=True,
+            tk_row=small["row"].tolist(),
+        )
+    except (OSError, ValueError, TypeError) as error:
+        log.info("inkread: the language detector's tables are read whole (%s)", error)
+        return None
+
+
+class _Rows:
+    """A 2-D array in a ``.npy`` file, each row read (``os.pread``) the first time it is asked for and
+    kept. ``rows[indices]`` (an integer array) gives those rows stacked, as py3langid's scoring asks
+    its weights; with ``flat``, ``rows[i]`` is element ``i`` of the array flattened, as its automaton is
+    walked (a Python int). At most the whole array is kept, in a process that reads every language."""
+
+    def __init__(self, path: Path, flat: bool = False) -> None:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = header(f)
+            self._offset = f.tell()
+        if len(shape) != 2 or fortran:
+            raise ValueError(f"{path}: not a 2-D array in C order")
+        self._dtype, self._width, self._flat = dtype, int(shape[1]), flat
+        self._row_bytes = self._width * dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+        self._kept: dict[int, Any] = {}
+
+    def _row(self, index: int) -> Any:
+        row = self._kept.get(index)
+        if row is None:
+            data = os.pread(self._fd, self._row_bytes, self._offset + index * self._row_bytes)
+            if len(data) != self._row_bytes:
+                raise IndexError(f"row {index} is past the array's end")
+            row = np.frombuffer(data, dtype=self._dtype)
+            row = row.tolist() if self._flat else row
+            self._kept[index] = row
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if self._flat:
+            return self._row(key // self._width)[key % self._width]
+        return np.stack([self._row(int(i)) for i in key])
 
 
 def candidates(script: str = "latin", backend: str | None = None) -> list[Language]:

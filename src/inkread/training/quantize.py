@@ -124,7 +124,7 @@ def quantize_detector(source: Path, out: Path, pages, card: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     from ..backends.ppocr.models import DET_MODEL, model_dir
     from ..backends.ppocr.quantized import DETECTOR_INT8
-    from ..backends.ppocr.trunk import file_sha256
+    from ..cache import file_sha256
     from . import data as D
 
     p = argparse.ArgumentParser(prog="python -m inkread.training quantize", description=__doc__)

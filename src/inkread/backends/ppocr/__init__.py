@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ...memory import give_back
 from ..base import Capabilities, PageReading, add_seconds
-from .memory import give_back
 from .profiles import PROFILES, ModeProfile
 
 __all__ = ["PpOcrRecognizer", "ModeProfile", "PROFILES"]
@@ -54,5 +54,5 @@ class PpOcrRecognizer:
         # language="auto": the language found from a first reading (.language)
         reader = recognize_page_auto if getattr(options.language, "auto", False) else recognize_page
         read, seconds = reader(page.image, options, models, index=page.index, profiles=self.profiles)
-        give_back()  # what the page freed (.memory)
+        give_back()  # what the page freed (inkread.memory)
         return PageReading(read, add_seconds(loaded, seconds))

@@ -19,6 +19,7 @@ import numpy as np
 
 from ... import orientation
 from ...layout import LineGroup, assign_paragraphs, group_lines, reading_order
+from ...memory import give_back
 from ...options import RecognitionMode, RecognitionOptions, Toggle
 from ...orientation import page_rotation, turn, turned_back
 from ...preprocess import Transform, prepare, skew_angle
@@ -30,7 +31,6 @@ from .crops import crop_quad, drop_faint, fit_line, has_ink, rotation_matrix, tr
 from .decode import Lexicon, ends_sentence, get_lexicon
 from .detect import LARGEST_SIDE, DetectParams, detect_lines
 from .gutter_split import split_at_gutters
-from .memory import give_back
 from .models import PaddleModels, Reading
 from .oneline import is_single_line
 from .profiles import AUTO_PRINT_CONFIDENCE, AUTO_PRINT_MARGIN, PROFILES, ModeProfile
@@ -62,7 +62,7 @@ def recognize_page(
     # Both modes detect with the same parameters (PROFILES), so AUTO detects once.
     detect = profiles[RecognitionMode.PRINTED].detect
     detections = detect_lines(models, work, detect)
-    # a page larger than the detector's largest input: its buffers handed back (.memory); on every page
+    # a page larger than the detector's largest input: its buffers handed back (inkread.memory); on every page
     # a trim cost the next stage 0.1-0.2 s of faulting its memory in again, so only where it pays
     huge = max(work.shape[:2]) > LARGEST_SIDE
     if huge:

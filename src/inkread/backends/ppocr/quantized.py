@@ -15,7 +15,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .trunk import file_sha256
+from ...cache import file_sha256
 
 __all__ = ["DETECTOR_INT8", "detector_path", "card"]
 

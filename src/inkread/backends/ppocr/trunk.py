@@ -18,23 +18,20 @@ apart: same readings, more time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from ...cache import cache_dir, file_sha256, write_atomic
 
 __all__ = [
     "fuse_posteriors",
     "merged_model",
     "merged_model_path",
     "read_merged",
-    "cache_dir",
-    "file_sha256",
     "Merged",
     "GRAPH_VERSION",
 ]
@@ -46,24 +43,6 @@ log = logging.getLogger(__name__)
 GRAPH_VERSION = 3
 # a trunk shorter than this is not worth a merged graph (and is likely no shared backbone at all)
 MIN_SHARED_NODES = 50
-
-
-def cache_dir() -> Path:
-    """Where built graphs are kept."""
-    explicit = os.environ.get("INKREAD_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "inkread"
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, read a megabyte at a time."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def merged_model(base_path: Path, other_path: Path) -> tuple[bytes, list[str], np.ndarray | None] | None:
@@ -238,12 +217,8 @@ def merged_model_path(base_path: Path, other_path: Path) -> Merged | None:
             return None
         data, outputs, classes = built
         listed = " ".join(outputs) + ("" if classes is None else "\n" + ",".join(map(str, classes.tolist())))
-        folder.mkdir(parents=True, exist_ok=True)
         for target, payload in ((names, listed.encode()), (path, data)):
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as f:
-                f.write(payload)
-            os.replace(tmp, target)  # atomic: a process reading it meanwhile sees the old or the new
+            write_atomic(target, payload)  # a process reading it meanwhile sees the old or the new
         return Merged(path, outputs, classes)
     except Exception as exc:  # whatever failed, reading goes on with the two models apart
         log.info("inkread: no shared-trunk graph (%s); the recognisers are run apart", exc)

@@ -96,11 +96,16 @@ class Lexicon:
         self.sorted_words = sorted(set(words))  # prefix look-ups by bisection: no set of all prefixes
         self._cache: dict[str, float | None] = {}
         self._prefix_cache: dict[str, bool] = {}
-        # unaccented spelling -> the most frequent word spelled with those letters (accents restored)
+        # unaccented spelling -> the most frequent accented word spelled with those letters. The
+        # unaccented words themselves are not kept (a map of every word held 12 MB a language): where
+        # one is commoner than its accented spellings, none of them is ``accented``'s ratio (> 1)
+        # times commoner than it, so the answers are the same.
         self._accents: dict[str, str] = {}
         for word in words:  # most frequent first
             if word.isalpha():
-                self._accents.setdefault(_strip_accents(word), word)
+                bare = _strip_accents(word)
+                if bare != word:
+                    self._accents.setdefault(bare, word)
 
     def word_score(self, token: str, oov: float = LexiconParams.oov, caps_neutral: bool = False) -> float:
         """log10 frequency of a written word (plus ``WORD_OFFSET``); 0 for tokens we must not judge
@@ -187,7 +192,7 @@ class Lexicon:
 
     def accented(self, word: str, ratio: float) -> str | None:
         """The accented spelling of a lowercase ``word`` read without any accent when it is at least
-        ``ratio`` times more frequent than ``word`` as written; else None (an accent the recogniser
+        ``ratio`` (more than 1) times more frequent than ``word`` as written; else None (an accent the recogniser
         did read is kept: Vietnamese ``má`` must not become the commoner ``mà``)."""
         bare = _strip_accents(word)
         if bare != word:
