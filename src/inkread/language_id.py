@@ -98,7 +98,10 @@ def _on_disk(identifier: Any, source: Path) -> Any:
     and read a row at a time when first needed (:class:`_Rows`): a text's reading visits a few hundred
     rows, so the process holds those, not 75 MB (bench/RESULTS.md, "Memory"). Mapping the files instead
     held 46 KB a row visited (the kernel maps the pages around each one). The same numbers, the same
-    rankings. None where the cache cannot be written or read (the caller loads the model whole)."""
+    rankings. None where the cache cannot be written or read, or files cannot be read at an offset (the
+    caller loads the model whole)."""
+    if not hasattr(os, "pread"):  # (Windows)
+        return None
     try:
         folder = cache_dir() / f"langid-{file_sha256(source)[:16]}"
         names = ("ptc", "pc", "classes", "output", "row", "nextmove")
