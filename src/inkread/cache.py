@@ -1,5 +1,5 @@
 """Files inkread builds once from what ships and keeps for later processes: the merged recogniser
-graph (``backends/ppocr/trunk.py``) and the language detector's tables, mapped rather than read
+graph (``backends/ppocr/trunk.py``) and the language detector's tables, read a row at a time
 (:mod:`inkread.language_id`).
 
 They live in ``$INKREAD_CACHE``, else ``$XDG_CACHE_HOME/inkread``, else ``~/.cache/inkread``, named by
