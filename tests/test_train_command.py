@@ -251,12 +251,15 @@ def onnx_probs(model: Path, grays: list[np.ndarray]) -> np.ndarray:
     return session.run(None, {session.get_inputs()[0].name: batch})[0]
 
 
-def torch_probs(model, grays: list[np.ndarray], work: Path) -> np.ndarray:
+def torch_probs(model, grays: list[np.ndarray], work: Path, front_of: Path | None = None) -> np.ndarray:
+    """``model``'s probabilities behind PP-OCRv6's front, or behind the front of the file ``front_of``."""
     import torch
 
+    from inkread.training.front import cut_front
     from inkread.training.stage import Front
 
-    mid, _ = Front(work, threads=1).run(grays)
+    front = cut_front(front_of, work / "front-of.onnx") if front_of else None
+    mid, _ = Front(work, threads=1, path=front).run(grays)
     with torch.no_grad():
         return model.eval()(mid).softmax(-1).numpy()
 
@@ -336,8 +339,15 @@ def test_a_few_steps_write_a_model_inkread_reads(tmp_path, real_lines, capsys):
     from inkread.training.onnx_weights import load_trained
 
     classes = _classes()[0]
-    again = torch_probs(load_trained(out, classes), note_crops(), tmp_path / "work")
+    again = torch_probs(load_trained(out, classes), note_crops(), tmp_path / "work", front_of=out)
     assert np.abs(probs[:, :, classes] - again).max() < 1e-4
+    # the whole network trained: the front's weights are no longer PP-OCRv6's
+    # the whole network trained: where the training improved on the base, the front written is the
+    # trained one (no longer PP-OCRv6's); where it did not, the base model's, unchanged
+    assert card["settings"]["front_lr_scale"] > 0
+    behind_ppocr = torch_probs(load_trained(out, classes), note_crops(), tmp_path / "work")
+    improved = card["validation_cer"]["after"] < card["validation_cer"]["before"]
+    assert (np.abs(again - behind_ppocr).max() > 1e-3) == improved, card["validation_cer"]
     # not again over it without --force
     code, err = run_cli(args, capsys)
     assert code == 2 and "exists" in err

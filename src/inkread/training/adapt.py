@@ -1,16 +1,20 @@
 """``inkread train``'s training: an inkread handwriting model (the shipped one by default) fine-tuned
 on a person's corrected lines, on the CPU, within a time limit, and exported like the shipped one.
 
-What trains is what the recipe trains (:mod:`.stage`): the last backbone stage, the neck and the
-head, read back from the base model's ONNX file (:mod:`.onnx_weights`), behind PP-OCRv6's frozen
-front run by onnxruntime on freshly augmented views of the lines (:func:`.augment.augment`, 4 views
-in 5). The schedule is the recipe's (AdamW, the stage at half the learning rate, a short warm-up, a
-cosine decay) over the steps the time allows: the first steps are timed and the decay is set to end
-when ``--minutes`` does (``--epochs`` fixes the steps instead, so a run does not depend on the
-machine's speed). The validation lines are read (greedy CTC, the CER) before training, after each
-epoch (at most every :data:`EVAL_EVERY` steps) and the best reading is kept, the base model's own
-included; training stops at the time limit, when ``patience`` readings in a row did not improve, or
-after the planned steps. Ctrl-C stops it too, and the best model so far is still written.
+What trains is the whole network: the last backbone stage, the neck and the head, read back from the base
+model's ONNX file (:mod:`.onnx_weights`), and the front of the backbone before them, run in PyTorch from
+the base model's graph (:mod:`.front`), on freshly augmented views of the lines
+(:func:`.augment.augment`, 4 views in 5). ``front_lr_scale=0`` keeps the front frozen (run by
+onnxruntime, a step takes about half the time) as the recipe does: on 300 lines of hooker's hand and 20
+minutes, the validation CER went 0.541 -> 0.360 with the front frozen, to ... with it trained
+(bench/RESULTS.md, "Teach inkread a hand"). The schedule is the recipe's (AdamW, the stage and the front
+at half the learning rate, a short warm-up, a cosine decay) over the steps the time allows: the first
+steps are timed and the decay is set to end when ``--minutes`` does (``--epochs`` fixes the steps
+instead, so a run does not depend on the machine's speed). The validation lines are read (greedy CTC, the
+CER) before training, after each epoch (at most every :data:`EVAL_EVERY` steps) and the best reading is
+kept, the base model's own included; training stops at the time limit, when ``patience`` readings in a
+row did not improve, or after the planned steps. Ctrl-C stops it too, and the best model so far is still
+written.
 """
 
 from __future__ import annotations
@@ -25,19 +29,25 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from . import data as D
+from .front import TrainedFront, cut_front
 from .linedata import MIN_LINES, GtLine, TrainingDataError
-from .stage import STAGE_INPUT, Front, Stage, ctc_loss, front_path, read_all
+from .stage import STAGE_INPUT, Front, Stage, ctc_loss, read_all
 
 __all__ = ["Settings", "encodable", "adapt", "write_model"]
 
 EVAL_EVERY = 200  # steps between validation readings at most (an epoch of a large set is more)
 MAX_EPOCHS = 100  # a small set is not seen more often than this, whatever time is left
 TIMED_STEPS = 5  # steps timed before the schedule is fitted to the time limit
+# when the front trains, a batch goes through it in parts of at most this many pixels of width (at
+# height 48, padding included), their gradients summed: the step in less memory (the same step for
+# lines of one width; narrower parts are padded less, which the neck, attending over padding too, sees)
+PART_PIXELS = 4000
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,8 @@ class Settings:
     seed: int = 0
     threads: int = 0  # 0: every core
     augment: float = 0.8  # share of the training views augmented
+    neighbours: float = 0.0  # share of the augmented views with strokes of other lines at the edges
+    front_lr_scale: float = 0.5  # the backbone's front's learning rate, a share of ``lr``; 0: frozen
 
 
 class _Stop(Exception):
@@ -89,6 +101,23 @@ def encodable(lines: list[GtLine]) -> tuple[list[GtLine], list[str]]:
     return kept, notes
 
 
+def _parts(grays: list[np.ndarray], pixels: int) -> list[list[int]]:
+    """A batch's lines in runs whose padded width (the widest line's, times the count) is at most
+    ``pixels`` (one line at least); 0: the whole batch at once."""
+    if not pixels:
+        return [list(range(len(grays)))]
+    from ..backends.ppocr.recinput import rec_width
+
+    order = sorted(range(len(grays)), key=lambda j: grays[j].shape[1] / max(1, grays[j].shape[0]))
+    out: list[list[int]] = [[]]
+    for j in order:
+        widest = rec_width(grays[j])  # the widest so far: the order is by width
+        if out[-1] and widest * (len(out[-1]) + 1) > pixels:
+            out.append([])
+        out[-1].append(j)
+    return out
+
+
 def _clock(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
@@ -100,7 +129,7 @@ class _Run:
     def __init__(
         self,
         model: Stage,
-        front: Front,
+        front: Front | TrainedFront,
         train: list[GtLine],
         val: list[GtLine],
         settings: Settings,
@@ -111,14 +140,16 @@ class _Run:
         self.model, self.front, self.settings, self.log, self.deadline = model, front, settings, log, deadline
         self.samples = [(ln.image, [index[c] for c in ln.text]) for ln in train]
         self.val = ([ln.image for ln in val], [ln.text for ln in val])
-        self.params = list(model.parameters())
-        self.opt = torch.optim.AdamW(
-            [
-                {"params": list(model.stage.parameters()), "lr": settings.lr * settings.stage_lr_scale},
-                {"params": list(model.neck.parameters()), "lr": settings.lr},
-            ],
-            weight_decay=settings.weight_decay,
-        )
+        groups: list[dict[str, Any]] = [
+            {"params": list(model.stage.parameters()), "lr": settings.lr * settings.stage_lr_scale},
+            {"params": list(model.neck.parameters()), "lr": settings.lr},
+        ]
+        self.trained: list[torch.nn.Module] = [model]
+        if isinstance(front, TrainedFront):
+            groups.append({"params": list(front.net.parameters()), "lr": settings.lr * settings.front_lr_scale})
+            self.trained.append(front.net)
+        self.params = [p for g in groups for p in g["params"]]
+        self.opt = torch.optim.AdamW(groups, weight_decay=settings.weight_decay)
         self.base_lrs = [g["lr"] for g in self.opt.param_groups]
         self.per_epoch = math.ceil(len(self.samples) / settings.batch)
         self.eval_every = min(self.per_epoch, EVAL_EVERY)
@@ -138,6 +169,14 @@ class _Run:
         self.read_seconds = time.monotonic() - t
         self.model.train()
         return float(np.mean([cer(r, h) for r, h in zip(self.val[1], hyps)]))
+
+    def snapshot(self) -> list[dict]:
+        """The trained weights now (the stage, neck and head; the front when it trains)."""
+        return [copy.deepcopy(m.state_dict()) for m in self.trained]
+
+    def restore(self, states: list[dict]) -> None:
+        for m, state in zip(self.trained, states):
+            m.load_state_dict(state)
 
     def _fit_to_time(self) -> None:
         """The planned steps: what is left of the time at the pace of the last steps (the first
@@ -171,27 +210,44 @@ class _Run:
         t = time.monotonic()
         brng = np.random.default_rng([self.settings.seed, epoch, k])  # this batch's augmentation
         grays = [
-            augment(self.samples[i][0], brng) if brng.random() < self.settings.augment else self.samples[i][0]
+            augment(self._with_neighbours(i, brng), brng)
+            if brng.random() < self.settings.augment
+            else self.samples[i][0]
             for i in batch
         ]
-        loss = ctc_loss(self.model, self.front, grays, [self.samples[i][1] for i in batch])[3]
+        targets = [self.samples[i][1] for i in batch]
         self._rate()
         self.opt.zero_grad()
-        loss.backward()
+        loss = 0.0
+        for part in _parts(grays, PART_PIXELS if isinstance(self.front, TrainedFront) else 0):
+            # ctc_loss is the mean over the part's lines: weighed by its share, the sum is the batch's
+            share = ctc_loss(self.model, self.front, [grays[j] for j in part], [targets[j] for j in part])[3]
+            (share * (len(part) / len(batch))).backward()
+            loss += float(share.detach()) * len(part) / len(batch)
         torch.nn.utils.clip_grad_norm_(self.params, 5.0)
         self.opt.step()
         self.step += 1
         self.step_seconds.append(time.monotonic() - t)
-        return float(loss.detach())
+        return loss
+
+    def _with_neighbours(self, i: int, rng: np.random.Generator) -> np.ndarray:
+        """Line ``i``, in ``settings.neighbours`` of the views with other lines' strokes over its top
+        and bottom edges (:func:`.augment.neighbours`), as a page's line boxes are cut."""
+        from .augment import neighbours
+
+        if self.settings.neighbours <= 0 or rng.random() >= self.settings.neighbours:
+            return self.samples[i][0]
+        above, below = (self.samples[int(j)][0] for j in rng.integers(0, len(self.samples), 2))
+        return neighbours(self.samples[i][0], above, below, rng)
 
     def _left(self) -> float:
         pace = float(np.mean(self.step_seconds[-50:])) if self.step_seconds else 1.0
         readings = math.ceil((self.total - self.step) / self.eval_every) * self.read_seconds
         return max(0.0, min(self.deadline - time.monotonic(), (self.total - self.step) * pace + readings))
 
-    def run(self, before: float, started: float) -> tuple[dict, float, str]:
+    def run(self, before: float, started: float) -> tuple[list[dict], float, str]:
         """Train; (the best weights, their CER, why it stopped)."""
-        best, best_state, since = before, copy.deepcopy(self.model.state_dict()), 0
+        best, best_state, since = before, self.snapshot(), 0
         self.model.train()
         losses: list[float] = []  # since the last reading
         shown: list[float] = []  # since the last progress line
@@ -216,7 +272,7 @@ class _Run:
                         self.history.append({"step": self.step, "loss": float(np.mean(losses)), "cer": got})
                         losses = []
                         if got < best:
-                            best, best_state, since = got, copy.deepcopy(self.model.state_dict()), 0
+                            best, best_state, since = got, self.snapshot(), 0
                         else:
                             since += 1
                         if not self.settings.epochs and self.step < 0.6 * self.total:
@@ -239,7 +295,7 @@ class _Run:
             got = self.cer()
             self.history.append({"step": self.step, "loss": float(np.mean(losses or [0.0])), "cer": got})
             if got < best:
-                best, best_state = got, copy.deepcopy(self.model.state_dict())
+                best, best_state = got, self.snapshot()
         return best_state, best, reason
 
     def _pace(self) -> float:
@@ -264,7 +320,8 @@ def adapt(
     log: Callable[[str], None] = print,
 ) -> dict:
     """Fine-tune ``base`` on ``train`` (lines :func:`encodable` kept), choosing on ``val``; the
-    trained :class:`.stage.Stage` (``net``), its ``classes`` and the figures for the card."""
+    trained :class:`.stage.Stage` (``net``), its ``classes``, the front's ONNX file (``front``: the
+    base model's, or one with the trained weights, in ``work``) and the figures for the card."""
     from .onnx_weights import load_trained
 
     started = time.monotonic()
@@ -276,18 +333,23 @@ def adapt(
     torch.set_num_threads(threads)
     classes, _chars, _index = _classes()
     model = load_trained(base, classes)
-    front = Front(work, threads)
+    base_front = cut_front(base, work / "base-front.onnx")
+    front = TrainedFront(base_front) if settings.front_lr_scale > 0 else Front(work, threads, base_front)
     run = _Run(model, front, train, val, settings, log, deadline)
     before = run.cer()
     log(f"validation CER before training: {before:.3f} ({len(val)} lines read in {run.read_seconds:.1f} s)")
-    state, after, reason = run.run(before, started)
-    model.load_state_dict(state)
+    states, after, reason = run.run(before, started)
+    run.restore(states)
+    front_file = base_front
+    if isinstance(front, TrainedFront) and after < before:
+        front_file = front.net.write(base_front, work / "trained-front.onnx")
     log(f"stopped: {reason}; validation CER {before:.3f} before, {after:.3f} after")
     if after >= before:
         log("training did not improve on the base model's validation CER: the model written reads like the base")
     return {
         "net": model,
         "classes": classes,
+        "front": front_file,
         "figures": {
             "validation_cer": {"before": round(before, 4), "after": round(after, 4)},
             "steps": run.step,
@@ -301,12 +363,12 @@ def adapt(
     }
 
 
-def write_model(net: Stage, classes: np.ndarray, work: Path, out: Path, card: dict) -> Path:
-    """The ONNX model (PP-OCRv6's front + the trained layers, ``card`` in its metadata) at ``out``
-    and the card beside it (``.json``), each written whole or not at all."""
+def write_model(net: Stage, classes: np.ndarray, work: Path, out: Path, card: dict, front: Path) -> Path:
+    """The ONNX model (the ``front`` ONNX file + the trained layers, ``card`` in its metadata) at
+    ``out`` and the card beside it (``.json``), each written whole or not at all."""
     from .export import export
 
-    path = export(net, classes, work, out, card, front=front_path(work), join=STAGE_INPUT, channels=(384, 3))
+    path = export(net, classes, work, out, card, front=front, join=STAGE_INPUT, channels=(384, 3))
     side = out.with_suffix(".json")
     tmp = side.with_name(side.name + ".tmp")
     tmp.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -115,11 +116,18 @@ class Stage(torch.nn.Module):
         return self.neck(self.stage(mid))
 
 
-class Front:
-    """The frozen front of the backbone in onnxruntime, batched like inkread's recogniser."""
+class FrontLike(Protocol):
+    """What runs a batch of grey lines to the stage input: :class:`Front`, ``front.TrainedFront``."""
 
-    def __init__(self, work: Path, threads: int) -> None:
-        self.session = _session(front_path(work), threads)
+    def run(self, grays: list[np.ndarray]) -> tuple[torch.Tensor, list[int]]: ...
+
+
+class Front:
+    """The frozen front of the backbone in onnxruntime, batched like inkread's recogniser: PP-OCRv6's
+    (cut into ``work``), or the one at ``path``."""
+
+    def __init__(self, work: Path, threads: int, path: Path | None = None) -> None:
+        self.session = _session(path or front_path(work), threads)
 
     def run(self, grays: list[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
         """Stage input for the lines, and how many output frames of each are its own (not padding)."""
@@ -129,7 +137,7 @@ class Front:
         return torch.from_numpy(mid), own_frames(width // 8, widths, width)
 
 
-def read_all(model: Stage, front: Front, grays: list[np.ndarray], chars: list[str], batch: int = 16) -> list[str]:
+def read_all(model: Stage, front: FrontLike, grays: list[np.ndarray], chars: list[str], batch: int = 16) -> list[str]:
     model.eval()
     order = np.argsort([g.shape[1] / max(1, g.shape[0]) for g in grays])
     got: dict[int, str] = {}
@@ -143,7 +151,7 @@ def read_all(model: Stage, front: Front, grays: list[np.ndarray], chars: list[st
 
 
 def measure_cer(
-    model: Stage, front: Front, measure: dict[str, tuple[list[np.ndarray], list[str]]], chars: list[str]
+    model: Stage, front: FrontLike, measure: dict[str, tuple[list[np.ndarray], list[str]]], chars: list[str]
 ) -> dict[str, float]:
     """Greedy-decoding CER of ``model`` on each named set of (grey images, reference texts)."""
     from ..metrics import cer
@@ -155,7 +163,7 @@ def measure_cer(
 
 
 def ctc_loss(
-    model: Stage, front: Front, grays: list[np.ndarray], targets: list[list[int]]
+    model: Stage, front: FrontLike, grays: list[np.ndarray], targets: list[list[int]]
 ) -> tuple[torch.Tensor, list[int], torch.Tensor, torch.Tensor]:
     """One batch through the frozen front and the trained model: the stage input, each line's own
     frames, the logits and the CTC loss against ``targets`` (class indices)."""
