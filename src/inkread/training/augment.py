@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["augment", "neighbours", "shear", "warp"]
+__all__ = ["augment", "shear", "warp"]
 
 
 def _paper(gray: np.ndarray) -> int:
@@ -38,29 +38,6 @@ def warp(gray: np.ndarray, rng: np.random.Generator, fill: int, strength: float 
     )
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     return cv2.remap(gray, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=int(fill))
-
-
-def neighbours(gray: np.ndarray, above: np.ndarray, below: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The strokes of the lines above and below reaching into the line's box, as a page's line boxes
-    cut them (a line cut at its outline has none): the bottom of ``above`` laid over the top tenth to
-    third of the line, the top of ``below`` over its bottom, each at the line's height and paper."""
-    h, w = gray.shape
-    out = gray.copy()
-    paper = _paper(gray)
-    for other, at_top in ((above, True), (below, False)):
-        if rng.random() < 0.3:
-            continue
-        o = cv2.resize(other, (max(8, int(other.shape[1] * h / max(1, other.shape[0]))), h))
-        if o.shape[1] < w:
-            o = np.tile(o, (1, w // o.shape[1] + 1))
-        x = int(rng.integers(0, o.shape[1] - w + 1))
-        o = np.clip(o[:, x : x + w].astype(np.int16) + (paper - _paper(o)), 0, 255).astype(np.uint8)
-        s = max(1, int(h * rng.uniform(0.1, 0.35)))
-        if at_top:
-            np.minimum(out[:s], o[h - s :], out=out[:s])
-        else:
-            np.minimum(out[h - s :], o[:s], out=out[h - s :])
-    return out
 
 
 def augment(gray: np.ndarray, rng: np.random.Generator, p_warp: float = 0.0) -> np.ndarray:
