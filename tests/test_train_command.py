@@ -351,3 +351,30 @@ def test_a_few_steps_write_a_model_inkread_reads(tmp_path, real_lines, capsys):
     # not again over it without --force
     code, err = run_cli(args, capsys)
     assert code == 2 and "exists" in err
+
+
+def test_a_frozen_front_stays_ppocrs(tmp_path, real_lines, capsys):
+    """--frozen-front trains the layers after the front only: the model's front is PP-OCRv6's, weight
+    for weight (so it shares PP-OCRv6's trunk when the two are read together)."""
+    torch = pytest.importorskip("torch")
+    import onnx
+    from onnx import numpy_helper
+
+    from inkread.backends.ppocr.models import HANDWRITING_MODEL
+    from inkread.training.front import cut_front
+
+    torch.set_num_threads(1)
+    out = tmp_path / "frozen.onnx"
+    args = [real_lines, "-o", out, "--epochs", "1", "--batch", "8", "--threads", "1", "--lr", "3e-3", "--frozen-front"]
+    code, err = run_cli(args, capsys)
+    assert code == 0, err
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["settings"]["front_lr_scale"] == 0 and "--frozen-front" in card["command"]
+
+    def weights(model: Path) -> dict[str, np.ndarray]:
+        front = cut_front(model, tmp_path / f"{model.stem}-front.onnx")
+        return {i.name: numpy_helper.to_array(i) for i in onnx.load(str(front)).graph.initializer}
+
+    ours, shipped = weights(out), weights(HANDWRITING_MODEL)
+    assert ours.keys() == shipped.keys() and len(ours) > 80
+    assert all(np.array_equal(ours[k], shipped[k]) for k in ours)
