@@ -115,3 +115,28 @@ def test_a_batch_in_parts_gives_the_whole_batchs_gradient(front_file, tmp_path):
     assert max(float((a - b).abs().max()) for a, b in zip(whole, split)) < 1e-4 * max(
         float(a.abs().max()) for a in whole
     )
+
+
+def test_a_run_that_improves_writes_its_trained_front(tmp_path, monkeypatch):
+    """adapt() with the front training: when the validation improves, the front file it returns holds
+    the trained weights (not the base model's); the layers after it are the best reading's too."""
+    import onnx
+    from onnx import numpy_helper
+
+    from inkread.training import adapt as A
+    from inkread.training.linedata import GtLine
+    from test_train_command import NOTE_LINES
+
+    torch.set_num_threads(1)
+    crops = note_crops()
+    lines = [GtLine(g, text, f"p{k}", "note") for k in range(5) for g, (_, text) in zip(crops, NOTE_LINES)]
+    readings = iter([0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    monkeypatch.setattr(A._Run, "cer", lambda self: next(readings))  # each reading better than the last
+    settings = A.Settings(minutes=5, epochs=1, batch=4, threads=1)
+    done = A.adapt(HANDWRITING_MODEL, lines[:16], lines[16:], settings, tmp_path, log=lambda m: None)
+    assert done["figures"]["validation_cer"]["after"] < done["figures"]["validation_cer"]["before"]
+    base = cut_front(HANDWRITING_MODEL, tmp_path / "base.onnx")
+    load = lambda p: {i.name: numpy_helper.to_array(i) for i in onnx.load(str(p)).graph.initializer}  # noqa: E731
+    ours, theirs = load(done["front"]), load(base)
+    assert done["front"] != base and ours.keys() == theirs.keys()
+    assert sum(not np.array_equal(ours[k], theirs[k]) for k in ours) >= 80  # convs and biases trained
