@@ -4,17 +4,17 @@ on a person's corrected lines, on the CPU, within a time limit, and exported lik
 What trains is the whole network: the last backbone stage, the neck and the head, read back from the base
 model's ONNX file (:mod:`.onnx_weights`), and the front of the backbone before them, run in PyTorch from
 the base model's graph (:mod:`.front`), on freshly augmented views of the lines
-(:func:`.augment.augment`, 4 views in 5). ``front_lr_scale=0`` keeps the front frozen (run by
-onnxruntime, a step takes about half the time) as the recipe does: on 300 lines of hooker's hand and 20
-minutes, the validation CER went 0.541 -> 0.360 with the front frozen, to ... with it trained
-(bench/RESULTS.md, "Teach inkread a hand"). The schedule is the recipe's (AdamW, the stage and the front
-at half the learning rate, a short warm-up, a cosine decay) over the steps the time allows: the first
-steps are timed and the decay is set to end when ``--minutes`` does (``--epochs`` fixes the steps
-instead, so a run does not depend on the machine's speed). The validation lines are read (greedy CTC, the
-CER) before training, after each epoch (at most every :data:`EVAL_EVERY` steps) and the best reading is
-kept, the base model's own included; training stops at the time limit, when ``patience`` readings in a
-row did not improve, or after the planned steps. Ctrl-C stops it too, and the best model so far is still
-written.
+(:func:`.augment.augment`, 4 views in 5). On 300 lines of hooker's hand and 20 minutes, the validation
+CER went 0.541 -> 0.322 with the front trained, 0.360 with it frozen; the dev pages 0.348 and 0.377
+(bench/RESULTS.md, "Teach inkread a hand"). ``front_lr_scale=0`` keeps the front frozen, run by
+onnxruntime (steps about a fifth faster, less memory: ``--frozen-front``). The schedule is the recipe's
+(AdamW, the stage and the front at half the learning rate, a short warm-up, a cosine decay) over the
+steps the time allows: the first steps are timed and the decay is set to end when ``--minutes`` does
+(``--epochs`` fixes the steps instead, so a run does not depend on the machine's speed). The validation
+lines are read (greedy CTC, the CER) before training, after each epoch (at most every :data:`EVAL_EVERY`
+steps) and the best reading is kept, the base model's own included; training stops at the time limit,
+when ``patience`` readings in a row did not improve, or after the planned steps. Ctrl-C stops it too, and
+the best model so far is still written.
 """
 
 from __future__ import annotations

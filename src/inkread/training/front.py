@@ -7,8 +7,9 @@ so :meth:`GraphFront.write` puts the trained values back into the same graph); e
 (GELU's 0.5, sqrt 2 and 1) stays fixed. It knows the dozen operators PP-OCRv6's front is made of and
 refuses a graph with any other. ``tests/test_train_front.py`` checks it gives onnxruntime's output.
 Trained, it keeps only the tensors between :data:`SEGMENTS` runs of nodes and computes each run's
-again for the backward pass (``torch.utils.checkpoint``): every node's output kept, a step of 16 lines
-1,600 px wide held 9.1 GB; ...
+again for the backward pass (``torch.utils.checkpoint``): with every node's output kept, a step of 16
+lines 1,600 px wide held 9.1 GB, checkpointed 4.1 GB (``inkread train`` also sends a batch through in
+parts, ``adapt.PART_PIXELS``).
 
 :class:`TrainedFront` has :class:`.stage.Front`'s ``run`` (a batch of grey lines in, the stage input
 and each line's own frames out), with gradients.
