@@ -7,7 +7,7 @@ the base model's graph (:mod:`.front`), on freshly augmented views of the lines
 (:func:`.augment.augment`, 4 views in 5). On 300 lines of hooker's hand and 20 minutes, the validation
 CER went 0.541 -> 0.322 with the front trained, 0.360 with it frozen; the dev pages 0.348 and 0.377
 (bench/RESULTS.md, "Teach inkread a hand"). ``front_lr_scale=0`` keeps the front frozen, run by
-onnxruntime (steps about a fifth faster, less memory: ``--frozen-front``). The schedule is the recipe's
+onnxruntime (less memory: ``--frozen-front``). The schedule is the recipe's
 (AdamW, the stage and the front at half the learning rate, a short warm-up, a cosine decay) over the
 steps the time allows: the first steps are timed and the decay is set to end when ``--minutes`` does
 (``--epochs`` fixes the steps instead, so a run does not depend on the machine's speed). The validation

@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--frozen-front",
         action="store_true",
-        help="train only the layers after the backbone's front (steps about a fifth faster, less memory)",
+        help="train only the layers after the backbone's front (less memory; reads a trained hand less well)",
     )
     add("--threads", type=_count, default=0, help="CPU threads (default: $INKREAD_THREADS, else every core)")
     add("--skip-empty", action="store_true", help="leave out lines without a transcription instead of stopping")
