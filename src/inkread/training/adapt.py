@@ -145,6 +145,7 @@ class _Run:
             {"params": list(model.neck.parameters()), "lr": settings.lr},
         ]
         self.trained: list[torch.nn.Module] = [model]
+        self.trains_front = isinstance(front, TrainedFront)
         if isinstance(front, TrainedFront):
             groups.append({"params": list(front.net.parameters()), "lr": settings.lr * settings.front_lr_scale})
             self.trained.append(front.net)
@@ -217,14 +218,14 @@ class _Run:
         self._rate()
         self.opt.zero_grad()
         loss = 0.0
-        for part in _parts(grays, PART_PIXELS if isinstance(self.front, TrainedFront) else 0):
+        for part in _parts(grays, PART_PIXELS if self.trains_front else 0):
             # ctc_loss is the mean over the part's lines: weighed by its share, the sum is the batch's
             share = ctc_loss(self.model, self.front, [grays[j] for j in part], [targets[j] for j in part])[3]
             (share * (len(part) / len(batch))).backward()
             loss += float(share.detach()) * len(part) / len(batch)
         torch.nn.utils.clip_grad_norm_(self.params, 5.0)
         self.opt.step()
-        if isinstance(self.front, TrainedFront):
+        if self.trains_front:
             # the step's activations, freed, handed back (malloc_trim): the next step's, of other
             # sizes, do not fit the heap's holes; 32 steps on 300 lines peaked at 4.06 GB without
             # it, 2.61 GB with it, 7% more time (bench/RESULTS.md, "Teach inkread a hand")

@@ -22,14 +22,15 @@ from .model import BACKBONE_OUTPUT
 __all__ = ["backbone_path", "cut_recogniser", "Backbone", "extract", "load_cache"]
 
 
-def cut_recogniser(work: Path, name: str, output: str) -> Path:
-    """The wheel's recogniser from its input image to tensor ``output``, cut once into ``work/name``."""
+def cut_recogniser(work: Path, name: str, output: str, model: Path | None = None) -> Path:
+    """The wheel's recogniser (or the recogniser ``model``) from its input image to tensor ``output``,
+    cut once into ``work/name``."""
     out = work / name
     if not out.is_file():
         from onnx import utils
 
         work.mkdir(parents=True, exist_ok=True)
-        utils.extract_model(str(model_dir() / REC_MODEL), str(out), ["x"], [output])
+        utils.extract_model(str(model or model_dir() / REC_MODEL), str(out), ["x"], [output])
     return out
 
 

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..backends.ppocr.recinput import own_frames, rec_batch
-from .stage import STAGE_INPUT
+from .features import cut_recogniser
+from .stage import STAGE_INPUT, run_front
 
 __all__ = ["GraphFront", "TrainedFront", "cut_front"]
 
@@ -41,12 +41,7 @@ SEGMENTS = 12  # runs of nodes recomputed in the backward pass (checkpoints betw
 def cut_front(model: Path, out: Path) -> Path:
     """The front of the handwriting model at ``model`` (input image -> :data:`.stage.STAGE_INPUT`),
     cut into ``out`` once: a model trained with its front has its own, the shipped one PP-OCRv6's."""
-    if not out.is_file():
-        from onnx import utils
-
-        out.parent.mkdir(parents=True, exist_ok=True)
-        utils.extract_model(str(model), str(out), ["x"], [STAGE_INPUT])
-    return out
+    return cut_recogniser(out.parent, out.name, STAGE_INPUT, model=model)
 
 
 def _key(name: str) -> str:
@@ -217,7 +212,4 @@ class TrainedFront:
         self.net = GraphFront(path)
 
     def run(self, grays: list[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
-        batch, widths = rec_batch([np.repeat(g[:, :, None], 3, axis=2) for g in grays])
-        mid = self.net(torch.from_numpy(batch))
-        width = batch.shape[3]  # the stage's pooling halves the stage input's width / 4
-        return mid, own_frames(width // 8, widths, width)
+        return run_front(lambda batch: self.net(torch.from_numpy(batch)), grays)

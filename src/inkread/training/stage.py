@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -24,7 +25,7 @@ from ..backends.ppocr.models import REC_MODEL, _session, model_dir
 from ..backends.ppocr.recinput import own_frames, rec_batch
 from .model import BACKBONE_OUTPUT, NeckHead, greedy
 
-__all__ = ["STAGE_INPUT", "Stage", "StageNet", "front_path", "stage_module"]
+__all__ = ["STAGE_INPUT", "Stage", "StageNet", "front_path", "run_front", "stage_module"]
 
 STAGE_INPUT = "p2o.pd_op.add.54.0"
 
@@ -131,10 +132,16 @@ class Front:
 
     def run(self, grays: list[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
         """Stage input for the lines, and how many output frames of each are its own (not padding)."""
-        batch, widths = rec_batch([np.repeat(g[:, :, None], 3, axis=2) for g in grays])
-        mid = self.session.run(None, {self.session.get_inputs()[0].name: batch})[0]
-        width = batch.shape[3]  # the stage's pooling halves the stage input's width / 4
-        return torch.from_numpy(mid), own_frames(width // 8, widths, width)
+        name = self.session.get_inputs()[0].name
+        return run_front(lambda batch: torch.from_numpy(self.session.run(None, {name: batch})[0]), grays)
+
+
+def run_front(front: Callable[[np.ndarray], torch.Tensor], grays: list[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
+    """Grey lines batched like inkread's recogniser, through ``front`` (recogniser input -> stage
+    input): the stage input, and how many output frames of each line are its own (not padding)."""
+    batch, widths = rec_batch([np.repeat(g[:, :, None], 3, axis=2) for g in grays])
+    width = batch.shape[3]  # the stage's pooling halves the stage input's width / 4
+    return front(batch), own_frames(width // 8, widths, width)
 
 
 def read_all(model: Stage, front: FrontLike, grays: list[np.ndarray], chars: list[str], batch: int = 16) -> list[str]:
